@@ -1,0 +1,25 @@
+# Set-up and entry points. `make run` and `make test` each build the virtual environment first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q -e ".[test]" 2>&1 | grep -v "^WARNING: Location" || true
+	$(BIN)/python -c "import ecomgpt, ray, ahocorasick"
+	touch $@
+
+run: $(BIN)/.installed
+	$(BIN)/ecomgpt pipeline --config configs/local.yaml
+
+test: $(BIN)/.installed
+	$(BIN)/pytest -q
+
+bench: $(BIN)/.installed
+	for b in benchmarks/*.py; do $(BIN)/python $$b; done
+
+clean:
+	rm -rf $(VENV) runs
