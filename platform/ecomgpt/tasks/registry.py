@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, NamedTuple, Sequence
 
+from ecomgpt.errors import UserError
 from ecomgpt.records.schema import DATA_TYPES, PARADIGMS
 from ecomgpt.tasks.rng import Rng
 
@@ -51,6 +52,11 @@ class TaskSpec:
 
 
 _TASKS: dict[str, TaskSpec] = {}
+
+
+class UnknownTaskError(UserError, KeyError):
+    def __str__(self) -> str:
+        return str(self.args[0])
 
 
 def _check_spec(spec: TaskSpec) -> None:
@@ -117,7 +123,7 @@ def get_task(name: str) -> TaskSpec:
     try:
         return _TASKS[name]
     except KeyError:
-        raise KeyError(f"unknown task {name!r}; known tasks: {sorted(_TASKS)}") from None
+        raise UnknownTaskError(f"unknown task {name!r}; known tasks: {sorted(_TASKS)}") from None
 
 
 def all_tasks() -> list[TaskSpec]:

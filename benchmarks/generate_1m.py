@@ -1,0 +1,107 @@
+"""Benchmark of `ecomgpt generate` on 1,000,000 synthetic records, against a plain Python loop.
+
+    .venv/bin/python benchmarks/generate_1m.py [--records 1000000] [--samples-per-task 10000]
+
+Prints one JSON line: records/s and examples/s of the Ray Data run (the whole `ecomgpt generate`
+command, Ray start-up included), the same generator functions in a single-process loop, the
+speed-up, and the peak memory (PSS, summed over every process of the run).
+Targets on a 2-core machine: run <= 60 s, >= 1.7x the loop, peak <= 6 GiB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from memory import PeakMemory
+
+from ecomgpt.data.decontam import Decontaminator
+from ecomgpt.data.process import group_specs, process_unit
+from ecomgpt.records.sources import input_source
+from ecomgpt.records.synth import write_synthetic
+from ecomgpt.records.units import plan_units
+from ecomgpt.tasks.examples import RenderOptions
+from ecomgpt.tasks.registry import all_tasks
+
+HELDOUT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "heldout"
+
+
+def run_ray(records_dir: str, out: str, cap: int, heldout: str | None) -> tuple[float, int, dict]:
+    cmd = [sys.executable, "-m", "ecomgpt.cli", "generate", "--input", records_dir, "--output", out,
+           "--samples-per-task", str(cap)]
+    if heldout:
+        cmd += ["--heldout-dir", heldout]
+    start = time.time()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    with PeakMemory(proc.pid) as mem:
+        _, err = proc.communicate()
+    wall = time.time() - start
+    if proc.returncode != 0:
+        raise RuntimeError(f"generate failed ({proc.returncode}):\n{err[-4000:]}")
+    return wall, mem.peak, json.loads(Path(out, "manifest.json").read_text())
+
+
+def run_loop(records_dir: str, cap: int, heldout_texts: list[str]) -> tuple[float, int]:
+    """The same per-unit functions, one process, no Ray."""
+    start = time.time()
+    specs = group_specs(all_tasks())
+    decontam = Decontaminator(heldout_texts)
+    examples = 0
+    for unit in plan_units([input_source(records_dir)], 1):
+        result = process_unit(unit, specs, 0, RenderOptions(), decontam.is_contaminated, cap, 100_000)
+        examples += sum(sum(c.values()) for c in result.stats.generated.values())
+    return time.time() - start, examples
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--samples-per-task", type=int, default=10_000)
+    parser.add_argument("--workdir", default=None, help="keeps the synthetic records between runs")
+    args = parser.parse_args()
+
+    work = Path(args.workdir or tempfile.mkdtemp(prefix="ecomgpt-bench-"))
+    records_dir = work / f"records-{args.records}"
+    if not (records_dir / "manifest.json").exists():
+        write_synthetic(args.records, 0, str(records_dir), "jsonl", 100_000)
+    heldout = str(HELDOUT) if HELDOUT.exists() else None
+    from ecomgpt.data.heldout_texts import load_heldout_texts
+
+    heldout_texts = load_heldout_texts(heldout) if heldout else []
+    out = tempfile.mkdtemp(prefix="ecomgpt-bench-out-")
+    os.rmdir(out)
+    ray_s, peak, manifest = run_ray(str(records_dir), out, args.samples_per_task, heldout)
+    loop_s, loop_examples = run_loop(str(records_dir), args.samples_per_task, heldout_texts)
+    assert loop_examples == manifest["examples_generated"], (loop_examples, manifest["examples_generated"])
+    result = {
+        "benchmark": "generate",
+        "records": manifest["records_in"],
+        "examples_generated": manifest["examples_generated"],
+        "examples_out": manifest["examples_out"],
+        "samples_per_task": args.samples_per_task,
+        "ray_wall_s": round(ray_s, 2),
+        "ray_records_per_s": round(manifest["records_in"] / ray_s),
+        "ray_examples_per_s": round(manifest["examples_generated"] / ray_s),
+        "loop_wall_s": round(loop_s, 2),
+        "loop_records_per_s": round(manifest["records_in"] / loop_s),
+        "speedup_vs_loop": round(loop_s / ray_s, 2),
+        "peak_pss_gib": round(peak / 2**30, 2),
+        "stage_timings_s": manifest["timings"],
+        "cpus": os.cpu_count(),
+        "targets_met": {
+            "wall_le_60s": ray_s <= 60,
+            "speedup_ge_1.7": loop_s / ray_s >= 1.7,
+            "peak_le_6gib": peak <= 6 * 2**30,
+        },
+    }
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

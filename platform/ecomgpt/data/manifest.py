@@ -1,0 +1,71 @@
+"""The manifest of a `generate` run: inputs, config, seed, counts, timings, versions."""
+
+from __future__ import annotations
+
+import platform
+import sys
+import time
+from typing import TYPE_CHECKING
+
+import pyarrow
+import ray
+
+import ecomgpt
+from ecomgpt.data.finalize import OutputDigest
+
+if TYPE_CHECKING:
+    from ecomgpt.data.pipeline import GeneratePlan
+
+
+def versions() -> dict[str, str]:
+    return {
+        "ecomgpt": ecomgpt.__version__,
+        "python": sys.version.split()[0],
+        "ray": ray.__version__,
+        "pyarrow": pyarrow.__version__,
+        "platform": platform.platform(),
+    }
+
+
+def build_manifest(
+    *,
+    plan: "GeneratePlan",
+    stats: dict,
+    generated_total: int,
+    distinct: int,
+    contaminated: int,
+    digest: OutputDigest,
+    timings: dict,
+) -> dict:
+    rejected = stats["records_in"] - stats["records_accepted"]
+    dedup_dropped = generated_total - distinct
+    return {
+        "stage": "generate",
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "output": plan.output,
+        "inputs": {
+            "sources": [source.model_dump(mode="json") for source in plan.sources],
+            "files": sorted({unit.path for unit in plan.units}),
+            "read_units": len(plan.units),
+            "heldout_texts": len(plan.heldout_texts),
+        },
+        "config": plan.config.model_dump(mode="json"),
+        "seed": plan.config.seed,
+        "records_in": stats["records_in"],
+        "records_accepted": stats["records_accepted"],
+        "records_rejected": rejected,
+        "rejected_by_reason": stats["rejected_by_reason"],
+        "records_by_source": stats["by_source"],
+        "examples_generated": generated_total,
+        "dedup_dropped": dedup_dropped,
+        "decontaminated_dropped": contaminated,
+        "capped_dropped": distinct - contaminated - digest.rows,
+        "examples_out": digest.rows,
+        "generated_by_task": stats["generated"],
+        "tasks": digest.counts_dict(),
+        "splits": digest.split_totals(),
+        "content_hash": digest.content_hash(),
+        "timings": timings,
+        "versions": versions(),
+    }
+

@@ -1,0 +1,173 @@
+"""Per-unit work of `generate`, as plain functions: read -> validate -> generate -> decontaminate ->
+dedup and pre-cap within the unit. Ray Data runs `process_unit` once per read unit
+(`data.pipeline`); benchmarks and tests call it directly.
+
+Pre-capping keeps, per task, the `cap` distinct examples of smallest cap key. The global top `cap` of
+a task is contained in the union of the units' top `cap`, so the final cap after the global dedup is
+exact while only a bounded number of rows per unit leaves the worker.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+import numpy as np
+
+from ecomgpt.records.ingest import Reject, iter_unit
+from ecomgpt.records.units import ReadUnit
+from ecomgpt.tasks.examples import RenderOptions, build_examples
+from ecomgpt.tasks.registry import TaskSpec
+from ecomgpt.tasks.rng import stable_hash64
+
+_MASK = (1 << 64) - 1
+
+
+def id64(example_id: str) -> int:
+    """The first 64 bits of an example id, for counting distinct examples cheaply."""
+    return int(example_id[:16], 16)
+
+
+def cap_key(id_bits: int, salt: int) -> int:
+    """Seeded, uniformly spread sort key of an example: the cap keeps the smallest keys per task."""
+    z = (id_bits ^ salt) & _MASK
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
+    return z ^ (z >> 31)
+
+
+def cap_salt(seed: int) -> int:
+    return stable_hash64("cap", seed)
+
+
+@dataclass
+class UnitStats:
+    records_in: int = 0
+    records_accepted: int = 0
+    rejected_by_reason: Counter = field(default_factory=Counter)
+    by_source: dict = field(default_factory=lambda: defaultdict(lambda: {"in": 0, "accepted": 0}))
+    generated: dict = field(default_factory=lambda: defaultdict(Counter))  # task -> lang -> n
+
+    def to_dict(self) -> dict:
+        return {
+            "records_in": self.records_in,
+            "records_accepted": self.records_accepted,
+            "rejected_by_reason": dict(self.rejected_by_reason),
+            "by_source": {name: dict(c) for name, c in self.by_source.items()},
+            "generated": {task: dict(c) for task, c in self.generated.items()},
+        }
+
+
+@dataclass
+class UnitResult:
+    stats: UnitStats
+    ids: np.ndarray  # distinct example ids (64-bit) generated in the unit
+    contaminated: np.ndarray  # the distinct ids among them that were contaminated
+    candidates: list[dict]  # examples kept for the global dedup and cap, each with `_key`
+    rejects: list[Reject]
+
+
+class _TaskBucket:
+    """Distinct examples of one task with the smallest keys, pruned as it grows."""
+
+    __slots__ = ("cap", "rows")
+
+    def __init__(self, cap: int | None) -> None:
+        self.cap = cap
+        self.rows: dict[str, dict] = {}
+
+    def add(self, example: dict) -> None:
+        kept = self.rows.get(example["id"])
+        if kept is not None:
+            # Duplicates keep the smallest lineage, so the winner does not depend on the units.
+            if (example["source"], example["record_id"]) < (kept["source"], kept["record_id"]):
+                self.rows[example["id"]] = example
+            return
+        self.rows[example["id"]] = example
+        if self.cap is not None and len(self.rows) >= 4 * self.cap:
+            self._prune()
+
+    def _prune(self) -> None:
+        best = sorted(self.rows.values(), key=lambda row: row["_key"])[: self.cap]
+        self.rows = {row["id"]: row for row in best}
+
+    def finish(self) -> list[dict]:
+        if self.cap is not None and len(self.rows) > self.cap:
+            self._prune()
+        return list(self.rows.values())
+
+
+def process_records(
+    items: Iterable,
+    specs_by_type: dict[str, list[TaskSpec]],
+    seed: int,
+    options: RenderOptions,
+    is_contaminated: Callable[[str], bool],
+    cap: int | None,
+) -> UnitResult:
+    stats = UnitStats()
+    rejects: list[Reject] = []
+    seen: set[int] = set()
+    contaminated_ids: set[int] = set()
+    verdicts: dict[str, bool] = {}  # many tasks share one record's input text
+    buckets: dict[str, _TaskBucket] = {}
+    salt = cap_salt(seed)
+    for item in items:
+        stats.records_in += 1
+        if isinstance(item, Reject):
+            stats.rejected_by_reason[item.reason] += 1
+            stats.by_source[item.source]["in"] += 1
+            rejects.append(item)
+            continue
+        stats.records_accepted += 1
+        counts = stats.by_source[item.source]
+        counts["in"] += 1
+        counts["accepted"] += 1
+        for example in build_examples(item, specs_by_type.get(item.data_type, ()), seed, options):
+            stats.generated[example["task"]][example["lang"]] += 1
+            bits = id64(example["id"])
+            seen.add(bits)
+            text = example["input"]
+            verdict = verdicts.get(text)
+            if verdict is None:
+                verdict = verdicts[text] = is_contaminated(text)
+            if verdict:
+                contaminated_ids.add(bits)
+                continue
+            example["_key"] = cap_key(bits, salt)
+            bucket = buckets.get(example["task"])
+            if bucket is None:
+                bucket = buckets[example["task"]] = _TaskBucket(cap)
+            bucket.add(example)
+        if len(verdicts) > 200_000:
+            verdicts.clear()
+    candidates = [row for bucket in buckets.values() for row in bucket.finish()]
+    return UnitResult(
+        stats=stats,
+        ids=np.fromiter(seen, dtype=np.uint64, count=len(seen)),
+        contaminated=np.fromiter(contaminated_ids, dtype=np.uint64, count=len(contaminated_ids)),
+        candidates=candidates,
+        rejects=rejects,
+    )
+
+
+def process_unit(
+    unit: ReadUnit,
+    specs_by_type: dict[str, list[TaskSpec]],
+    seed: int,
+    options: RenderOptions,
+    is_contaminated: Callable[[str], bool],
+    cap: int | None,
+    max_field_chars: int,
+) -> UnitResult:
+    return process_records(
+        iter_unit(unit, max_field_chars), specs_by_type, seed, options, is_contaminated, cap
+    )
+
+
+def group_specs(specs: Iterable[TaskSpec]) -> dict[str, list[TaskSpec]]:
+    grouped: dict[str, list[TaskSpec]] = defaultdict(list)
+    for spec in specs:
+        grouped[spec.data_type].append(spec)
+    return dict(grouped)

@@ -1,0 +1,287 @@
+"""Named value parsers for source mappings (`parse: split:>>` in a source config).
+
+A parser turns one raw value into another: `json` reads a JSON string, `ruby_kv` reads Flipkart's
+Ruby-hash specifications, `pluck:0` takes element 0 of every item of a list. Parsers are looked up
+by explicit name; an unknown name raises with the list of known ones. A parser that receives None
+returns None, so a missing column stays missing and the canonical schema reports it.
+
+A parser signals a bad value with `ParseFailure`; `reason` is "wrong_type" when the value has the
+wrong shape (a number where a list was expected) and "invalid_value" when its content is malformed.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from typing import Any, Callable
+
+ParserFn = Callable[[Any, "str | None"], Any]
+
+
+class ParseFailure(ValueError):
+    """A raw value the parser cannot turn into what it promises."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+_PARSERS: dict[str, tuple[ParserFn, bool]] = {}
+
+
+def register_parser(name: str, *, takes_arg: bool = False) -> Callable[[ParserFn], ParserFn]:
+    """Register `fn(value, arg)` under `name`; `takes_arg` parsers are written `name:arg`."""
+
+    def deco(fn: ParserFn) -> ParserFn:
+        if name in _PARSERS:
+            raise ValueError(f"parser {name!r} is already registered; known parsers: {known_parsers()}")
+        _PARSERS[name] = (fn, takes_arg)
+        return fn
+
+    return deco
+
+
+def known_parsers() -> list[str]:
+    return sorted(f"{name}:<arg>" if takes_arg else name for name, (_, takes_arg) in _PARSERS.items())
+
+
+def check_parser(spec: str) -> None:
+    """Raise ValueError for an unknown parser name or a missing/unexpected argument."""
+    name, sep, arg = spec.partition(":")
+    if name not in _PARSERS:
+        raise ValueError(f"unknown parser {spec!r}; known parsers: {', '.join(known_parsers())}")
+    takes_arg = _PARSERS[name][1]
+    if takes_arg and not (sep and arg):
+        raise ValueError(f"parser {name!r} needs an argument, written {name}:<arg>")
+    if not takes_arg and sep:
+        raise ValueError(f"parser {name!r} takes no argument, got {spec!r}")
+
+
+def apply_parser(spec: str, value: Any) -> Any:
+    if value is None:
+        return None
+    name, _, arg = spec.partition(":")
+    fn, takes_arg = _PARSERS[name]
+    return fn(value, arg if takes_arg else None)
+
+
+def _need(value: Any, kind: type | tuple[type, ...], parser: str) -> None:
+    if not isinstance(value, kind) or isinstance(value, bool):
+        names = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
+        raise ParseFailure("wrong_type", f"parser {parser!r} expects {names}, got {type(value).__name__}")
+
+
+@register_parser("json")
+def _json(value: Any, _: str | None) -> Any:
+    _need(value, str, "json")
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise ParseFailure("invalid_value", f"not valid JSON: {exc}") from None
+
+
+@register_parser("python_literal")
+def _python_literal(value: Any, _: str | None) -> Any:
+    _need(value, str, "python_literal")
+    try:
+        return ast.literal_eval(value)
+    except (ValueError, SyntaxError, MemoryError, RecursionError) as exc:
+        raise ParseFailure("invalid_value", f"not a Python literal: {exc}") from None
+
+
+@register_parser("split", takes_arg=True)
+def _split(value: Any, sep: str | None) -> list[str]:
+    _need(value, str, "split")
+    return [part.strip() for part in value.split(sep) if part.strip()]
+
+
+@register_parser("first")
+def _first(value: Any, _: str | None) -> Any:
+    _need(value, (list, tuple), "first")
+    return value[0] if value else None
+
+
+@register_parser("last")
+def _last(value: Any, _: str | None) -> Any:
+    _need(value, (list, tuple), "last")
+    return value[-1] if value else None
+
+
+@register_parser("drop_last")
+def _drop_last(value: Any, _: str | None) -> list:
+    _need(value, (list, tuple), "drop_last")
+    return list(value[:-1])
+
+
+@register_parser("list")
+def _as_list(value: Any, _: str | None) -> list:
+    """Wrap a single value into a one-element list (a lone intent label into `intents`)."""
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+@register_parser("pluck", takes_arg=True)
+def _pluck(value: Any, key: str | None) -> list:
+    """Element `key` (an index, or a dict key) of every item: [[intent, score], ...] -> [intent, ...]."""
+    _need(value, (list, tuple), "pluck")
+    out = []
+    for item in value:
+        if isinstance(item, dict):
+            out.append(item.get(key))
+        elif isinstance(item, (list, tuple)) and key is not None and key.lstrip("-").isdigit():
+            index = int(key)
+            out.append(item[index] if -len(item) <= index < len(item) else None)
+        else:
+            raise ParseFailure("wrong_type", f"parser 'pluck:{key}' cannot index a {type(item).__name__}")
+    return out
+
+
+@register_parser("int")
+def _int(value: Any, _: str | None) -> int:
+    try:
+        number = float(value) if isinstance(value, str) else value
+        if isinstance(number, bool) or not isinstance(number, (int, float)) or number != int(number):
+            raise ValueError
+        return int(number)
+    except (ValueError, OverflowError):
+        raise ParseFailure("wrong_type", f"not an integer: {value!r}") from None
+
+
+@register_parser("float")
+def _float(value: Any, _: str | None) -> float:
+    try:
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise ValueError
+        return float(value.replace(",", "")) if isinstance(value, str) else float(value)
+    except ValueError:
+        raise ParseFailure("wrong_type", f"not a number: {value!r}") from None
+
+
+@register_parser("dict_items")
+def _dict_items(value: Any, _: str | None) -> list[dict[str, str]]:
+    """Amazon `style` {"Size:": " 7.0 oz"} -> [{"name": "Size", "value": "7.0 oz"}]; empty ones dropped."""
+    _need(value, dict, "dict_items")
+    return _pairs((str(key).strip().rstrip(":").strip(), val) for key, val in value.items())
+
+
+@register_parser("ruby_kv")
+def _ruby_kv(value: Any, _: str | None) -> list[dict[str, str]]:
+    """Flipkart `{"product_specification"=>[{"key"=>k, "value"=>v}, ...]}` -> [{name, value}].
+
+    A lone entry may be a hash instead of a list. Entries without a key or value are dropped.
+    """
+    _need(value, str, "ruby_kv")
+    if not value.strip():
+        return []
+    parsed = _RubyReader(value).read_document()
+    if isinstance(parsed, dict) and len(parsed) == 1:
+        parsed = next(iter(parsed.values()))
+    if isinstance(parsed, dict):
+        parsed = [parsed]
+    if not isinstance(parsed, list) or not all(isinstance(e, dict) for e in parsed):
+        raise ParseFailure("invalid_value", "expected a hash of key/value entries")
+    return _pairs((entry.get("key"), entry.get("value")) for entry in parsed)
+
+
+def _pairs(items) -> list[dict[str, str]]:
+    out = []
+    for name, val in items:
+        if isinstance(name, str) and isinstance(val, (str, int, float)) and name.strip() and str(val).strip():
+            out.append({"name": name.strip(), "value": str(val).strip()})
+    return out
+
+
+class _RubyReader:
+    """A small reader for Ruby `inspect` output: hashes with =>, arrays, strings, numbers, nil."""
+
+    _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "'": "'", "/": "/"}
+
+    def __init__(self, text: str) -> None:
+        self.text, self.pos = text, 0
+
+    def read_document(self) -> Any:
+        value = self._value()
+        self._ws()
+        if self.pos != len(self.text):
+            self._fail("trailing text")
+        return value
+
+    def _fail(self, what: str):
+        raise ParseFailure("invalid_value", f"not a Ruby hash literal: {what} at offset {self.pos}")
+
+    def _ws(self) -> None:
+        while self.pos < len(self.text) and self.text[self.pos].isspace():
+            self.pos += 1
+
+    def _eat(self, token: str) -> bool:
+        self._ws()
+        if self.text.startswith(token, self.pos):
+            self.pos += len(token)
+            return True
+        return False
+
+    def _value(self) -> Any:
+        self._ws()
+        if self.pos >= len(self.text):
+            self._fail("unexpected end")
+        char = self.text[self.pos]
+        if char == "{":
+            return self._container("{", "}", keyed=True)
+        if char == "[":
+            return self._container("[", "]", keyed=False)
+        if char == '"':
+            return self._string()
+        for word, result in (("nil", None), ("true", True), ("false", False)):
+            if self.text.startswith(word, self.pos):
+                self.pos += len(word)
+                return result
+        start = self.pos
+        while self.pos < len(self.text) and self.text[self.pos] in "+-.0123456789eE":
+            self.pos += 1
+        try:
+            number = self.text[start : self.pos]
+            return float(number) if any(c in number for c in ".eE") else int(number)
+        except ValueError:
+            self.pos = start
+            self._fail(f"unexpected {char!r}")
+
+    def _container(self, open_: str, close: str, keyed: bool) -> Any:
+        self._eat(open_)
+        out: Any = {} if keyed else []
+        if self._eat(close):
+            return out
+        while True:
+            if keyed:
+                key = self._value()
+                if not self._eat("=>"):
+                    self._fail("expected =>")
+                out[str(key)] = self._value()
+            else:
+                out.append(self._value())
+            if self._eat(close):
+                return out
+            if not self._eat(","):
+                self._fail(f"expected , or {close}")
+
+    def _string(self) -> str:
+        self.pos += 1
+        parts = []
+        while self.pos < len(self.text):
+            char = self.text[self.pos]
+            if char == '"':
+                self.pos += 1
+                return "".join(parts)
+            if char == "\\" and self.pos + 1 < len(self.text):
+                nxt = self.text[self.pos + 1]
+                if nxt == "u" and self.pos + 6 <= len(self.text):
+                    try:
+                        parts.append(chr(int(self.text[self.pos + 2 : self.pos + 6], 16)))
+                        self.pos += 6
+                        continue
+                    except ValueError:
+                        pass
+                parts.append(self._ESCAPES.get(nxt, "\\" + nxt))
+                self.pos += 2
+                continue
+            parts.append(char)
+            self.pos += 1
+        self._fail("unterminated string")

@@ -1,0 +1,226 @@
+"""Per-record readers: one `RawItem` per raw record of a read unit, in file order.
+
+A reader never lets one bad record touch its neighbours: each line (JSON lines), row (CSV, JSON
+array, Parquet) or sentence (BIO) is decoded and parsed on its own, and a failure becomes a
+RawItem carrying the reject reason. Blank lines (and blank CSV lines) are not records.
+"""
+
+from __future__ import annotations
+
+import ast
+import csv
+import functools
+import io
+import json
+import sys
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Iterator
+
+import pyarrow.parquet as pq
+
+from ecomgpt.records import paths
+
+if TYPE_CHECKING:
+    from ecomgpt.records.sources import SourceConfig
+    from ecomgpt.records.units import ReadUnit
+
+BOM = "\ufeff"
+RAW_CHARS = 2000
+# The csv module's own limit (128 KiB per field) would abort the whole file; field length is
+# checked per record instead (field_too_long).
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+
+
+@dataclass
+class RawItem:
+    """One raw record: its parsed row, or the reason it could not be read."""
+
+    location: str
+    default_id: str
+    raw: str | Callable[[], str]  # the raw text, or a function that builds it (only a reject needs it)
+    row: Any = None
+    reason: str | None = None
+    detail: str = ""
+
+    def raw_text(self) -> str:
+        return self.raw if isinstance(self.raw, str) else self.raw()
+
+
+def clip(text: str) -> str:
+    return text if len(text) <= RAW_CHARS else text[:RAW_CHARS] + "…"
+
+
+def iter_lines(path: str, start: int, end: int, first_line: int) -> Iterator[tuple[int, bytes]]:
+    """(line number, line without its newline) for the lines that start in [start, end)."""
+    with paths.open_binary(path) as handle:
+        handle.seek(start)
+        position, number = start, first_line
+        for line in handle:
+            if 0 <= end <= position:
+                break
+            position += len(line)
+            yield number, line.rstrip(b"\r\n") if line.endswith(b"\n") else line
+            number += 1
+
+
+def decode(line: bytes) -> str:
+    """Strict UTF-8; raises UnicodeDecodeError. A leading BOM is dropped."""
+    text = line.decode("utf-8")
+    return text[1:] if text.startswith(BOM) else text
+
+
+def parse_object_text(text: str, allow_python_literals: bool) -> tuple[Any, str]:
+    """(value, "") or (None, error message) for one JSON (or Python-literal) text."""
+    try:
+        return json.loads(text), ""
+    except json.JSONDecodeError as exc:
+        error = f"not valid JSON: {exc}"
+    except RecursionError:
+        return None, "not valid JSON: nested too deeply"
+    if allow_python_literals:
+        try:
+            return ast.literal_eval(text), ""
+        except (ValueError, SyntaxError, MemoryError, RecursionError) as exc:
+            error += f"; not a Python literal either: {type(exc).__name__}: {exc}"
+    return None, error
+
+
+def read_json_lines(unit: ReadUnit, config: SourceConfig) -> Iterator[RawItem]:
+    name = paths.basename(unit.path)
+    for number, line in iter_lines(unit.path, unit.start, unit.end, unit.first_line):
+        if not line.strip():
+            continue
+        location, default_id = f"line {number}", f"{name}:{number}"
+        try:
+            text = decode(line)
+        except UnicodeDecodeError as exc:
+            raw = clip(line.decode("utf-8", "replace"))
+            yield RawItem(location, default_id, raw, reason="bad_encoding", detail=f"invalid UTF-8: {exc}")
+            continue
+        if not text.strip():
+            continue
+        value, error = parse_object_text(text, config.allow_python_literals)
+        if error:
+            yield RawItem(location, default_id, clip(text), reason="unparsable", detail=error)
+        elif not isinstance(value, dict):
+            detail = f"expected an object, got {type(value).__name__}"
+            yield RawItem(location, default_id, clip(text), reason="wrong_type", detail=detail)
+        else:
+            yield RawItem(location, default_id, clip(text), row=value)
+
+
+def read_json_array(unit: ReadUnit, config: SourceConfig) -> Iterator[RawItem]:
+    name = paths.basename(unit.path)
+    with paths.open_binary(unit.path) as handle:
+        data = handle.read()
+    try:
+        text = decode(data)
+    except UnicodeDecodeError as exc:
+        yield RawItem("file", f"{name}:file", clip(data.decode("utf-8", "replace")), reason="bad_encoding",
+                      detail=f"invalid UTF-8: {exc}")
+        return
+    value, error = parse_object_text(text, allow_python_literals=False)
+    if error or not isinstance(value, list):
+        detail = error or f"expected a JSON array, got {type(value).__name__}"
+        yield RawItem("file", f"{name}:file", clip(text), reason="unparsable", detail=detail)
+        return
+    for index, element in enumerate(value, start=1):
+        raw = clip(json.dumps(element, ensure_ascii=False))
+        if isinstance(element, dict):
+            yield RawItem(f"row {index}", f"{name}:{index}", raw, row=element)
+        else:
+            yield RawItem(f"row {index}", f"{name}:{index}", raw, reason="wrong_type",
+                          detail=f"expected an object, got {type(element).__name__}")
+
+
+class _LineTap:
+    """Feeds text lines to csv.reader and remembers them, to report each row's raw text and line."""
+
+    def __init__(self, lines: Iterator[str]) -> None:
+        self.lines, self.taken, self.count = lines, [], 0
+
+    def __iter__(self) -> "_LineTap":
+        return self
+
+    def __next__(self) -> str:
+        line = next(self.lines)
+        self.taken.append(line)
+        self.count += 1
+        return line
+
+    def take(self) -> str:
+        raw, self.taken = "".join(self.taken), []
+        return raw
+
+
+def _visible(text: str) -> str:
+    return clip(text.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
+
+
+def _has_surrogates(fields: list[str]) -> bool:
+    try:
+        "".join(fields).encode("utf-8")
+        return False
+    except UnicodeEncodeError:
+        return True
+
+
+def csv_rows(handle: Any, delimiter: str) -> Iterator[tuple[int, str, list[str] | None, str]]:
+    """(first line, raw text, fields or None, csv error) per CSV record, header included."""
+    text = io.TextIOWrapper(handle, encoding="utf-8", errors="surrogateescape", newline="")
+    tap = _LineTap(iter(text))
+    reader = csv.reader(tap, delimiter=delimiter)
+    while True:
+        first_line = tap.count + 1
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield first_line, tap.take(), None, str(exc)
+            continue
+        yield first_line, tap.take(), fields, ""
+
+
+def read_csv(unit: ReadUnit, config: SourceConfig) -> Iterator[RawItem]:
+    name = paths.basename(unit.path)
+    header: list[str] | None = None
+    row_number = 0
+    with paths.open_binary(unit.path) as handle:
+        for line, raw, fields, error in csv_rows(handle, config.delimiter):
+            if fields is not None and header is None:
+                header = [field.strip() for field in fields]
+                if header:
+                    header[0] = header[0].lstrip(BOM)
+                continue
+            if fields == [] or (fields is None and not raw.strip()):
+                continue
+            row_number += 1
+            location, default_id = f"row {row_number} (line {line})", f"{name}:{row_number}"
+            visible = functools.partial(_visible, raw)
+            if fields is None:
+                yield RawItem(location, default_id, visible, reason="unparsable",
+                              detail=f"CSV error: {error}")
+            elif _has_surrogates(fields):
+                yield RawItem(location, default_id, visible, reason="bad_encoding",
+                              detail="invalid UTF-8 in the row")
+            elif len(fields) != len(header or ()):
+                detail = f"row has {len(fields)} fields, the header has {len(header or ())}"
+                yield RawItem(location, default_id, visible, reason="unparsable", detail=detail)
+            else:
+                # CSV has no null: an empty cell is a missing value.
+                row = {column: (value if value != "" else None) for column, value in zip(header, fields)}
+                yield RawItem(location, default_id, visible, row=row)
+
+
+def read_parquet(unit: ReadUnit, config: SourceConfig) -> Iterator[RawItem]:
+    name = paths.basename(unit.path)
+    with paths.open_binary(unit.path) as handle:
+        parquet = pq.ParquetFile(handle)
+        stop = parquet.num_row_groups if unit.end < 0 else unit.end
+        number = unit.first_line
+        for group in range(unit.start, stop):
+            for row in parquet.read_row_group(group).to_pylist():
+                raw = clip(json.dumps(row, ensure_ascii=False, default=str))
+                yield RawItem(f"row {number}", f"{name}:{number}", raw, row=row)
+                number += 1
