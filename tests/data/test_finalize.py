@@ -1,7 +1,8 @@
 import pyarrow as pa
 
 from ecomgpt.data.finalize import OutputDigest, candidates_table, dedup_and_cap
-from ecomgpt.data.process import _TaskBucket, cap_key, cap_salt, id64
+from ecomgpt.data.process import _TaskBucket
+from ecomgpt.data.sampling import pair_key, record_hash, task_salt
 from ecomgpt.tasks.examples import EXAMPLE_COLUMNS, example_id
 
 
@@ -14,7 +15,7 @@ def _row(task: str, n: int, record_id: str, seed: int = 0) -> dict:
         label_kind="golden", definition="d", instruction="i", input=f"input {n}", output=output,
         prompt=prompt, template_id="en0", source="s", record_id=record_id,
     )
-    row["_key"] = cap_key(id64(eid), cap_salt(seed))
+    row["_key"] = pair_key(record_hash(seed, "s", record_id), task_salt(seed, task))
     return row
 
 
@@ -24,7 +25,7 @@ def test_dedup_keeps_one_row_per_id_with_the_smallest_lineage():
     assert out.num_rows == 2
     kept = {r["id"]: r["record_id"] for r in out.to_pylist()}
     assert kept[rows[0]["id"]] == "r2"
-    assert out.schema.names == list(EXAMPLE_COLUMNS)
+    assert out.schema.names == [*EXAMPLE_COLUMNS, "_key"]
 
 
 def test_cap_keeps_the_smallest_keys_and_sets_the_split():

@@ -22,7 +22,7 @@ from tests.conftest import HELDOUT, RAW, REPO, needs_shared
 @pytest.fixture(scope="module")
 def records(tmp_path_factory) -> str:
     out = tmp_path_factory.mktemp("records")
-    write_synthetic(2_000, 7, str(out), "jsonl", 700)
+    write_synthetic(2_000, 7, str(out), "jsonl", 2_000)
     return str(out)
 
 

@@ -73,7 +73,7 @@ def test_products_attribute_values_are_title_spans(records):
         assert 2 <= len(r["attributes"]) <= 4
         assert len({a["name"] for a in r["attributes"]}) == len(r["attributes"])
         for attribute in r["attributes"]:
-            assert attribute["value"] in r["title"], (attribute, r["title"])
+            assert r["title"].count(attribute["value"]) == 1, (attribute, r["title"])
             assert attribute["value"] in r["description"]
         assert r["price"] > 0
 
@@ -190,9 +190,10 @@ def test_parquet_round_trip(tmp_path: Path):
         rows.extend(table.to_pylist())
     expected = list(iter_synthetic(900, seed=4))
     for row, record in zip(rows, expected, strict=True):
-        back = row_to_record(row)
-        model = RECORD_ADAPTER.validate_python(back)
-        assert model == RECORD_ADAPTER.validate_python(record)
+        # a row with its nulls dropped is a valid record as it stands ...
+        RECORD_ADAPTER.validate_python({key: value for key, value in row.items() if value is not None})
+        # ... and row_to_record gives back exactly what was generated
+        assert row_to_record(row) == record
 
 
 def test_uri_output_and_rerun_replaces_shards(tmp_path: Path):

@@ -1,4 +1,4 @@
-"""Candidate lists and label helpers shared by the task library."""
+"""Candidate lists and label functions shared by the task library."""
 
 from __future__ import annotations
 
@@ -89,3 +89,8 @@ def test_path_categories_are_answered_with_their_last_level_among_labels_of_that
     review = REVIEW_ZH.model_copy(update={"product_category": "数码 > 智能手表"})
     (draft,) = product_category_classification(review, Rng(0))
     assert draft.output == "智能手表" and ">" not in draft.fields["label_set"]
+
+
+def test_an_empty_category_path_gives_nothing() -> None:
+    assert category_classification(QUERY_EN.model_copy(update={"category": ">"}), Rng(0)) == []
+    assert product_category_classification(REVIEW_ZH.model_copy(update={"product_category": " > "}), Rng(0)) == []

@@ -113,3 +113,99 @@ def test_render_options(record) -> None:
 def test_tasks_only_see_their_own_data_type() -> None:
     for record in SAMPLES:
         assert {row["data_type"] for row in build_examples(record, SPECS, seed=0)} == {record.data_type}
+
+
+def _random_records(seed: int, n: int) -> list:
+    """Odd but valid records: repeated, overlapping and missing values, tiny label sets, unsorted spans."""
+    import random
+
+    from ecomgpt.records.schema import (
+        AnnotatedText,
+        Aspect,
+        Attribute,
+        Candidate,
+        Dialogue,
+        Product,
+        Query,
+        Review,
+        Slot,
+        Span,
+        Turn,
+    )
+
+    rnd = random.Random(seed)
+    words = ["Red", "red", "128GB", "Nike", "nike", "Shoes", "鞋", "红色", "50ml", "Pro", "İstanbul", "a", "+", "(x)"]
+
+    def text(k: int) -> str:
+        return " ".join(rnd.choice(words) for _ in range(k))
+
+    records = []
+    for i in range(n):
+        lang = rnd.choice(LANGS)
+        common = {"record_id": str(i), "source": "fuzz", "lang": lang}
+        title = text(rnd.randint(1, 6))
+        attributes = [Attribute(name=rnd.choice(["color", "Brand", "size", "颜色"]), value=text(1)) for _ in range(rnd.randint(0, 4))]
+        records.append(
+            Product(
+                **common,
+                title=title,
+                attributes=attributes,
+                brand=rnd.choice([None, "Nike", "NIKE", "İ"]),
+                category=rnd.sample(["Shoes", "Footwear", title, "鞋 > 运动鞋"], rnd.randint(0, 3)),
+            )
+        )
+        body = text(rnd.randint(1, 8))
+        aspects = [
+            Aspect(category=rnd.choice(["price", "价格"]), term=rnd.choice([None, text(1)]), sentiment=rnd.choice([None, "positive", "negative"]))
+            for _ in range(rnd.randint(0, 3))
+        ]
+        records.append(
+            Review(
+                **common,
+                text=body,
+                title=rnd.choice([None, body, text(2)]),
+                rating=rnd.choice([None, 1, 3, 5]),
+                aspects=aspects,
+                product_category=rnd.choice([None, "A > B", "Shoes", ">"]),
+            )
+        )
+        items = [
+            Candidate(title=rnd.choice(["x", "y", title]), relevance=rnd.choice(["exact", "substitute", "complement", "irrelevant"]))
+            for _ in range(rnd.randint(1, 5))
+        ]
+        records.append(Query(**common, query=rnd.choice(["x", text(2)]), items=items, category=rnd.choice([None, "Shoes"])))
+        turns = []
+        for _ in range(rnd.randint(1, 6)):
+            utterance = text(rnd.randint(1, 4))
+            slots = [Slot(name=rnd.choice(["color", "size"]), value=text(1)) for _ in range(rnd.randint(0, 2))]
+            turns.append(Turn(role=rnd.choice(["user", "agent"]), text=utterance, intents=rnd.sample(["ask", "buy"], rnd.randint(0, 2)), slots=slots))
+        records.append(Dialogue(**common, turns=turns, domain=rnd.choice([None, "Books"])))
+        spans = []
+        for _ in range(rnd.randint(0, 3)):
+            start = rnd.randrange(len(body))
+            end = rnd.randint(start + 1, len(body))
+            if body[start:end].strip() == body[start:end]:
+                spans.append(Span(start=start, end=end, type=rnd.choice(["", "A", "B"]), term=body[start:end]))
+        records.append(
+            AnnotatedText(
+                **common,
+                text=body,
+                dataset="fuzz",
+                paradigm=rnd.choice(["CLS", "NER", "Condition_Extract", "Extract", "Generate", "QA"]),
+                definition="fuzzing",
+                label_set=rnd.sample(["A", "B", "C"], rnd.randint(0, 3)),
+                labels=rnd.sample(["A", "B", "Z"], rnd.randint(0, 2)),
+                spans=spans,
+                instruction=rnd.choice([None, "Pick from {label_set}.", "Answer {this}."]),
+            )
+        )
+    return records
+
+
+def test_odd_records_never_raise_and_answers_stay_well_formed() -> None:
+    for record in _random_records(0, 300):
+        for row in build_examples(record, SPECS, seed=1):
+            assert row["input"] and row["output"] and row["instruction"], row["task"]
+            assert row["output"] == row["output"].strip() or row["paradigm"] == "Generate", row
+            if row["paradigm"] == "NER":
+                assert all(line.split(": ", 1)[0] for line in row["output"].split("\n")), row

@@ -10,10 +10,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ecomgpt.tasks.examples import EXAMPLE_COLUMNS, EXAMPLE_SCHEMA
+from ecomgpt.tasks.examples import EXAMPLE_SCHEMA
 
 CANDIDATE_SCHEMA = EXAMPLE_SCHEMA.append(pa.field("_key", pa.uint64()))
 HASH_COLUMNS = ("id", "split", "lang", "source", "record_id", "template_id")
+_BY_KEY = [("_key", "ascending"), ("source", "ascending"), ("record_id", "ascending")]
 
 
 def candidates_table(rows: list[dict]) -> pa.Table:
@@ -21,28 +22,26 @@ def candidates_table(rows: list[dict]) -> pa.Table:
 
 
 def dedup_and_cap(table: pa.Table, cap: int | None, heldout_tasks: frozenset[str]) -> pa.Table:
-    """One task's candidates -> its final examples.
+    """One task's candidates -> its final examples (still with `_key`, dropped when written).
 
-    Order by (key, id, lineage), keep the first row of every id, keep the first `cap` rows, and set
+    Keep each id's row of smallest (key, lineage), order by key, keep the first `cap` rows, and set
     the split. The result depends only on the rows, never on how they were partitioned.
     """
     if table.num_rows == 0:
-        return table.drop_columns(["_key"]).cast(EXAMPLE_SCHEMA)
-    order = pc.sort_indices(
-        table,
-        sort_keys=[("_key", "ascending"), ("id", "ascending"), ("source", "ascending"), ("record_id", "ascending")],
-    )
-    table = table.take(order)
+        return table.cast(CANDIDATE_SCHEMA)
+    # An id seen several times counts once, with its smallest (key, lineage).
+    table = table.take(pc.sort_indices(table, sort_keys=[("id", "ascending"), *_BY_KEY]))
     ids = table.column("id").to_numpy(zero_copy_only=False)
     first = np.ones(len(ids), dtype=bool)
     first[1:] = ids[1:] != ids[:-1]
     table = table.filter(pa.array(first))
+    table = table.take(pc.sort_indices(table, sort_keys=[*_BY_KEY, ("id", "ascending")]))
     if cap is not None:
         table = table.slice(0, cap)
     tasks = table.column("task").to_pylist()
     split = ["held_out" if task in heldout_tasks else "held_in" for task in tasks]
     table = table.set_column(table.schema.get_field_index("split"), "split", pa.array(split, pa.string()))
-    return table.drop_columns(["_key"]).select(list(EXAMPLE_COLUMNS))
+    return table.select(CANDIDATE_SCHEMA.names)
 
 
 class OutputDigest:

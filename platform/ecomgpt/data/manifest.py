@@ -35,6 +35,7 @@ def build_manifest(
     distinct: int,
     contaminated: int,
     digest: OutputDigest,
+    sampling: dict,
     timings: dict,
 ) -> dict:
     rejected = stats["records_in"] - stats["records_accepted"]
@@ -57,6 +58,8 @@ def build_manifest(
         "rejected_by_reason": stats["rejected_by_reason"],
         "records_by_source": stats["by_source"],
         "examples_generated": generated_total,
+        "pairs_sampled_out": sum(stats["pairs_skipped"].values()),
+        "sampling": sampling,
         "dedup_dropped": dedup_dropped,
         "decontaminated_dropped": contaminated,
         "capped_dropped": distinct - contaminated - digest.rows,

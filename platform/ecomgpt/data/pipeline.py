@@ -26,7 +26,8 @@ from ecomgpt.data.decontam import Decontaminator
 from ecomgpt.data.finalize import HASH_COLUMNS, OutputDigest, candidates_table, dedup_and_cap
 from ecomgpt.data.heldout_texts import load_heldout_texts
 from ecomgpt.data.manifest import build_manifest
-from ecomgpt.data.process import group_specs, process_unit
+from ecomgpt.data.process import KeyRanges, group_specs, process_unit
+from ecomgpt.data.sampling import FULL, plan_key_bounds
 from ecomgpt.records.sources import SourceConfig, input_source, load_source_config
 from ecomgpt.records.units import ReadUnit, plan_units
 from ecomgpt.runtime import cluster_cpus
@@ -86,11 +87,12 @@ def plan_generate(cfg: GenerateConfig, output: str, overwrite: bool = False) -> 
 class UnitWorker:
     """Holds the task specs and the decontamination index; processes one read unit per call."""
 
-    def __init__(self, config_json: str, task_names: list[str], heldout_texts: list[str], output: str):
+    def __init__(self, config_json: str, ranges: KeyRanges, heldout_texts: list[str], output: str):
         cfg = GenerateConfig.model_validate_json(config_json)
         self.cfg = cfg
         self.output = output
-        self.specs_by_type = group_specs(resolve_tasks(task_names))
+        self.ranges = ranges
+        self.specs_by_type = group_specs(resolve_tasks(sorted(ranges)))
         self.options = RenderOptions(header=cfg.header, instruction_lang=cfg.instruction_lang)
         self.decontam = Decontaminator(heldout_texts, cfg.decontam_min_chars)
 
@@ -108,6 +110,7 @@ class UnitWorker:
                 self.decontam.is_contaminated,
                 self.cfg.samples_per_task,
                 self.cfg.max_field_chars,
+                self.ranges,
             )
             if result.rejects:
                 lines = "".join(json.dumps(r.to_dict(), ensure_ascii=False) + "\n" for r in result.rejects)
@@ -166,16 +169,21 @@ def _count_bucket(group: dict[str, np.ndarray]) -> dict[str, list]:
 
 
 def merge_stats(parts: list[dict]) -> dict:
-    total: dict = {"records_in": 0, "records_accepted": 0, "rejected_by_reason": Counter(), "by_source": {}, "generated": {}}
+    """Sum the per-unit statistics of one pass."""
+    total: dict = {
+        "records_in": 0, "records_accepted": 0, "rejected_by_reason": Counter(), "by_source": {},
+        "generated": {}, "pairs_skipped": Counter(), "pairs_generated": Counter(),
+    }
     for part in parts:
         total["records_in"] += part["records_in"]
         total["records_accepted"] += part["records_accepted"]
         total["rejected_by_reason"].update(part["rejected_by_reason"])
         for name, counts in part["by_source"].items():
-            into = total["by_source"].setdefault(name, Counter())
-            into.update(counts)
+            total["by_source"].setdefault(name, Counter()).update(counts)
         for task, langs in part["generated"].items():
             total["generated"].setdefault(task, Counter()).update(langs)
+        total["pairs_skipped"].update(part["pairs_skipped"])
+        total["pairs_generated"].update(part["pairs_generated"])
     total["rejected_by_reason"] = dict(sorted(total["rejected_by_reason"].items()))
     total["by_source"] = {
         name: {"in": c["in"], "accepted": c["accepted"], "rejected": c["in"] - c["accepted"]}
@@ -183,6 +191,77 @@ def merge_stats(parts: list[dict]) -> dict:
     }
     total["generated"] = {task: dict(sorted(c.items())) for task, c in sorted(total["generated"].items())}
     return total
+
+
+def combine_passes(first: dict, second: dict | None) -> dict:
+    """Records are counted by the first pass; a completing pass adds examples and un-skips pairs."""
+    if second is None:
+        return first
+    combined = dict(first)
+    generated = {task: Counter(langs) for task, langs in first["generated"].items()}
+    for task, langs in second["generated"].items():
+        generated.setdefault(task, Counter()).update(langs)
+    combined["generated"] = {task: dict(sorted(c.items())) for task, c in sorted(generated.items())}
+    combined["pairs_skipped"] = first["pairs_skipped"] - second["pairs_generated"]
+    return combined
+
+
+def _pass_stats(results: ray.data.Dataset) -> dict:
+    return merge_stats([json.loads(s) for s in results.select_columns(["stats"]).to_pandas()["stats"]])
+
+
+def _process(plan: GeneratePlan, ranges: KeyRanges) -> ray.data.Dataset:
+    """The actor-pool pass over every read unit, generating only the pairs inside `ranges`."""
+    rows = [dict(unit.to_row(), unit=i) for i, unit in enumerate(plan.units)]
+    return (
+        ray.data.from_items(rows, override_num_blocks=len(rows))
+        .map_batches(
+            UnitWorker,
+            fn_constructor_kwargs={
+                "config_json": plan.config.model_dump_json(),
+                "ranges": ranges,
+                "heldout_texts": plan.heldout_texts,
+                "output": plan.output,
+            },
+            batch_size=1,
+            concurrency=max(1, min(len(rows), cluster_cpus())),
+            num_cpus=1,
+        )
+        .materialize()
+    )
+
+
+def _finalize(candidates: ray.data.Dataset, cfg: GenerateConfig) -> ray.data.Dataset:
+    """Exact dedup and cap per task (a shuffle by task), then the split."""
+    return (
+        candidates.groupby("task")
+        .map_groups(
+            dedup_and_cap, batch_format="pyarrow", fn_args=(cfg.samples_per_task, frozenset(cfg.heldout_tasks))
+        )
+        .materialize()
+    )
+
+
+def _candidates(results: ray.data.Dataset) -> ray.data.Dataset:
+    return results.select_columns(["candidates"]).map_batches(
+        _decode_candidates, batch_format="pyarrow", batch_size=1
+    )
+
+
+def _distinct_counts(results: ray.data.Dataset) -> tuple[int, int]:
+    """(distinct example ids, distinct contaminated ids) over every pass, by a shuffle on id buckets."""
+    sums = (
+        results.select_columns(["ids", "contaminated"])
+        .map_batches(_id_buckets, batch_size=None)
+        .groupby("bucket")
+        .map_groups(_count_bucket)
+        .sum(["distinct", "contaminated"])
+    )
+    return (int(sums["sum(distinct)"]), int(sums["sum(contaminated)"])) if sums else (0, 0)
+
+
+def _task_counts(final: ray.data.Dataset) -> dict[str, int]:
+    return {row["task"]: row["count()"] for row in final.groupby("task").count().take_all()}
 
 
 def run_generate(plan: GeneratePlan) -> dict:
@@ -193,53 +272,38 @@ def run_generate(plan: GeneratePlan) -> dict:
     DataContext.get_current().shuffle_strategy = ShuffleStrategy.SORT_SHUFFLE_PULL_BASED
     started = time.time()
     storage.make_dirs(output)
-    rows = [dict(unit.to_row(), unit=i) for i, unit in enumerate(plan.units)]
-    units = ray.data.from_items(rows, override_num_blocks=len(rows))
-    workers = max(1, min(len(rows), cluster_cpus()))
-    results = units.map_batches(
-        UnitWorker,
-        fn_constructor_kwargs={
-            "config_json": cfg.model_dump_json(),
-            "task_names": plan.task_names,
-            "heldout_texts": plan.heldout_texts,
-            "output": output,
-        },
-        batch_size=1,
-        concurrency=workers,
-        num_cpus=1,
-    ).materialize()
+    specs_by_type = group_specs(resolve_tasks(plan.task_names))
+    options = RenderOptions(header=cfg.header, instruction_lang=cfg.instruction_lang)
+    bounds = plan_key_bounds(
+        plan.units, specs_by_type, cfg.seed, options, cfg.max_field_chars, cfg.samples_per_task
+    )
+    passes = [_process(plan, {task: (0, bounds.get(task, FULL)) for task in plan.task_names})]
+    final = _finalize(_candidates(passes[0]), cfg)
+    # A task whose sampled pairs could not fill the cap is completed over the keys left out.
+    kept = _task_counts(final) if bounds else {}
+    short = sorted(task for task in bounds if kept.get(task, 0) < cfg.samples_per_task)
+    if short:
+        passes.append(_process(plan, {task: (bounds[task], FULL) for task in short}))
+        redo = final.filter(expr=col("task").is_in(short)).union(_candidates(passes[1]))
+        final = final.filter(expr=col("task").not_in(short)).union(_finalize(redo, cfg)).materialize()
     generated_at = time.time()
 
-    stats = merge_stats([json.loads(s) for s in results.select_columns(["stats"]).to_pandas()["stats"]])
-    counts = (
-        results.select_columns(["ids", "contaminated"])
-        .map_batches(_id_buckets, batch_size=None)
-        .groupby("bucket")
-        .map_groups(_count_bucket)
-        .sum(["distinct", "contaminated"])
-    )
-    heldout = frozenset(cfg.heldout_tasks)
-    final = (
-        results.select_columns(["candidates"])
-        .map_batches(_decode_candidates, batch_format="pyarrow", batch_size=1)
-        .groupby("task")
-        .map_groups(dedup_and_cap, batch_format="pyarrow", fn_args=(cfg.samples_per_task, heldout))
-        .materialize()
-    )
+    results = passes[0] if len(passes) == 1 else passes[0].union(passes[1])
+    stats = combine_passes(_pass_stats(passes[0]), _pass_stats(passes[1]) if len(passes) > 1 else None)
+    distinct, contaminated = _distinct_counts(results)
     digest = OutputDigest()
     for batch in final.select_columns(["task", *HASH_COLUMNS]).iter_batches(batch_format="numpy"):
         digest.add({k: v.tolist() for k, v in batch.items()})
     finalized_at = time.time()
 
     split_totals = digest.split_totals()
+    examples = final.drop_columns(["_key"])
     for split in SPLITS:
         storage.make_dirs(storage.join(output, split))
         if split_totals.get(split):
-            final.filter(expr=col("split") == split).write_parquet(storage.join(output, split))
+            examples.filter(expr=col("split") == split).write_parquet(storage.join(output, split))
     written_at = time.time()
 
-    distinct = int(counts["sum(distinct)"]) if counts else 0
-    contaminated = int(counts["sum(contaminated)"]) if counts else 0
     generated_total = sum(sum(langs.values()) for langs in stats["generated"].values())
     manifest = build_manifest(
         plan=plan,
@@ -248,11 +312,13 @@ def run_generate(plan: GeneratePlan) -> dict:
         distinct=distinct,
         contaminated=contaminated,
         digest=digest,
+        sampling={"key_bounds": {t: b / FULL for t, b in sorted(bounds.items())}, "completed_tasks": short},
         timings={
             "read_generate_s": round(generated_at - started, 3),
-            "dedup_cap_s": round(finalized_at - generated_at, 3),
+            "dedup_count_s": round(finalized_at - generated_at, 3),
             "write_s": round(written_at - finalized_at, 3),
             "total_s": round(written_at - started, 3),
+            "passes": len(passes),
         },
     )
     storage.write_json(storage.join(output, "manifest.json"), manifest)

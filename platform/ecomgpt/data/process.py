@@ -2,9 +2,11 @@
 dedup and pre-cap within the unit. Ray Data runs `process_unit` once per read unit
 (`data.pipeline`); benchmarks and tests call it directly.
 
-Pre-capping keeps, per task, the `cap` distinct examples of smallest cap key. The global top `cap` of
-a task is contained in the union of the units' top `cap`, so the final cap after the global dedup is
-exact while only a bounded number of rows per unit leaves the worker.
+Every (record, task) pair has a seeded key (`data.sampling`); an example's key is its pair's, and an
+example id seen several times counts with its smallest key. Pre-capping keeps, per task, the `cap`
+distinct examples of smallest key. The global top `cap` of a task is contained in the union of the
+units' top `cap`, so the final cap after the global dedup is exact while only a bounded number of
+rows per unit leaves the worker. Pairs whose key lies outside the task's range are not generated.
 """
 
 from __future__ import annotations
@@ -19,26 +21,14 @@ from ecomgpt.records.ingest import Reject, iter_unit
 from ecomgpt.records.units import ReadUnit
 from ecomgpt.tasks.examples import RenderOptions, build_examples
 from ecomgpt.tasks.registry import TaskSpec
-from ecomgpt.tasks.rng import stable_hash64
+from ecomgpt.data.sampling import FULL, pair_key, record_hash, task_salt
 
-_MASK = (1 << 64) - 1
+KeyRanges = dict[str, tuple[int, int]]  # task -> [low, high) of pair keys to generate
 
 
 def id64(example_id: str) -> int:
     """The first 64 bits of an example id, for counting distinct examples cheaply."""
     return int(example_id[:16], 16)
-
-
-def cap_key(id_bits: int, salt: int) -> int:
-    """Seeded, uniformly spread sort key of an example: the cap keeps the smallest keys per task."""
-    z = (id_bits ^ salt) & _MASK
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
-    return z ^ (z >> 31)
-
-
-def cap_salt(seed: int) -> int:
-    return stable_hash64("cap", seed)
 
 
 @dataclass
@@ -48,6 +38,8 @@ class UnitStats:
     rejected_by_reason: Counter = field(default_factory=Counter)
     by_source: dict = field(default_factory=lambda: defaultdict(lambda: {"in": 0, "accepted": 0}))
     generated: dict = field(default_factory=lambda: defaultdict(Counter))  # task -> lang -> n
+    pairs_skipped: Counter = field(default_factory=Counter)  # task -> pairs outside the key range
+    pairs_generated: Counter = field(default_factory=Counter)  # task -> pairs inside it
 
     def to_dict(self) -> dict:
         return {
@@ -56,6 +48,8 @@ class UnitStats:
             "rejected_by_reason": dict(self.rejected_by_reason),
             "by_source": {name: dict(c) for name, c in self.by_source.items()},
             "generated": {task: dict(c) for task, c in self.generated.items()},
+            "pairs_skipped": dict(self.pairs_skipped),
+            "pairs_generated": dict(self.pairs_generated),
         }
 
 
@@ -66,6 +60,10 @@ class UnitResult:
     contaminated: np.ndarray  # the distinct ids among them that were contaminated
     candidates: list[dict]  # examples kept for the global dedup and cap, each with `_key`
     rejects: list[Reject]
+
+
+def _order(row: dict) -> tuple:
+    return row["_key"], row["source"], row["record_id"]
 
 
 class _TaskBucket:
@@ -80,8 +78,8 @@ class _TaskBucket:
     def add(self, example: dict) -> None:
         kept = self.rows.get(example["id"])
         if kept is not None:
-            # Duplicates keep the smallest lineage, so the winner does not depend on the units.
-            if (example["source"], example["record_id"]) < (kept["source"], kept["record_id"]):
+            # A duplicate keeps its smallest (key, lineage), so the winner does not depend on the units.
+            if _order(example) < _order(kept):
                 self.rows[example["id"]] = example
             return
         self.rows[example["id"]] = example
@@ -89,7 +87,7 @@ class _TaskBucket:
             self._prune()
 
     def _prune(self) -> None:
-        best = sorted(self.rows.values(), key=lambda row: row["_key"])[: self.cap]
+        best = sorted(self.rows.values(), key=_order)[: self.cap]
         self.rows = {row["id"]: row for row in best}
 
     def finish(self) -> list[dict]:
@@ -105,14 +103,17 @@ def process_records(
     options: RenderOptions,
     is_contaminated: Callable[[str], bool],
     cap: int | None,
+    ranges: KeyRanges | None = None,
 ) -> UnitResult:
+    """Process records; `ranges` limits each task to pairs with keys in [low, high) (default: all)."""
     stats = UnitStats()
     rejects: list[Reject] = []
     seen: set[int] = set()
     contaminated_ids: set[int] = set()
     verdicts: dict[str, bool] = {}  # many tasks share one record's input text
     buckets: dict[str, _TaskBucket] = {}
-    salt = cap_salt(seed)
+    salts = {spec.name: task_salt(seed, spec.name) for specs in specs_by_type.values() for spec in specs}
+    ranges = ranges or {}
     for item in items:
         stats.records_in += 1
         if isinstance(item, Reject):
@@ -124,18 +125,30 @@ def process_records(
         counts = stats.by_source[item.source]
         counts["in"] += 1
         counts["accepted"] += 1
-        for example in build_examples(item, specs_by_type.get(item.data_type, ()), seed, options):
+        bits = record_hash(seed, item.source, item.record_id)
+        keys: dict[str, int] = {}
+        specs = []
+        for spec in specs_by_type.get(item.data_type, ()):
+            key = pair_key(bits, salts[spec.name])
+            low, high = ranges.get(spec.name, (0, FULL))
+            if low <= key < high:
+                keys[spec.name] = key
+                specs.append(spec)
+                stats.pairs_generated[spec.name] += 1
+            else:
+                stats.pairs_skipped[spec.name] += 1
+        for example in build_examples(item, specs, seed, options):
             stats.generated[example["task"]][example["lang"]] += 1
-            bits = id64(example["id"])
-            seen.add(bits)
+            id_bits = id64(example["id"])
+            seen.add(id_bits)
             text = example["input"]
             verdict = verdicts.get(text)
             if verdict is None:
                 verdict = verdicts[text] = is_contaminated(text)
             if verdict:
-                contaminated_ids.add(bits)
+                contaminated_ids.add(id_bits)
                 continue
-            example["_key"] = cap_key(bits, salt)
+            example["_key"] = keys[example["task"]]
             bucket = buckets.get(example["task"])
             if bucket is None:
                 bucket = buckets[example["task"]] = _TaskBucket(cap)
@@ -160,9 +173,10 @@ def process_unit(
     is_contaminated: Callable[[str], bool],
     cap: int | None,
     max_field_chars: int,
+    ranges: KeyRanges | None = None,
 ) -> UnitResult:
     return process_records(
-        iter_unit(unit, max_field_chars), specs_by_type, seed, options, is_contaminated, cap
+        iter_unit(unit, max_field_chars), specs_by_type, seed, options, is_contaminated, cap, ranges
     )
 
 

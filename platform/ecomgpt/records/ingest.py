@@ -94,7 +94,8 @@ def to_record(item: RawItem, config: SourceConfig, max_field_chars: int) -> Base
         data.setdefault("lang", config.lang)
     if isinstance(data.get("record_id"), int) and not isinstance(data["record_id"], bool):
         data["record_id"] = str(data["record_id"])
-    if _needs_cleaning(data, max_field_chars):
+    clean = item.bom_free and item.text_len is not None and item.text_len <= max_field_chars
+    if not clean and _needs_cleaning(data, max_field_chars):
         try:
             data = _clean(data, "", max_field_chars)
         except _TooLong as exc:

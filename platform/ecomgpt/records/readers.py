@@ -41,6 +41,10 @@ class RawItem:
     row: Any = None
     reason: str | None = None
     detail: str = ""
+    # Set when the row was parsed from one text: no string in the row is longer than that text, and
+    # a row whose text has no BOM (raw or escaped) has no BOM in any string either.
+    text_len: int | None = None
+    bom_free: bool = False
 
     def raw_text(self) -> str:
         return self.raw if isinstance(self.raw, str) else self.raw()
@@ -106,7 +110,8 @@ def read_json_lines(unit: ReadUnit, config: SourceConfig) -> Iterator[RawItem]:
             detail = f"expected an object, got {type(value).__name__}"
             yield RawItem(location, default_id, clip(text), reason="wrong_type", detail=detail)
         else:
-            yield RawItem(location, default_id, clip(text), row=value)
+            bom_free = BOM not in text and "\\ufeff" not in text.lower()
+            yield RawItem(location, default_id, clip(text), row=value, text_len=len(text), bom_free=bom_free)
 
 
 def read_json_array(unit: ReadUnit, config: SourceConfig) -> Iterator[RawItem]:

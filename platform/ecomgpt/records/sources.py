@@ -45,6 +45,7 @@ from pydantic import (
 )
 from typing_extensions import TypeAliasType
 
+from ecomgpt.errors import UserError
 from ecomgpt.records import paths
 from ecomgpt.records.parsers import check_parser
 from ecomgpt.records.schema import MODELS
@@ -60,7 +61,7 @@ EXTENSIONS = {
 }
 
 
-class SourceError(ValueError):
+class SourceError(UserError, ValueError):
     """An unusable source: the message names the source and the file, key or column at fault."""
 
 

@@ -5,11 +5,13 @@ review texts, slot values into dialogue turns, and every query has exactly one c
 it. Record `i` depends only on `(seed, i)`, so any range of records can be generated on its own and
 shards can be written in parallel.
 
-    ecomgpt synth --n 1000000 --seed 0 --out s3://bucket/synthetic --format parquet
+    ecomgpt synth --records 1000000 --seed 0 --out s3://bucket/synthetic --format parquet
 
-Parquet layout: one table for all record types, the union of their columns, absent fields null. The one
-column whose type differs between models is `category` (Product: list of levels, Query: a string); it is
-stored as a list and `row_to_record` turns a Query's one-element list back into its string.
+Parquet layout: one table for all record types, the union of their columns, absent fields null, so a
+row with its nulls dropped validates as its record. The one column whose type differs between models is
+`category` (Product: a list of levels, Query: a string). It holds the Product's list; a Query's category
+is left null there, since it always equals its exact candidate's category, and `row_to_record` puts it
+back from that candidate.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import pyarrow.parquet as pq
 
 from ecomgpt import __version__, storage
 from ecomgpt.records import synth_vocab as V
+from ecomgpt.records.schema import MODELS
 from ecomgpt.tasks.rng import stable_hash64
 
 VERSION = "1"  # bump whenever the records generated for a (seed, index) change
@@ -39,6 +42,8 @@ _GOLDEN = 0x9E3779B97F4A7C15
 _LEHMER = 0xDA942042E4DD58B5
 _REFILL = 1 << 20  # a draw from fewer remaining bits than this would be visibly biased
 _WRITE_BATCH = 8192
+# json.dumps builds a new encoder per call when given options; one shared encoder writes the same bytes
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
 
 
 class _Draws:
@@ -75,16 +80,20 @@ class _Draws:
 # ------------------------------------------------------------------------------ precomputed tables
 _PLACES = {"pre": 0, "post": 1, "any": 2}
 _SENTIMENTS = ("positive", "negative", "neutral")
+_VALUES = {v for a in V.ATTRIBUTES.values() for pair in a.values for v in pair}
+# model-code prefixes, less those that would write an attribute value into the code ("VA", "IP" + "68")
 _CODE_PREFIXES = tuple(
     prefix + sep
     for prefix in list(V.CODE_LETTERS) + [a + b for a in V.CODE_LETTERS for b in V.CODE_LETTERS]
+    if not any(v == prefix or (v.startswith(prefix) and v[len(prefix):].isdigit()) for v in _VALUES)
     for sep in ("-", "")
 )
+_N_PREFIXES = len(_CODE_PREFIXES)
 _EN_SEPARATORS = (", ", " - ", " | ", ", ")
 _SUFFIXES = V.CODE_SUFFIXES
 # a draw below 20 picks a marketing word; past the list it means none (about half the titles)
 _MARKETING = tuple(tuple(m[L] for m in V.MARKETING) + ("",) * (20 - len(V.MARKETING)) for L in (0, 1))
-assert len(_CODE_PREFIXES) == 924 and len(_SUFFIXES) == 9 and len(V.MARKETING) < 20
+assert len(V.MARKETING) < 20
 
 
 def _fields(template: str) -> tuple[str, ...]:
@@ -96,7 +105,7 @@ class _Cat:
 
     __slots__ = ("spec", "coarse", "fine", "path", "brands", "nouns", "n_nouns", "query_nouns", "slots", "names",
                  "options", "widths", "combos", "n_groups", "points", "aspects", "complements", "unrelated",
-                 "colors", "sizes")
+                 "colors", "sizes", "hot")
 
     def __init__(self, spec: V.CategorySpec, L: int) -> None:
         self.spec = spec
@@ -120,6 +129,7 @@ class _Cat:
         # ordered attribute subsets by size: a draw picks how many attributes, then which and in what order
         self.combos = tuple(tuple(permutations(range(len(attrs)), k)) for k in range(2, min(4, len(attrs)) + 1))
         self.n_groups = len(self.combos)
+        self.hot = (self.combos, self.n_groups, self.brands, self.nouns, self.n_nouns, self.options, self.names)
         assert len(self.brands) == 8, spec.key
         self.points = tuple(p[L] for p in V.SELLING_POINTS[spec.coarse])
         # (label, ((term, sentences by sentiment), ...)) with every sentence already written out
@@ -188,24 +198,26 @@ def _product(d: _Draws, c: _Cat, L: int, fixed: dict | None = None, brand: int |
              attributes: list | None = None) -> tuple[str, str]:
     """(title, brand) of one listing; `fixed` maps attribute slot -> value index, and `attributes`, when
     given, receives the {name, value} pairs written into the title."""
-    x = d.word()  # about 52 of its 64 bits are spent here, the 26-bit model code last
-    group = c.combos[x % c.n_groups]
-    x //= c.n_groups
+    combos, n_groups, brands, nouns, n_nouns, options, names = c.hot
+    d._s = s = (d._s * _LEHMER) & _MASK128  # d.word(), inlined on the hottest path
+    x = s >> 64  # about 52 of its 64 bits are spent here, the 26-bit model code last
+    group = combos[x % n_groups]
+    x //= n_groups
     n = len(group)
     chosen = group[x % n]
     x //= n
-    brand_name = c.brands[x & 7 if brand is None else brand]
+    brand_name = brands[x & 7 if brand is None else brand]
     x >>= 3
-    noun = c.nouns[x % c.n_nouns]
-    x //= c.n_nouns
+    noun = nouns[x % n_nouns]
+    x //= n_nouns
     marketing = _MARKETING[L][x % 20]
     x //= 20
     where = x % 10  # 0-2: code after the brand, 3-5: after the noun, 6-8: at the end, 9: no code
     x //= 10
-    code = f"{_CODE_PREFIXES[x % 924]}{100 + x // 924 % 9900}{_SUFFIXES[x // 9147600 % 9]}"
-    y = d.word()
+    code = f"{_CODE_PREFIXES[x % _N_PREFIXES]}{100 + x // _N_PREFIXES % 9900}{_SUFFIXES[x // _N_PREFIXES // 9900 % 9]}"
+    d._s = s = (d._s * _LEHMER) & _MASK128
+    y = s >> 64
     pre, post = [], []
-    options = c.options
     if fixed:
         chosen = list(chosen)
         for slot in fixed:
@@ -222,7 +234,7 @@ def _product(d: _Draws, c: _Cat, L: int, fixed: dict | None = None, brand: int |
                 value, place = opts[y % len(opts)]
                 y //= len(opts)
             if attributes is not None:
-                attributes.append({"name": c.names[slot], "value": value})
+                attributes.append({"name": names[slot], "value": value})
             (post if place else pre).append(value)
     else:
         for slot in chosen:
@@ -230,7 +242,7 @@ def _product(d: _Draws, c: _Cat, L: int, fixed: dict | None = None, brand: int |
             value, place = opts[y % len(opts)]
             y //= len(opts)
             if attributes is not None:
-                attributes.append({"name": c.names[slot], "value": value})
+                attributes.append({"name": names[slot], "value": value})
             (post if place else pre).append(value)
     if L == 0:
         parts = [brand_name, code] if where < 3 else [brand_name]
@@ -574,8 +586,9 @@ def iter_synthetic(n: int, seed: int, start: int = 0) -> Iterator[dict]:
 
 
 def _iter(base: int, seed: int, start: int, stop: int) -> Iterator[dict]:
+    record = _record
     for index in range(start, stop):
-        yield _record(base, seed, index)
+        yield record(base, seed, index)
 
 
 _NAME_VALUE = pa.struct([("name", pa.string()), ("value", pa.string())])
@@ -596,18 +609,22 @@ PARQUET_SCHEMA = pa.schema([
 
 
 def record_to_row(record: dict) -> dict:
-    """A canonical record as a row of PARQUET_SCHEMA (a Query's category becomes a one-element list)."""
-    if record["data_type"] == "query" and record.get("category") is not None:
-        return {**record, "category": [record["category"]]}
+    """A canonical record as a row of PARQUET_SCHEMA (a Query's category is left to its exact item)."""
+    if record["data_type"] == "query":
+        exact = [item["category"] for item in record["items"] if item["relevance"] == "exact"]
+        if exact != [record["category"]]:
+            raise ValueError(f"{record['record_id']}: query category is not its exact item's category")
+        return {**record, "category": None}
     return record
 
 
 def row_to_record(row: dict) -> dict:
-    """A PARQUET_SCHEMA row back to the canonical record: null columns dropped, Query category unwrapped."""
-    record = {key: value for key, value in row.items() if value is not None}
-    if record.get("data_type") == "query" and "category" in record:
-        levels = record["category"]
-        record["category"] = levels[0] if levels else None
+    """A PARQUET_SCHEMA row back to its canonical record: the columns of its type, a Query's category
+    restored from its exact item."""
+    record = {name: row.get(name) for name in MODELS[row["data_type"]].model_fields}
+    if record["data_type"] == "query" and record["category"] is None:
+        exact = [item["category"] for item in record["items"] or () if item["relevance"] == "exact"]
+        record["category"] = exact[0] if len(exact) == 1 else None
     return record
 
 
@@ -645,7 +662,7 @@ def write_shard(seed: int, start: int, count: int, uri: str, fmt: Literal["jsonl
             batch: list[str] = []
             for record in records:
                 counts[record["data_type"], record["lang"]] += 1
-                batch.append(json.dumps(record, ensure_ascii=False, separators=(",", ":")))
+                batch.append(_JSON(record))
                 if len(batch) == _WRITE_BATCH:
                     stream.write(("\n".join(batch) + "\n").encode("utf-8"))
                     batch = []

@@ -35,6 +35,9 @@ EXAMPLE_SCHEMA = pa.schema(
 EXAMPLE_COLUMNS = tuple(EXAMPLE_SCHEMA.names)
 
 
+_TEMPLATE_SALT = 0x5BD1E9955BD1E995
+
+
 @dataclass(frozen=True)
 class RenderOptions:
     """How instructions are rendered; the paper ablates both switches."""
@@ -57,12 +60,13 @@ def build_examples(
     for spec in specs:
         if spec.data_type != record.data_type or record.lang not in spec.langs:
             continue
-        drafts = spec.fn(record, Rng(seed, spec.name, record.source, record.record_id))
+        rng = Rng(seed, spec.name, record.source, record.record_id)
+        pick = rng.derive(_TEMPLATE_SALT)  # template choice does not depend on what the task draws
+        drafts = spec.fn(record, rng)
         if not drafts:
             continue
         lang = options.instruction_lang or record.lang
         templates = spec.templates[lang]
-        pick = Rng(seed, spec.name, record.source, record.record_id, "template")
         for draft in drafts:
             if draft.instruction is not None:
                 template_id, instruction = "dataset", draft.instruction

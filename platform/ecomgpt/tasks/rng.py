@@ -26,6 +26,13 @@ class Rng:
     def __init__(self, *key: object) -> None:
         self._state = stable_hash64(*key)
 
+    def derive(self, salt: int) -> "Rng":
+        """An independent stream from this generator's current state, without hashing again."""
+        child = Rng.__new__(Rng)
+        child._state = (self._state ^ salt) & _MASK
+        child.next64()
+        return child
+
     def next64(self) -> int:
         self._state = (self._state + 0x9E3779B97F4A7C15) & _MASK
         z = self._state

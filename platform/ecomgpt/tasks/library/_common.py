@@ -1,7 +1,7 @@
 """Shared pieces of the task library: label vocabularies, candidate lists and small renderings.
 
 Generators run millions of times, so everything here is precomputed at import time and the
-per-call helpers only touch the few labels a record brings.
+per-call functions only touch the few labels a record brings.
 """
 
 from __future__ import annotations
@@ -102,20 +102,6 @@ def _singular(word: str) -> str:
     return word
 
 
-def category_candidates(rng: Rng, category: str, coarse: Vocab, fine: Vocab, k: int = 4) -> tuple[str, list[str]]:
-    """The answer and the candidate list for a category given as one string.
-
-    A path ('Electronics > Smartwatches') is answered with its last level: distractors are single
-    labels, and a path among them would give the answer away by its form. Distractors come from the
-    vocabulary of the answer's level, so a parent ('Electronics') or a child ('Jeans' for
-    'Clothing') of the answer is never offered as a wrong one.
-    """
-    levels = [level.strip() for level in category.split(">")] if ">" in category else [category]
-    gold = levels[-1] or category
-    vocab = coarse if norm(gold) in coarse.key_set else fine
-    return gold, candidate_labels(rng, [gold], k, vocab, avoid=levels[:-1])
-
-
 def unique(items: Iterable[str]) -> list[str]:
     """Items in first-seen order without repeats."""
     return list(dict.fromkeys(items))
@@ -142,18 +128,22 @@ class Vocab:
         return len(self.labels)
 
 
-# Category vocabularies shared by product and query tasks; distractors are drawn from them.
+# Category vocabularies shared by product, query and review tasks; distractors are drawn from them.
+# They mix the top levels of several catalogues (Flipkart, OpenBG, the synthetic records), so any
+# source's label has neighbours of its own kind; `marks` keeps near-synonyms apart.
 COARSE_CATEGORIES = {
     "en": Vocab([
         "Clothing", "Footwear", "Jewellery", "Watches", "Beauty and Personal Care", "Home Furnishing",
         "Kitchen and Dining", "Computers", "Mobiles and Accessories", "Toys and School Supplies",
         "Sports and Fitness", "Automotive", "Baby Care", "Books", "Home Decor", "Furniture",
         "Bags and Luggage", "Pet Supplies", "Grocery", "Health Care", "Tools and Hardware", "Cameras",
-        "Home Appliances", "Office Supplies",
+        "Home Appliances", "Office Supplies", "Electronics", "Appliances", "Shoes", "Home & Kitchen",
+        "Sports & Outdoors", "Computers & Office", "Baby & Toys",
     ]),
     "zh": Vocab([
         "美妆洗护", "大服饰", "消费电子", "食品", "大百货", "家用电器", "母婴用品", "运动户外", "家居家装",
         "图书音像", "宠物用品", "汽车用品", "珠宝配饰", "医药保健", "鞋靴箱包", "玩具乐器", "办公文具",
+        "鞋靴", "电脑办公", "服饰", "数码", "美妆个护", "家居厨具", "食品饮料", "母婴玩具", "箱包",
     ]),
 }
 FINE_CATEGORIES = {
@@ -280,6 +270,27 @@ def _apart(key: str, label_marks: frozenset[str], near_keys: list[str], near_mar
         if key in near or near in key:
             return False
     return True
+
+
+def category_candidates(
+    rng: Rng, category: str, coarse: Vocab, fine: Vocab, k: int = 4
+) -> tuple[str, list[str]] | None:
+    """The answer and the candidate list for a category given as one string (None for an empty path).
+
+    A path ('Electronics > Smartwatches') is answered with its last level: distractors are single
+    labels, and a path among them would give the answer away by its form. Distractors come from the
+    vocabulary of the answer's level, so a parent ('Electronics') or a child ('Jeans' for
+    'Clothing') of the answer is never offered as a wrong one.
+    """
+    if ">" in category:
+        levels = [level.strip() for level in category.split(">") if level.strip()]
+        if not levels:
+            return None
+    else:
+        levels = [category]
+    gold = levels[-1]
+    vocab = coarse if norm(gold) in coarse.key_set else fine
+    return gold, candidate_labels(rng, [gold], k, vocab, avoid=levels[:-1])
 
 
 def render_pairs(pairs: Sequence[tuple[str, str]], lang: str) -> str:

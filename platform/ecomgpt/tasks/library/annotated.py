@@ -215,8 +215,9 @@ def label_verification(a: AnnotatedText, rng: Rng) -> list[Draft]:
 def _original_answer(a: AnnotatedText) -> str:
     """The dataset's gold answer in the held-out answer format."""
     if a.paradigm == "NER":
-        types = _types(a, a.spans)
-        return ner_answer(types, [(s.type, s.term) for s in a.spans]) if types else ""
+        typed = [s for s in a.spans if s.type]
+        types = _types(a, typed)
+        return ner_answer(types, [(s.type, s.term) for s in typed]) if types else ""
     if a.paradigm in ("CLS", "Match"):
         return join_items(unique(a.labels))
     # Extract, Condition_Extract, Generate, QA: the span terms (a Generate target is a span term).

@@ -140,7 +140,7 @@ def slot_extraction(d: Dialogue, rng: Rng) -> list[Draft]:
     definition="response generation",
     templates={
         "en": [
-            "Continue the conversation above with the shop assistant's next reply.",
+            "Continue the conversation above with the shop agent's next reply.",
             "As the customer service agent, write the next response in the dialogue above.",
             "Generate the agent's reply to the conversation above.",
         ],

@@ -146,7 +146,7 @@ def _changed_value(name: str, value: str, lang: str, rng: Rng) -> str | None:
         "en": [
             "Detect all attribute values about {attribute} in the product title above.",
             "Find the words of the title above that give the product's {attribute}. List them separated by commas.",
-            "Extract the value of {attribute} from the product title above.",
+            "Extract the values of {attribute} from the product title above.",
         ],
         "zh": [
             "检测上述商品标题中关于{attribute}的所有属性值。",

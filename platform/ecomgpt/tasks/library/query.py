@@ -141,9 +141,10 @@ def product_selection(q: Query, rng: Rng) -> list[Draft]:
     },
 )
 def category_classification(q: Query, rng: Rng) -> list[Draft]:
-    if not q.category:
+    found = q.category and category_candidates(rng, q.category, COARSE_CATEGORIES[q.lang], FINE_CATEGORIES[q.lang])
+    if not found:
         return []
-    gold, labels = category_candidates(rng, q.category, COARSE_CATEGORIES[q.lang], FINE_CATEGORIES[q.lang])
+    gold, labels = found
     return [Draft(q.query, gold, {"label_set": join_items(labels)})]
 
 

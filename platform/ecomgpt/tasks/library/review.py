@@ -271,7 +271,9 @@ def category_aspect_term_extraction(r: Review, rng: Rng) -> list[Draft]:
     },
 )
 def product_category_classification(r: Review, rng: Rng) -> list[Draft]:
-    if not r.product_category:
+    category = r.product_category
+    found = category and category_candidates(rng, category, COARSE_CATEGORIES[r.lang], PRODUCT_CATEGORIES[r.lang])
+    if not found:
         return []
-    gold, labels = category_candidates(rng, r.product_category, COARSE_CATEGORIES[r.lang], PRODUCT_CATEGORIES[r.lang])
+    gold, labels = found
     return [Draft(r.text, gold, {"label_set": join_items(labels)})]
