@@ -23,6 +23,7 @@ from memory import PeakMemory
 
 from ecomgpt.data.decontam import Decontaminator
 from ecomgpt.data.process import group_specs, process_unit
+from ecomgpt.data.sampling import FULL, plan_key_bounds
 from ecomgpt.records.sources import input_source
 from ecomgpt.records.synth import write_synthetic
 from ecomgpt.records.units import plan_units
@@ -48,13 +49,16 @@ def run_ray(records_dir: str, out: str, cap: int, heldout: str | None) -> tuple[
 
 
 def run_loop(records_dir: str, cap: int, heldout_texts: list[str]) -> tuple[float, int]:
-    """The same per-unit functions, one process, no Ray."""
+    """The same per-unit functions (pair sampling included), one process, no Ray."""
     start = time.time()
     specs = group_specs(all_tasks())
     decontam = Decontaminator(heldout_texts)
+    units = plan_units([input_source(records_dir)], 1)
+    bounds = plan_key_bounds(units, specs, 0, RenderOptions(), 100_000, cap)
+    ranges = {spec.name: (0, bounds.get(spec.name, FULL)) for spec in all_tasks()}
     examples = 0
-    for unit in plan_units([input_source(records_dir)], 1):
-        result = process_unit(unit, specs, 0, RenderOptions(), decontam.is_contaminated, cap, 100_000)
+    for unit in units:
+        result = process_unit(unit, specs, 0, RenderOptions(), decontam.is_contaminated, cap, 100_000, ranges)
         examples += sum(sum(c.values()) for c in result.stats.generated.values())
     return time.time() - start, examples
 

@@ -186,3 +186,41 @@ def test_real_sources_end_to_end(ray_local, tmp_path, monkeypatch):
     assert m["decontaminated_dropped"] >= 0 and m["examples_out"] > 1_000
     assert {lang for t in m["tasks"].values() for lang in t} == {"en", "zh"}
     assert len(all_tasks()) >= 30
+
+
+def test_pair_sampling_and_its_completion_pass_never_change_the_output(ray_local, tmp_path, monkeypatch):
+    import ecomgpt.data.pipeline as pipeline
+    from ecomgpt.data.sampling import FULL
+
+    write_synthetic(4_000, 3, str(tmp_path / "recs"), "jsonl", 4_000)
+    inputs = [str(tmp_path / "recs")]
+    full = _generate(ray_local, tmp_path / "full", inputs=inputs, samples_per_task=60, sample_pairs=False)
+    sampled = _generate(ray_local, tmp_path / "sampled", inputs=inputs, samples_per_task=60, num_blocks=3)
+    assert sampled["sampling"]["key_bounds"] and sampled["pairs_sampled_out"] > 0
+    assert sampled["examples_generated"] < full["examples_generated"]
+    # Bounds far too tight: every task falls short and is completed in a second pass.
+    tight = lambda units, specs, *args: {s.name: FULL // 1000 for group in specs.values() for s in group}
+    monkeypatch.setattr(pipeline, "plan_key_bounds", tight)
+    completed = _generate(ray_local, tmp_path / "completed", inputs=inputs, samples_per_task=60, num_blocks=2)
+    assert completed["timings"]["passes"] == 2 and completed["sampling"]["completed_tasks"]
+    assert full["content_hash"] == sampled["content_hash"] == completed["content_hash"]
+    assert full["tasks"] == sampled["tasks"] == completed["tasks"]
+    assert completed["records_in"] == 4_000  # the completing pass does not count records twice
+
+
+def test_pipeline_runs_synth_then_generate_and_skips_what_is_done(ray_local, tmp_path, capsys):
+    from ecomgpt.pipeline import run_pipeline
+    from ecomgpt.pipeline_config import PipelineConfig, SynthConfig
+
+    cfg = PipelineConfig(
+        output=str(tmp_path / "run"), synth=SynthConfig(records=1_500, seed=1),
+        generate=GenerateConfig(samples_per_task=20),
+    )
+    first = run_pipeline(cfg)
+    assert first["records_in"] == 1_500 and (tmp_path / "run" / "data" / "held_in").is_dir()
+    again = run_pipeline(cfg)
+    printed = capsys.readouterr().out
+    assert "[synth] up to date" in printed and "[generate] up to date" in printed
+    assert again["content_hash"] == first["content_hash"]
+    changed = run_pipeline(cfg.model_copy(update={"synth": SynthConfig(records=1_500, seed=2)}))
+    assert changed["content_hash"] != first["content_hash"]

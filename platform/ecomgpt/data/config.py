@@ -45,6 +45,11 @@ class GenerateConfig(StrictModel):
     num_blocks: int | None = Field(
         default=None, gt=0, description="parallel read units (None: a few per CPU of the cluster)"
     )
+    sample_pairs: bool = Field(
+        default=True,
+        description="with a cap, skip record-task pairs whose key the cap cannot reach before "
+        "generating them; a speed-up that never changes the output",
+    )
     max_field_chars: int = Field(
         default=100_000, gt=0, description="records with a longer text field are quarantined"
     )

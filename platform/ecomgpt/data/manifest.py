@@ -68,7 +68,11 @@ def build_manifest(
         "tasks": digest.counts_dict(),
         "splits": digest.split_totals(),
         "content_hash": digest.content_hash(),
-        "timings": timings,
+        "timings": {
+            **timings,
+            "unit_seconds_sum": round(sum(stats["unit_seconds"]), 3),
+            "unit_seconds_max": round(max(stats["unit_seconds"], default=0.0), 3),
+        },
         "versions": versions(),
     }
 

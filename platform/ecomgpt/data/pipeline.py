@@ -102,6 +102,7 @@ class UnitWorker:
             row = {key: _scalar(batch[key][i]) for key in batch}
             index = row.pop("unit")
             unit = ReadUnit.from_row(row)
+            started = time.perf_counter()
             result = process_unit(
                 unit,
                 self.specs_by_type,
@@ -116,7 +117,7 @@ class UnitWorker:
                 lines = "".join(json.dumps(r.to_dict(), ensure_ascii=False) + "\n" for r in result.rejects)
                 storage.write_text(storage.join(self.output, "rejects", f"part-{index:05d}.jsonl"), lines)
             out["unit"].append(index)
-            out["stats"].append(json.dumps(result.stats.to_dict()))
+            out["stats"].append(json.dumps({**result.stats.to_dict(), "seconds": time.perf_counter() - started}))
             out["ids"].append(result.ids.tobytes())
             out["contaminated"].append(result.contaminated.tobytes())
             out["candidates"].append(_to_ipc(candidates_table(result.candidates)))
@@ -172,7 +173,7 @@ def merge_stats(parts: list[dict]) -> dict:
     """Sum the per-unit statistics of one pass."""
     total: dict = {
         "records_in": 0, "records_accepted": 0, "rejected_by_reason": Counter(), "by_source": {},
-        "generated": {}, "pairs_skipped": Counter(), "pairs_generated": Counter(),
+        "generated": {}, "pairs_skipped": Counter(), "pairs_generated": Counter(), "unit_seconds": [],
     }
     for part in parts:
         total["records_in"] += part["records_in"]
@@ -184,6 +185,7 @@ def merge_stats(parts: list[dict]) -> dict:
             total["generated"].setdefault(task, Counter()).update(langs)
         total["pairs_skipped"].update(part["pairs_skipped"])
         total["pairs_generated"].update(part["pairs_generated"])
+        total["unit_seconds"].append(part.get("seconds", 0.0))
     total["rejected_by_reason"] = dict(sorted(total["rejected_by_reason"].items()))
     total["by_source"] = {
         name: {"in": c["in"], "accepted": c["accepted"], "rejected": c["in"] - c["accepted"]}
@@ -274,9 +276,8 @@ def run_generate(plan: GeneratePlan) -> dict:
     storage.make_dirs(output)
     specs_by_type = group_specs(resolve_tasks(plan.task_names))
     options = RenderOptions(header=cfg.header, instruction_lang=cfg.instruction_lang)
-    bounds = plan_key_bounds(
-        plan.units, specs_by_type, cfg.seed, options, cfg.max_field_chars, cfg.samples_per_task
-    )
+    cap = cfg.samples_per_task if cfg.sample_pairs else None
+    bounds = plan_key_bounds(plan.units, specs_by_type, cfg.seed, options, cfg.max_field_chars, cap)
     passes = [_process(plan, {task: (0, bounds.get(task, FULL)) for task in plan.task_names})]
     final = _finalize(_candidates(passes[0]), cfg)
     # A task whose sampled pairs could not fill the cap is completed over the keys left out.

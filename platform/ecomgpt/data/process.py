@@ -11,9 +11,11 @@ rows per unit leaves the worker. Pairs whose key lies outside the task's range a
 
 from __future__ import annotations
 
+import gc
 from collections import Counter, defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -112,8 +114,14 @@ def process_records(
     contaminated_ids: set[int] = set()
     verdicts: dict[str, bool] = {}  # many tasks share one record's input text
     buckets: dict[str, _TaskBucket] = {}
-    salts = {spec.name: task_salt(seed, spec.name) for specs in specs_by_type.values() for spec in specs}
+    generated: Counter = Counter()  # (task, lang) -> examples
+    records_by_type: Counter = Counter()
     ranges = ranges or {}
+    # Per data type: (spec, salt, low, high), computed once rather than per record.
+    plans = {
+        data_type: [(spec, task_salt(seed, spec.name), *ranges.get(spec.name, (0, FULL))) for spec in specs]
+        for data_type, specs in specs_by_type.items()
+    }
     for item in items:
         stats.records_in += 1
         if isinstance(item, Reject):
@@ -127,18 +135,14 @@ def process_records(
         counts["accepted"] += 1
         bits = record_hash(seed, item.source, item.record_id)
         keys: dict[str, int] = {}
-        specs = []
-        for spec in specs_by_type.get(item.data_type, ()):
-            key = pair_key(bits, salts[spec.name])
-            low, high = ranges.get(spec.name, (0, FULL))
+        chosen = []
+        for spec, salt, low, high in plans.get(item.data_type, ()):
+            key = pair_key(bits, salt)
             if low <= key < high:
                 keys[spec.name] = key
-                specs.append(spec)
-                stats.pairs_generated[spec.name] += 1
-            else:
-                stats.pairs_skipped[spec.name] += 1
-        for example in build_examples(item, specs, seed, options):
-            stats.generated[example["task"]][example["lang"]] += 1
+                chosen.append(spec)
+        for example in build_examples(item, chosen, seed, options) if chosen else ():
+            generated[example["task"], example["lang"]] += 1
             id_bits = id64(example["id"])
             seen.add(id_bits)
             text = example["input"]
@@ -153,8 +157,17 @@ def process_records(
             if bucket is None:
                 bucket = buckets[example["task"]] = _TaskBucket(cap)
             bucket.add(example)
+        stats.pairs_generated.update(keys.keys())
+        records_by_type[item.data_type] += 1
         if len(verdicts) > 200_000:
             verdicts.clear()
+    for (task, lang), n in generated.items():
+        stats.generated[task][lang] += n
+    for data_type, plan in plans.items():
+        for spec, *_ in plan:
+            skipped = records_by_type[data_type] - stats.pairs_generated[spec.name]
+            if skipped:
+                stats.pairs_skipped[spec.name] = skipped
     candidates = [row for bucket in buckets.values() for row in bucket.finish()]
     return UnitResult(
         stats=stats,
@@ -163,6 +176,19 @@ def process_records(
         candidates=candidates,
         rejects=rejects,
     )
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Pause the cyclic collector: a unit allocates millions of acyclic objects, and the collector's
+    repeated passes over the growing candidate set cost more than the unit's own work at scale."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def process_unit(
@@ -175,9 +201,10 @@ def process_unit(
     max_field_chars: int,
     ranges: KeyRanges | None = None,
 ) -> UnitResult:
-    return process_records(
-        iter_unit(unit, max_field_chars), specs_by_type, seed, options, is_contaminated, cap, ranges
-    )
+    with _cyclic_gc_paused():
+        return process_records(
+            iter_unit(unit, max_field_chars), specs_by_type, seed, options, is_contaminated, cap, ranges
+        )
 
 
 def group_specs(specs: Iterable[TaskSpec]) -> dict[str, list[TaskSpec]]:

@@ -16,6 +16,7 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
+import orjson
 import pyarrow.parquet as pq
 
 from ecomgpt.records import paths
@@ -75,6 +76,10 @@ def decode(line: bytes) -> str:
 
 def parse_object_text(text: str, allow_python_literals: bool) -> tuple[Any, str]:
     """(value, "") or (None, error message) for one JSON (or Python-literal) text."""
+    try:
+        return orjson.loads(text), ""
+    except orjson.JSONDecodeError:
+        pass  # the standard parser also accepts NaN and big integers, and explains errors better
     try:
         return json.loads(text), ""
     except json.JSONDecodeError as exc:

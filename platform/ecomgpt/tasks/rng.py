@@ -16,7 +16,7 @@ _MASK = (1 << 64) - 1
 
 def stable_hash64(*key: object) -> int:
     """64-bit digest of the key's parts, identical across processes and machines."""
-    data = "\x1f".join(str(part) for part in key).encode("utf-8")
+    data = "\x1f".join(map(str, key)).encode("utf-8")
     return int.from_bytes(blake2b(data, digest_size=8).digest(), "little")
 
 
