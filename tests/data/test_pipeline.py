@@ -124,7 +124,8 @@ def test_bad_records_are_quarantined_and_the_run_finishes(ray_local, tmp_path):
     ]
     src = tmp_path / "in.jsonl"
     src.write_bytes(("\n".join(lines) + "\n").encode() + b'{"text": "\xff\xfe"}\n')
-    m = _generate(ray_local, tmp_path / "out", inputs=[str(src)], max_field_chars=100, num_blocks=3)
+    out_uri = f"file://{tmp_path}/out"  # outputs go through pyarrow filesystems, so URIs work too
+    m = run_generate(plan_generate(GenerateConfig(inputs=[str(src)], max_field_chars=100, num_blocks=3), out_uri))
     assert m["records_in"] == 8 and m["records_accepted"] == 2 and m["records_rejected"] == 6
     assert m["rejected_by_reason"] == {
         "bad_encoding": 1, "empty_text": 1, "field_too_long": 1, "missing_field": 1, "unparsable": 1, "wrong_type": 1,

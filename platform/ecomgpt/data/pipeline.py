@@ -1,8 +1,11 @@
 """`ecomgpt generate` on Ray Data.
 
 read units -> [actor pool] read, validate, quarantine, generate, decontaminate, pre-cap per unit
-           -> [hash shuffle by task] exact dedup, per-task cap, split -> Parquet shards
-           -> [hash shuffle by id bucket] exact counts of duplicates and contaminated examples
+           -> [shuffle by task] exact dedup, per-task cap, split -> Parquet shards
+           -> [shuffle by id bucket] exact counts of duplicates and contaminated examples
+
+With a cap, a pilot on the driver first bounds which record-task pairs are worth generating
+(`data.sampling`); a task the bound leaves short is completed by a second pass over its other pairs.
 """
 
 from __future__ import annotations
@@ -21,13 +24,13 @@ from ray.data.expressions import col
 
 from ecomgpt import storage
 from ecomgpt.data.config import GenerateConfig
-from ecomgpt.errors import UserError
 from ecomgpt.data.decontam import Decontaminator
 from ecomgpt.data.finalize import HASH_COLUMNS, OutputDigest, candidates_table, dedup_and_cap
 from ecomgpt.data.heldout_texts import load_heldout_texts
 from ecomgpt.data.manifest import build_manifest
 from ecomgpt.data.process import KeyRanges, group_specs, process_unit
 from ecomgpt.data.sampling import FULL, plan_key_bounds
+from ecomgpt.errors import UserError
 from ecomgpt.records.sources import SourceConfig, input_source, load_source_config
 from ecomgpt.records.units import ReadUnit, plan_units
 from ecomgpt.runtime import cluster_cpus
@@ -73,14 +76,14 @@ def plan_generate(cfg: GenerateConfig, output: str, overwrite: bool = False) -> 
     unknown = sorted(set(cfg.heldout_tasks) - known)
     if unknown:
         raise UnknownTaskError(f"heldout_tasks names unknown tasks {unknown}; known tasks: {sorted(known)}")
-    if not storage.is_empty_dir(output):
-        if not overwrite:
-            raise OutputExistsError(f"output {output} is not empty; choose another or pass --overwrite")
-        storage.delete_dir(output)
+    occupied = not storage.is_empty_dir(output)
+    if occupied and not overwrite:
+        raise OutputExistsError(f"output {output} is not empty; choose another or pass --overwrite")
     sources = resolve_sources(cfg)
-    target = cfg.num_blocks or 4 * cluster_cpus()
-    units = plan_units(sources, target)
+    units = plan_units(sources, cfg.num_blocks or 4 * cluster_cpus())
     texts = load_heldout_texts(cfg.heldout_dir) if cfg.heldout_dir else []
+    if occupied:  # only once everything else checked out: a failed plan leaves the old run intact
+        storage.delete_dir(output)
     return GeneratePlan(cfg, output, sources, units, [s.name for s in specs], texts)
 
 
