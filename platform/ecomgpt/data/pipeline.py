@@ -10,6 +10,7 @@ With a cap, a pilot on the driver first bounds which record-task pairs are worth
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections import Counter
@@ -88,7 +89,11 @@ def plan_generate(cfg: GenerateConfig, output: str, overwrite: bool = False) -> 
 
 
 class UnitWorker:
-    """Holds the task specs and the decontamination index; processes one read unit per call."""
+    """Holds the task specs and the decontamination index; processes one read unit per call.
+
+    It runs in Ray Data's task pool, one per worker process (`_unit_worker`): Ray reuses its
+    warm worker processes between tasks, where an actor pool would start new ones for every pass.
+    """
 
     def __init__(self, config_json: str, ranges: KeyRanges, heldout_texts: list[str], output: str):
         cfg = GenerateConfig.model_validate_json(config_json)
@@ -215,21 +220,31 @@ def _pass_stats(results: ray.data.Dataset) -> dict:
     return merge_stats([json.loads(s) for s in results.select_columns(["stats"]).to_pandas()["stats"]])
 
 
+@functools.lru_cache(maxsize=1)
+def _unit_worker(config_json: str, ranges_json: str, heldout_ref: ray.ObjectRef, output: str) -> UnitWorker:
+    ranges = {task: tuple(bounds) for task, bounds in json.loads(ranges_json).items()}
+    return UnitWorker(config_json, ranges, ray.get(heldout_ref), output)
+
+
+def _run_unit_task(batch, config_json: str, ranges_json: str, heldout: list, output: str):
+    return _unit_worker(config_json, ranges_json, heldout[0], output)(batch)
+
+
 def _process(plan: GeneratePlan, ranges: KeyRanges) -> ray.data.Dataset:
-    """The actor-pool pass over every read unit, generating only the pairs inside `ranges`."""
+    """The pass over every read unit, generating only the pairs inside `ranges`."""
     rows = [dict(unit.to_row(), unit=i) for i, unit in enumerate(plan.units)]
     return (
         ray.data.from_items(rows, override_num_blocks=len(rows))
         .map_batches(
-            UnitWorker,
-            fn_constructor_kwargs={
+            _run_unit_task,
+            fn_kwargs={
                 "config_json": plan.config.model_dump_json(),
-                "ranges": ranges,
-                "heldout_texts": plan.heldout_texts,
+                "ranges_json": json.dumps(ranges),
+                # Wrapped in a list so that Ray passes the reference, not the texts, to every task.
+                "heldout": [ray.put(plan.heldout_texts)],
                 "output": plan.output,
             },
             batch_size=1,
-            concurrency=max(1, min(len(rows), cluster_cpus())),
             num_cpus=1,
         )
         .materialize()
