@@ -26,7 +26,8 @@ from ecomgpt.tasks.rng import stable_hash64
 
 FULL = 1 << 64  # exclusive upper bound of the key space
 _MASK = FULL - 1
-_LINE_FORMATS = ("jsonl", "csv", "bio")
+_LINE_FORMATS = ("jsonl", "csv")  # about one record per line; BIO has one per sentence
+_SAMPLE_BYTES = 4 << 20
 
 
 def task_salt(seed: int, task: str) -> int:
@@ -45,31 +46,34 @@ def pair_key(record_bits: int, salt: int) -> int:
     return z ^ (z >> 31)
 
 
-def _count_newlines(path: str) -> int:
-    count = 0
+def _bytes_per_line(path: str) -> float:
+    """Average line length over the first few MiB of a file (exact for smaller files)."""
     with paths.open_binary(path) as handle:
-        while block := handle.read(1 << 24):
-            count += block.count(b"\n")
-    return count
+        head = handle.read(_SAMPLE_BYTES)
+    return len(head) / max(1, head.count(b"\n"))
 
 
 def estimate_records(units: Iterable[ReadUnit]) -> int | None:
-    """Roughly how many records the units hold (lines or Parquet rows); None when unknown."""
-    total = 0
+    """Roughly how many records the units hold, from file sizes and the line length at the start of
+    each source's first file (Parquet: row counts); None when a format gives no such estimate."""
+    total = 0.0
+    line_length: dict[str, float] = {}
     seen: set[str] = set()
     for unit in units:
         if unit.path in seen:
             continue
         seen.add(unit.path)
-        fmt = unit.source.format
-        if fmt in _LINE_FORMATS:
-            total += _count_newlines(unit.path)
-        elif fmt == "parquet":
+        source = unit.source
+        if source.format in _LINE_FORMATS:
+            if source.name not in line_length:
+                line_length[source.name] = _bytes_per_line(unit.path)
+            total += paths.file_size(unit.path) / line_length[source.name]
+        elif source.format == "parquet":
             with paths.open_binary(unit.path) as handle:
                 total += pq.ParquetFile(handle).metadata.num_rows
         else:
             return None
-    return total
+    return round(total)
 
 
 def pilot_pairs(
