@@ -12,13 +12,14 @@ the occurrence of the term nearest the given offset; a term absent from the text
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import re
 from typing import TYPE_CHECKING, Any, Iterator
 
 from ecomgpt.records import paths
-from ecomgpt.records.readers import RawItem, clip, decode, iter_lines, parse_object_text
+from ecomgpt.records.readers import RawItem, clip, decode, iter_lines, json_object_lines
 
 if TYPE_CHECKING:
     from ecomgpt.records.sources import SourceConfig
@@ -183,23 +184,12 @@ def task_meta(task_dir: str) -> dict[str, Any]:
 
 def read_ecomgpt(unit: ReadUnit, config: SourceConfig) -> Iterator[RawItem]:
     meta = task_meta(paths.parent(unit.path))
-    for number, line in iter_lines(unit.path, unit.start, unit.end, unit.first_line):
-        if not line.strip():
-            continue
-        location, default_id = f"line {number}", f"{meta['task']}:{number}"
-        try:
-            text = decode(line)
-        except UnicodeDecodeError as exc:
-            yield RawItem(location, default_id, clip(line.decode("utf-8", "replace")), reason="bad_encoding",
-                          detail=f"invalid UTF-8: {exc}")
-            continue
-        value, error = parse_object_text(text, allow_python_literals=False)
-        if error or not isinstance(value, dict):
-            reason = "unparsable" if error else "wrong_type"
-            yield RawItem(location, default_id, clip(text), reason=reason,
-                          detail=error or f"expected an object, got {type(value).__name__}")
-            continue
-        yield RawItem(location, default_id, clip(text), row=_task_row(value, meta, default_id, config))
+    for item in json_object_lines(unit, meta["task"], allow_python_literals=False):
+        if item.reason is None:
+            # The row gains the task's meta fields, so the line's own length and BOM checks no longer cover it.
+            row = _task_row(item.row, meta, item.default_id, config)
+            item = dataclasses.replace(item, row=row, text_len=None, bom_free=False)
+        yield item
 
 
 def _task_row(value: dict[str, Any], meta: dict[str, Any], record_id: str, config: SourceConfig) -> dict:

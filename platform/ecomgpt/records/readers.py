@@ -94,12 +94,12 @@ def parse_object_text(text: str, allow_python_literals: bool) -> tuple[Any, str]
     return None, error
 
 
-def read_json_lines(unit: ReadUnit, config: SourceConfig) -> Iterator[RawItem]:
-    name = paths.basename(unit.path)
+def json_object_lines(unit: ReadUnit, id_prefix: str, allow_python_literals: bool) -> Iterator[RawItem]:
+    """One item per non-blank line of the unit: the parsed JSON object, or why the line is not one."""
     for number, line in iter_lines(unit.path, unit.start, unit.end, unit.first_line):
         if not line.strip():
             continue
-        location, default_id = f"line {number}", f"{name}:{number}"
+        location, default_id = f"line {number}", f"{id_prefix}:{number}"
         try:
             text = decode(line)
         except UnicodeDecodeError as exc:
@@ -108,7 +108,7 @@ def read_json_lines(unit: ReadUnit, config: SourceConfig) -> Iterator[RawItem]:
             continue
         if not text.strip():
             continue
-        value, error = parse_object_text(text, config.allow_python_literals)
+        value, error = parse_object_text(text, allow_python_literals)
         if error:
             yield RawItem(location, default_id, clip(text), reason="unparsable", detail=error)
         elif not isinstance(value, dict):
@@ -117,6 +117,10 @@ def read_json_lines(unit: ReadUnit, config: SourceConfig) -> Iterator[RawItem]:
         else:
             bom_free = BOM not in text and "\\ufeff" not in text.lower()
             yield RawItem(location, default_id, clip(text), row=value, text_len=len(text), bom_free=bom_free)
+
+
+def read_json_lines(unit: ReadUnit, config: SourceConfig) -> Iterator[RawItem]:
+    yield from json_object_lines(unit, paths.basename(unit.path), config.allow_python_literals)
 
 
 def read_json_array(unit: ReadUnit, config: SourceConfig) -> Iterator[RawItem]:
