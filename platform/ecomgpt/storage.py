@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pyarrow.fs as pafs
@@ -12,13 +13,7 @@ def resolve(uri: str) -> tuple[pafs.FileSystem, str]:
     """(filesystem, path) for a local path or a URI."""
     if "://" in uri:
         return pafs.FileSystem.from_uri(uri)
-    return pafs.LocalFileSystem(), str(_absolute(uri))
-
-
-def _absolute(path: str):
-    from pathlib import Path
-
-    return Path(path).expanduser().resolve()
+    return pafs.LocalFileSystem(), str(Path(uri).expanduser().resolve())
 
 
 def join(uri: str, *parts: str) -> str:

@@ -280,8 +280,11 @@ def _distinct_counts(results: ray.data.Dataset) -> tuple[int, int]:
     return (int(sums["sum(distinct)"]), int(sums["sum(contaminated)"])) if sums else (0, 0)
 
 
-def _task_counts(final: ray.data.Dataset) -> dict[str, int]:
-    return {row["task"]: row["count()"] for row in final.groupby("task").count().take_all()}
+def _digest(final: ray.data.Dataset) -> OutputDigest:
+    digest = OutputDigest()
+    for batch in final.select_columns(["task", *HASH_COLUMNS]).iter_batches(batch_format="numpy"):
+        digest.add({k: v.tolist() for k, v in batch.items()})
+    return digest
 
 
 def run_generate(plan: GeneratePlan) -> dict:
@@ -298,21 +301,20 @@ def run_generate(plan: GeneratePlan) -> dict:
     bounds = plan_key_bounds(plan.units, specs_by_type, cfg.seed, options, cfg.max_field_chars, cap)
     passes = [_process(plan, {task: (0, bounds.get(task, FULL)) for task in plan.task_names})]
     final = _finalize(_candidates(passes[0]), cfg)
+    digest = _digest(final)
     # A task whose sampled pairs could not fill the cap is completed over the keys left out.
-    kept = _task_counts(final) if bounds else {}
+    kept = {task: sum(sum(splits.values()) for splits in langs.values()) for task, langs in digest.counts.items()}
     short = sorted(task for task in bounds if kept.get(task, 0) < cfg.samples_per_task)
     if short:
         passes.append(_process(plan, {task: (bounds[task], FULL) for task in short}))
         redo = final.filter(expr=col("task").is_in(short)).union(_candidates(passes[1]))
         final = final.filter(expr=col("task").not_in(short)).union(_finalize(redo, cfg)).materialize()
+        digest = _digest(final)
     generated_at = time.time()
 
     results = passes[0] if len(passes) == 1 else passes[0].union(passes[1])
     stats = combine_passes(_pass_stats(passes[0]), _pass_stats(passes[1]) if len(passes) > 1 else None)
     distinct, contaminated = _distinct_counts(results)
-    digest = OutputDigest()
-    for batch in final.select_columns(["task", *HASH_COLUMNS]).iter_batches(batch_format="numpy"):
-        digest.add({k: v.tolist() for k, v in batch.items()})
     finalized_at = time.time()
 
     split_totals = digest.split_totals()
