@@ -8,8 +8,11 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
+	# The pinned torch first: it resolves to the local CPU build where one is provided, and nothing later
+	# pulls a different build.
+	$(BIN)/pip install -q "torch==2.13.0" 2>&1 | grep -v "^WARNING: Location" || true
 	$(BIN)/pip install -q -e ".[test]" 2>&1 | grep -v "^WARNING: Location" || true
-	$(BIN)/python -c "import ecomgpt, ray, ahocorasick"
+	$(BIN)/python -c "import ecomgpt, ray, ahocorasick, torch, transformers, deepspeed"
 	touch $@
 
 run: $(BIN)/.installed
