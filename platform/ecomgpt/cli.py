@@ -2,8 +2,11 @@
 
     ecomgpt synth --records 20000 --seed 0 --out runs/records
     ecomgpt generate --input runs/records --output runs/data --samples-per-task 1000
+    ecomgpt evaluate --model runs/local/train/model --heldout-dir ../shared/data/heldout --output runs/eval
+    ecomgpt train --config configs/train/tiny.yaml --data runs/data --output runs/train
     ecomgpt pipeline --config configs/local.yaml
     ecomgpt tasks
+    ecomgpt serve --model tiny=runs/local/train/checkpoint [--config configs/serve/local.yaml] [--port 8000]
 """
 
 from __future__ import annotations
@@ -50,6 +53,20 @@ def _generate(args: argparse.Namespace) -> None:
     print(f"\ninstruction data: {args.output}   manifest: {args.output.rstrip('/')}/manifest.json")
 
 
+def _train(args: argparse.Namespace) -> None:
+    from ecomgpt.config import load_model
+    from ecomgpt.runtime import ray_session
+    from ecomgpt.train.config import TrainConfig
+    from ecomgpt.train.run import run_train
+
+    cfg = load_model(TrainConfig, args.config)
+    with ray_session(args.address):
+        result = run_train(cfg, args.data, args.output, resume=args.resume, max_steps=args.max_steps,
+                           num_workers=args.num_workers)
+    print(f"\ntrained {result['steps']} steps, final loss {result['final_loss']:.4f}")
+    print(f"model: {result['model_path']}   manifest: {result['manifest_path']}")
+
+
 def _pipeline(args: argparse.Namespace) -> None:
     from ecomgpt.config import load_model
     from ecomgpt.pipeline import run_pipeline
@@ -63,12 +80,49 @@ def _pipeline(args: argparse.Namespace) -> None:
     run_pipeline(cfg)
 
 
+def _evaluate(args: argparse.Namespace) -> None:
+    from ecomgpt.config import load_yaml, parse_model
+    from ecomgpt.evaluate.config import EvaluateConfig
+    from ecomgpt.evaluate.report import markdown_table
+    from ecomgpt.evaluate.run import run_evaluate
+    from ecomgpt.runtime import ray_session
+
+    data = load_yaml(args.config) if args.config else {}
+    overrides = {
+        "model": args.model,
+        "predictions": args.predictions,
+        "heldout_dir": args.heldout_dir,
+        "output": args.output,
+        "tasks": args.tasks,
+        "limit": args.limit,
+    }
+    data.update({key: value for key, value in overrides.items() if value is not None})
+    generation = {"batch_size": args.batch_size, "num_beams": args.num_beams}
+    data["generation"] = {**data.get("generation", {}), **{k: v for k, v in generation.items() if v is not None}}
+    cfg = parse_model(EvaluateConfig, data, args.config or "command line")
+    if cfg.model is not None:
+        with ray_session(args.address):
+            metrics = run_evaluate(cfg)
+    else:
+        metrics = run_evaluate(cfg)
+    print(markdown_table(metrics))
+    print(f"predictions, metrics.json, metrics.md and charts: {cfg.output}")
+
+
 def _tasks(args: argparse.Namespace) -> None:
     from ecomgpt.tasks.registry import all_tasks
 
     for spec in all_tasks():
         kind = "atomic" if spec.atomic else "original"
         print(f"{spec.name:45s} {spec.data_type:10s} {spec.paradigm:18s} {','.join(spec.langs):6s} {kind}")
+
+
+def _serve(args: argparse.Namespace) -> None:
+    from ecomgpt.serve.config import cli_config
+    from ecomgpt.serve.run import serve_forever
+
+    cfg, host, port = cli_config(args.config, args.model, args.host, args.port)
+    serve_forever(cfg, host, port, args.address)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -95,11 +149,43 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true", help="replace a non-empty output directory")
     p.set_defaults(func=_generate)
 
+    p = sub.add_parser("train", help="fine-tune on instruction data with Ray Train + DeepSpeed")
+    p.add_argument("--config", required=True, help="train config YAML (see configs/train/)")
+    p.add_argument("--data", default="runs/local/data", help="output directory of `ecomgpt generate`")
+    p.add_argument("--output", required=True, help="run directory (path or URI)")
+    p.add_argument("--max-steps", type=int, help="optimizer steps (overrides the config)")
+    p.add_argument("--num-workers", type=int, help="training workers (overrides the config)")
+    p.add_argument("--resume", action="store_true", help="continue the run in --output from its last checkpoint")
+    p.add_argument("--address", help="Ray cluster address (default: RAY_ADDRESS or a local Ray)")
+    p.set_defaults(func=_train)
+
     p = sub.add_parser("pipeline", help="run the configured stages end to end")
     p.add_argument("--config", required=True, help="pipeline config YAML, e.g. configs/local.yaml")
     p.add_argument("--output", help="run directory (overrides the config)")
     p.add_argument("--address", help="Ray cluster address (default: RAY_ADDRESS or a local Ray)")
     p.set_defaults(func=_pipeline)
+
+    p = sub.add_parser("evaluate", help="zero-shot held-out evaluation: Rouge-L and set F1")
+    p.add_argument("--config", help="evaluate config YAML (see configs/evaluate/)")
+    source = p.add_mutually_exclusive_group()
+    source.add_argument("--model", help="Hugging Face causal LM directory or hub name to generate answers with")
+    source.add_argument("--predictions", help="JSON lines {task, index, prediction} to score instead")
+    p.add_argument("--heldout-dir", help="EcomGPT-layout held-out directory, or a generate run directory")
+    p.add_argument("--tasks", nargs="+", help="only these task folder names")
+    p.add_argument("--limit", type=int, help="only the first N instances of each task")
+    p.add_argument("--output", help="directory (path or URI) for predictions, metrics and charts")
+    p.add_argument("--batch-size", type=int, help="prompts per generate call")
+    p.add_argument("--num-beams", type=int, help="beam width (default 1: greedy)")
+    p.add_argument("--address", help="Ray cluster address (default: RAY_ADDRESS or a local Ray)")
+    p.set_defaults(func=_evaluate)
+
+    p = sub.add_parser("serve", help="serve checkpoints over HTTP with Ray Serve (foreground)")
+    p.add_argument("--model", action="append", metavar="NAME=PATH", help="served name and checkpoint (repeatable)")
+    p.add_argument("--config", help="Serve config file, e.g. configs/serve/local.yaml")
+    p.add_argument("--host", help="HTTP host (default: the config's, else 127.0.0.1)")
+    p.add_argument("--port", type=int, help="HTTP port (default: the config's, else 8000)")
+    p.add_argument("--address", help="Ray cluster address (default: RAY_ADDRESS or a local Ray)")
+    p.set_defaults(func=_serve)
 
     p = sub.add_parser("tasks", help="list the registered tasks")
     p.set_defaults(func=_tasks)

@@ -42,12 +42,16 @@ def delete_dir(uri: str) -> None:
         fs.delete_dir(path)
 
 
-def write_text(uri: str, text: str) -> None:
+def write_bytes(uri: str, data: bytes) -> None:
     fs, path = resolve(uri)
     parent = path.rsplit("/", 1)[0]
     fs.create_dir(parent, recursive=True)
     with fs.open_output_stream(path) as out:
-        out.write(text.encode("utf-8"))
+        out.write(data)
+
+
+def write_text(uri: str, text: str) -> None:
+    write_bytes(uri, text.encode("utf-8"))
 
 
 def read_text(uri: str) -> str:
@@ -63,3 +67,10 @@ def write_json(uri: str, obj: Any) -> None:
 def exists(uri: str) -> bool:
     fs, path = resolve(uri)
     return fs.get_file_info(path).type != pafs.FileType.NotFound
+
+
+def download_dir(uri: str, local_dir: str) -> str:
+    """Copy a directory from any pyarrow filesystem to a local one (a plain copy for local paths)."""
+    fs, path = resolve(uri)
+    pafs.copy_files(path, local_dir, source_filesystem=fs, destination_filesystem=pafs.LocalFileSystem())
+    return local_dir

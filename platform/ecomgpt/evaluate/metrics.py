@@ -1,0 +1,156 @@
+"""Held-out metrics: Rouge-L F1 for every task, set F1 (micro and macro) where answers are discrete items.
+
+Tokens for Rouge-L: the text lowercased; each CJK character is one token; each maximal run of ASCII
+letters and digits is one token; everything else separates. (A tokenizer that keeps only ASCII words
+would give every Chinese answer a score of 0.)
+
+Items for set F1: the answer split on the task's separator, each stripped of whitespace and of one trailing
+`.` or `。`, empties dropped; for NER, (type, term) pairs from `Type: a, b` lines, `None` terms dropped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Iterable
+
+F1_TYPES = ("CLS", "NER", "Condition_Extract", "Extract")
+METRICS = ("rouge_l", "micro_f1", "macro_f1")
+RESPONSE_STOP = "### "
+
+_CJK = (
+    "\u3040-\u30ff"  # hiragana, katakana
+    "\u3400-\u4dbf"  # CJK extension A
+    "\u4e00-\u9fff"  # CJK unified ideographs
+    "\uac00-\ud7af"  # hangul syllables
+    "\uf900-\ufaff"  # CJK compatibility ideographs
+    "\U00020000-\U0003134f"  # CJK extensions B-G
+)
+_TOKEN = re.compile(f"[0-9a-z]+|[{_CJK}]")
+_TYPE_COLON = re.compile(r"[:：]")
+
+
+def rouge_tokens(text: str) -> list[str]:
+    return _TOKEN.findall(text.lower())
+
+
+def lcs_length(a: list[str], b: list[str]) -> int:
+    """Length of the longest common subsequence, bit-parallel over `b` (Hyyrö 2004): O(len(a)) big-int ops."""
+    if not a or not b:
+        return 0
+    masks: dict[str, int] = {}
+    for position, token in enumerate(b):
+        masks[token] = masks.get(token, 0) | (1 << position)
+    full = (1 << len(b)) - 1
+    v = full
+    for token in a:
+        u = v & masks.get(token, 0)
+        v = ((v + u) | (v - u)) & full
+    return len(b) - v.bit_count()
+
+
+def rouge_l(prediction: str, reference: str) -> float:
+    """F1 of the token LCS; 0 when either side has no token."""
+    pred, ref = rouge_tokens(prediction), rouge_tokens(reference)
+    common = lcs_length(pred, ref)
+    if common == 0:
+        return 0.0
+    precision, recall = common / len(pred), common / len(ref)
+    return 2 * precision * recall / (precision + recall)
+
+
+def _clean_item(item: str) -> str:
+    item = item.strip()
+    if item.endswith((".", "。")):
+        item = item[:-1].strip()
+    return item
+
+
+def split_items(answer: str, sep: str = ", ") -> set[str]:
+    return {cleaned for part in answer.split(sep) if (cleaned := _clean_item(part))}
+
+
+def ner_pairs(answer: str, sep: str = ", ") -> set[tuple[str, str]]:
+    """(type, term) pairs of `Type: a, b` lines; lines without a colon and `None` terms are ignored."""
+    pairs = set()
+    for line in answer.splitlines():
+        parts = _TYPE_COLON.split(line, maxsplit=1)
+        if len(parts) != 2 or not parts[0].strip():
+            continue
+        etype = parts[0].strip()
+        pairs.update((etype, term) for term in split_items(parts[1], sep) if term != "None")
+    return pairs
+
+
+def answer_items(answer: str, task_type: str, sep: str = ", ") -> set:
+    return ner_pairs(answer, sep) if task_type == "NER" else split_items(answer, sep)
+
+
+@dataclasses.dataclass(frozen=True)
+class SetCounts:
+    tp: int
+    fp: int
+    fn: int
+
+    @property
+    def f1(self) -> float:
+        """Per-instance F1: both sets empty -> 1, one empty -> 0."""
+        if self.tp + self.fp + self.fn == 0:
+            return 1.0
+        return 2 * self.tp / (2 * self.tp + self.fp + self.fn)
+
+
+def set_counts(predicted: set, gold: set) -> SetCounts:
+    common = len(predicted & gold)
+    return SetCounts(common, len(predicted) - common, len(gold) - common)
+
+
+def micro_f1(counts: Iterable[SetCounts]) -> float:
+    tp = fp = fn = 0
+    for c in counts:
+        tp, fp, fn = tp + c.tp, fp + c.fp, fn + c.fn
+    return SetCounts(tp, fp, fn).f1
+
+
+def normalize_prediction(text: str, eos_tokens: Iterable[str] = ("</s>",)) -> str:
+    """Cut a generated answer at the EOS token or at a following `### ` marker, then strip it."""
+    for eos in eos_tokens:
+        if eos:
+            text = text.split(eos, 1)[0]
+    return text.split(RESPONSE_STOP, 1)[0].strip()
+
+
+@dataclasses.dataclass(frozen=True)
+class InstanceScore:
+    rouge_l: float
+    f1: float | None
+    counts: SetCounts | None
+
+
+def score_instance(prediction: str, reference: str, task_type: str, sep: str = ", ") -> InstanceScore:
+    rouge = rouge_l(prediction, reference)
+    if task_type not in F1_TYPES:
+        return InstanceScore(rouge, None, None)
+    counts = set_counts(answer_items(prediction, task_type, sep), answer_items(reference, task_type, sep))
+    return InstanceScore(rouge, counts.f1, counts)
+
+
+def task_metrics(scores: list[InstanceScore]) -> dict[str, float | int]:
+    """{"n", "rouge_l", and for F1 tasks "micro_f1", "macro_f1"}, averaged over the task's instances."""
+    if not scores:
+        raise ValueError("a task with no scored instance has no metrics")
+    out: dict[str, float | int] = {"n": len(scores), "rouge_l": sum(s.rouge_l for s in scores) / len(scores)}
+    if scores[0].counts is not None:
+        out["micro_f1"] = micro_f1(s.counts for s in scores if s.counts is not None)
+        out["macro_f1"] = sum(s.f1 or 0.0 for s in scores) / len(scores)
+    return out
+
+
+def average_metrics(per_task: dict[str, dict]) -> dict[str, float | int]:
+    """Mean over tasks of each metric (over the tasks that have it), plus the task count."""
+    out: dict[str, float | int] = {"tasks": len(per_task)}
+    for metric in METRICS:
+        values = [m[metric] for m in per_task.values() if metric in m]
+        if values:
+            out[metric] = sum(values) / len(values)
+    return out
