@@ -25,3 +25,16 @@ def ray_local():
         ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     yield ray
     ray.shutdown()
+
+
+@pytest.fixture(scope="session")
+def generated_data(tmp_path_factory, ray_local) -> Path:
+    """A real `generate` run on synthetic records: held_in/ (22 tasks) and held_out/ (the 4 default tasks)."""
+    from ecomgpt.data.config import GenerateConfig
+    from ecomgpt.data.pipeline import plan_generate, run_generate
+    from ecomgpt.records.synth import write_synthetic
+
+    root = tmp_path_factory.mktemp("generated")
+    write_synthetic(3_000, 0, str(root / "records"), "jsonl", 3_000)
+    run_generate(plan_generate(GenerateConfig(inputs=[str(root / "records")], samples_per_task=40), str(root / "data")))
+    return root / "data"

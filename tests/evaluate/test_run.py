@@ -10,23 +10,16 @@ import pytest
 
 from ecomgpt.cli import main
 from ecomgpt.data.config import GenerateConfig
-from ecomgpt.data.pipeline import plan_generate, run_generate
 from ecomgpt.evaluate.config import DEFAULT_MAX_NEW_TOKENS
 from ecomgpt.evaluate.generation import AnswerGenerator
 from ecomgpt.evaluate.heldout import load_heldout
-from ecomgpt.records.synth import write_synthetic
 from ecomgpt.train.tiny import build_tiny_checkpoint
 from tests.conftest import HELDOUT, needs_shared
 
 
 @pytest.fixture(scope="module")
-def generated(tmp_path_factory, ray_local) -> Path:
-    """A real `generate` run with a held-out split (four held-out tasks by default)."""
-    root = tmp_path_factory.mktemp("gen")
-    write_synthetic(1_500, 3, str(root / "records"), "jsonl", 1_500)
-    plan = plan_generate(GenerateConfig(inputs=[str(root / "records")], samples_per_task=12), str(root / "data"))
-    run_generate(plan)
-    return root / "data"
+def generated(generated_data) -> Path:
+    return generated_data
 
 
 @pytest.fixture(scope="module")

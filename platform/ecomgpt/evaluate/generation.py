@@ -125,14 +125,19 @@ class AnswerGenerator:
 
 
 def _actor_count(gen: GenerationConfig) -> int:
+    """The configured count, else as many actors as the free CPUs or GPUs hold now (at least one).
+
+    Free rather than total resources: inside a sweep trial, the trial itself holds some of them, and an
+    actor pool larger than what can be placed would wait forever.
+    """
     import ray
 
     if gen.concurrency:
         return gen.concurrency
-    resources = ray.cluster_resources()
+    free = ray.available_resources()
     if gen.num_gpus > 0:
-        return max(1, int(resources.get("GPU", 0) / gen.num_gpus))
-    return max(1, int(resources.get("CPU", 1) / gen.num_cpus))
+        return max(1, int(free.get("GPU", 0) / gen.num_gpus))
+    return max(1, int(free.get("CPU", 1) / gen.num_cpus))
 
 
 def generate_answers(rows: list[dict[str, Any]], model: str, gen: GenerationConfig) -> list[dict[str, Any]]:

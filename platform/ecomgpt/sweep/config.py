@@ -1,0 +1,82 @@
+"""Configuration of `ecomgpt sweep`: the grid, the training recipe of every trial, evaluation, resources."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, field_validator
+
+from ecomgpt.config import StrictModel
+from ecomgpt.evaluate.config import GenerationConfig
+
+
+def _positive_unique(values: list[int], name: str) -> list[int]:
+    if not values:
+        raise ValueError(f"{name} needs at least one value")
+    bad = [v for v in values if v <= 0]
+    if bad:
+        raise ValueError(f"{name} values must be positive (got {bad})")
+    return sorted(set(values))
+
+
+class GridConfig(StrictModel):
+    n_tasks: list[int] = Field(description="numbers of training tasks (drawn by seed, nested)")
+    samples_per_task: list[int] = Field(description="caps of training examples per task")
+    seeds: list[int] = Field(default_factory=lambda: [0], description="mixture seeds (one trial per seed)")
+    train_configs: list[str] | None = Field(
+        default=None,
+        description="training config files, one trial set per file (the model-size axis); None: `train` only",
+    )
+
+    @field_validator("n_tasks")
+    @classmethod
+    def _tasks(cls, values: list[int]) -> list[int]:
+        return _positive_unique(values, "grid.n_tasks")
+
+    @field_validator("samples_per_task")
+    @classmethod
+    def _samples(cls, values: list[int]) -> list[int]:
+        return _positive_unique(values, "grid.samples_per_task")
+
+    @field_validator("seeds")
+    @classmethod
+    def _seeds(cls, values: list[int]) -> list[int]:
+        if not values:
+            raise ValueError("grid.seeds needs at least one value")
+        return sorted(set(values))
+
+
+class SweepEvalConfig(StrictModel):
+    heldout_dir: str | None = Field(
+        default=None,
+        description="held-out tasks (EcomGPT layout or a generate run); None: the data directory's held_out split",
+    )
+    tasks: list[str] | None = Field(default=None, description="only these held-out tasks (None: all)")
+    limit: int | None = Field(default=None, gt=0, description="only the first N instances of each held-out task")
+    generation: GenerationConfig = Field(default_factory=GenerationConfig, description="batch inference settings")
+
+
+class SweepConfig(StrictModel):
+    name: str = Field(default="sweep", description="experiment name (the Tune experiment directory)")
+    train: str = Field(description="training config file every trial starts from (e.g. configs/train/tiny.yaml)")
+    train_overrides: dict[str, Any] = Field(
+        default_factory=dict,
+        description="keys merged into every trial's training config (validated like the file's own keys)",
+    )
+    grid: GridConfig = Field(description="the trials: n_tasks × samples_per_task × seeds (× train_configs)")
+    evaluate: SweepEvalConfig = Field(default_factory=SweepEvalConfig, description="held-out evaluation of a trial")
+    max_concurrent_trials: int | None = Field(
+        default=None, gt=0, description="trials at once (None: as many as the cluster's CPUs or GPUs allow)"
+    )
+    trial_cpus: float = Field(
+        default=0.1, ge=0.01, description="CPUs held by each trial's driver (its workers ask for their own)"
+    )
+    max_failures: int = Field(default=1, ge=0, description="retries of a failed trial (Tune FailureConfig)")
+    metric: str = Field(default="rouge_l", description="the held-out metric the curves and fits use")
+
+    @field_validator("metric")
+    @classmethod
+    def _metric(cls, value: str) -> str:
+        if value not in ("rouge_l", "micro_f1", "macro_f1"):
+            raise ValueError("metric must be rouge_l, micro_f1 or macro_f1")
+        return value

@@ -1,0 +1,124 @@
+"""`ecomgpt sweep`: the 2×2 smoke sweep on a local Ray, resume, and every check before trials start."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from pathlib import Path
+
+import pytest
+
+from ecomgpt.cli import main
+from ecomgpt.config import ConfigError, load_model, parse_model
+from ecomgpt.sweep.config import SweepConfig
+from ecomgpt.sweep.run import SweepError, plan_sweep
+from tests.conftest import REPO
+
+SMOKE = REPO / "configs" / "sweep" / "smoke.yaml"
+
+
+@pytest.fixture(scope="module")
+def sweep_data(generated_data) -> Path:
+    return generated_data
+
+
+@pytest.fixture(scope="module")
+def smoke_cfg(monkeypatch_module) -> SweepConfig:
+    return load_model(SweepConfig, SMOKE)
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(REPO)  # the smoke config names its training config relative to the repository
+        yield patch
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "configs" / "sweep").glob("*.yaml")), ids=lambda p: p.name)
+def test_every_shipped_sweep_config_and_its_training_configs_validate(path, monkeypatch_module):
+    cfg = load_model(SweepConfig, path)
+    from ecomgpt.sweep.run import _load_train_config
+
+    for train in cfg.grid.train_configs or [cfg.train]:
+        _load_train_config(train, cfg.train_overrides)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"grid": {"n_tasks": [2], "samples_per_task": [0]}}, "samples_per_task values must be positive"),
+        ({"grid": {"n_tasks": [], "samples_per_task": [4]}}, "n_tasks needs at least one value"),
+        ({"grid": {"n_tasks": [2], "samples_per_task": [4], "sizes": [1]}}, "unknown key 'grid.sizes'"),
+        ({"evaluate": {"beams": 2}}, "unknown key 'evaluate.beams'"),
+        ({"metric": "bleu"}, "metric must be rouge_l"),
+    ],
+)
+def test_bad_sweep_configs_name_the_key(smoke_cfg, change, message):
+    data = {**smoke_cfg.model_dump(), **change}
+    with pytest.raises(ConfigError, match=message):
+        parse_model(SweepConfig, data, "sweep.yaml")
+
+
+def test_a_training_override_unknown_to_the_schema_is_an_error(smoke_cfg, sweep_data, tmp_path):
+    cfg = smoke_cfg.model_copy(update={"train_overrides": {"optim": {"learning_rate": 1.0}}})
+    with pytest.raises(ConfigError, match="unknown key 'optim.learning_rate'"):
+        plan_sweep(cfg, str(sweep_data), str(tmp_path / "out"))
+
+
+def test_grid_and_data_are_checked_before_any_trial(smoke_cfg, sweep_data, tmp_path):
+    too_many = smoke_cfg.model_copy(update={"grid": smoke_cfg.grid.model_copy(update={"n_tasks": [2, 999]})})
+    with pytest.raises(SweepError, match=r"grid.n_tasks asks for 999 tasks but .* holds \d+ held-in tasks"):
+        plan_sweep(too_many, str(sweep_data), str(tmp_path / "a"))
+    empty = tmp_path / "data"
+    empty.mkdir()
+    with pytest.raises(SweepError, match="no held-in tasks"):
+        plan_sweep(smoke_cfg, str(empty), str(tmp_path / "b"))
+    no_heldout = tmp_path / "no_heldout"
+    shutil.copytree(sweep_data / "held_in", no_heldout / "held_in")
+    with pytest.raises(SweepError, match="no held-out tasks"):
+        plan_sweep(smoke_cfg, str(no_heldout), str(tmp_path / "c"))
+
+
+def _run(capsys, data: Path, out: Path, *extra: str) -> str:
+    code = main(["sweep", "--config", str(SMOKE), "--data", str(data), "--output", str(out), *extra])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err[-3000:]
+    return captured.out
+
+
+@pytest.mark.slow
+def test_smoke_sweep_results_plots_fit_and_resume(sweep_data, tmp_path, capsys, ray_local, monkeypatch_module):
+    out = tmp_path / "sweep"
+    printed = _run(capsys, sweep_data, out)
+    rows = json.loads((out / "results.json").read_text())
+    assert [(r["n_tasks"], r["samples_per_task"]) for r in rows] == [(2, 8), (2, 32), (6, 8), (6, 32)]
+    for row in rows:
+        assert 0 <= row["avg_rouge_l"] <= 1 and row["train_tokens"] > 0 and math.isfinite(row["final_loss"])
+        assert len(row["train_tasks"]) == row["n_tasks"]
+        assert Path(row["checkpoint"], "config.json").is_file()
+        assert set(row["tasks"]) == {"product.item_alignment", "product.title_generation",
+                                     "query.query_item_matching", "review.topic_classification"}
+    by_point = {(r["n_tasks"], r["samples_per_task"]): r for r in rows}
+    assert set(by_point[(2, 8)]["train_tasks"]) <= set(by_point[(6, 8)]["train_tasks"])  # nested draws
+    assert by_point[(2, 8)]["train_examples"] < by_point[(2, 32)]["train_examples"]
+    assert len((out / "results.csv").read_text().splitlines()) == 5
+    fit = json.loads((out / "fit.json").read_text())
+    for axis in ("n_tasks", "samples_per_task"):
+        assert fit[axis]["points"] == 4 and math.isfinite(fit[axis]["a"]) and math.isfinite(fit[axis]["b"])
+    for plot in ("rouge_l_vs_n_tasks.png", "rouge_l_vs_samples_per_task.png"):
+        assert (out / plot).read_bytes()[:4] == b"\x89PNG"
+    assert "# Scaling sweep: 4 trials" in printed
+
+    with pytest.raises(SystemExit):  # the same output without --resume is refused by the CLI's error path
+        raise SystemExit(main(["sweep", "--config", str(SMOKE), "--data", str(sweep_data), "--output", str(out)]))
+    assert "pass --resume" in capsys.readouterr().err
+
+    # A trial lost with the driver: resume reruns it alone and leaves the finished ones untouched.
+    lost = out / "trials" / "tasks6-spt32-seed0"
+    shutil.rmtree(lost)
+    kept = {p: p.stat().st_mtime_ns for p in (out / "trials").glob("*/result.json")}
+    _run(capsys, sweep_data, out, "--resume")
+    assert (lost / "result.json").is_file()
+    assert {p: p.stat().st_mtime_ns for p in kept} == kept
+    assert len(json.loads((out / "results.json").read_text())) == 4
