@@ -1,0 +1,1 @@
+"""Online serving on Ray Serve: OpenAI-compatible routes and e-commerce task routes for checkpoints."""

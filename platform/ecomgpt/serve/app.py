@@ -1,0 +1,88 @@
+"""The Serve application builder, the import path of the shipped Serve config files.
+
+    serve run configs/serve/local.yaml          # foreground, on a local Ray
+    serve deploy configs/serve/cluster.yaml     # onto a running cluster (RAY_DASHBOARD_ADDRESS)
+
+`ecomgpt serve` builds the same application through `build_from_config`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+
+from ecomgpt.config import ConfigError
+from ecomgpt.serve.config import AppConfig, app_config
+from ecomgpt.serve.engine import check_checkpoint
+
+APP_NAME = "ecomgpt"
+
+
+def build_app(args: dict):
+    """`import_path: ecomgpt.serve.app:build_app`; `args` is an AppConfig (see configs/serve/)."""
+    return build_from_config(app_config(args or {}, "Serve application args"))
+
+
+def _absolute(path: str) -> str:
+    # Replicas may run in another working directory; local paths are fixed where the app is built.
+    return path if "://" in path else str(Path(path).expanduser().resolve())
+
+
+def api_key_hash(auth_env: str | None) -> str | None:
+    """The hash of the bearer token in `auth_env`; the token itself never enters the deployment's args."""
+    if auth_env is None:
+        return None
+    key = os.environ.get(auth_env, "")
+    if not key.strip():
+        raise ConfigError(f"auth_env is {auth_env!r} but that environment variable is unset or empty")
+    from ecomgpt.serve.api import key_hash
+
+    return key_hash(key.strip())
+
+
+def build_from_config(cfg: AppConfig):
+    cfg = cfg.model_copy(update={"models": {name: _absolute(path) for name, path in cfg.models.items()}})
+    for name, path in cfg.models.items():
+        check_checkpoint(name, path)
+    if cfg.backend == "vllm":
+        return build_vllm_app(cfg)
+    from ecomgpt.serve.deployments import Gateway, ModelServer
+
+    m, g = cfg.model, cfg.gateway
+    server = ModelServer.options(
+        autoscaling_config=m.autoscaling.model_dump(),
+        max_ongoing_requests=m.batching.max_ongoing_requests,
+        ray_actor_options={"num_cpus": m.num_cpus, "num_gpus": m.num_gpus},
+    ).bind(cfg)
+    return Gateway.options(
+        num_replicas=g.num_replicas,
+        max_ongoing_requests=g.max_ongoing_requests,
+        ray_actor_options={"num_cpus": g.num_cpus},
+    ).bind(server, cfg, api_key_hash(cfg.auth_env))
+
+
+def build_vllm_app(cfg: AppConfig):
+    """The OpenAI routes on vLLM through Ray Serve LLM (GPU clusters with vLLM installed)."""
+    if importlib.util.find_spec("vllm") is None:
+        raise ConfigError(
+            "backend 'vllm' needs vLLM, which is not installed here; install it on the GPU nodes "
+            "(pip install 'ray[llm]') or use backend: transformers"
+        )
+    if cfg.auth_env is not None:
+        raise ConfigError("backend 'vllm' serves Ray Serve LLM's own routes, which take no auth_env; use a gateway")
+    from ray.serve.llm import LLMConfig, build_openai_app
+
+    m = cfg.model
+    llm_configs = [
+        LLMConfig(
+            model_loading_config={"model_id": name, "model_source": path},
+            deployment_config={
+                "autoscaling_config": m.autoscaling.model_dump(),
+                "max_ongoing_requests": m.batching.max_ongoing_requests,
+            },
+            engine_kwargs={"trust_remote_code": False, "max_model_len": cfg.limits.max_context_tokens},
+        )
+        for name, path in cfg.models.items()
+    ]
+    return build_openai_app({"llm_configs": llm_configs})

@@ -1,0 +1,116 @@
+"""The two Serve deployments: `ModelServer` (multiplexed checkpoints, dynamic batching) and `Gateway` (HTTP)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import AsyncIterator
+
+from ray import serve
+
+from ecomgpt.serve.api import build_api
+from ecomgpt.serve.config import AppConfig
+from ecomgpt.serve.engine import Completion, GenRequest, TransformersModel
+from ecomgpt.serve.errors import ApiError, unknown_model
+
+
+@dataclass(frozen=True)
+class _Job:
+    model: TransformersModel
+    prompt: list[int]
+    request: GenRequest
+
+
+def _groups(jobs: list[_Job]) -> dict[tuple, list[int]]:
+    """Indices of the jobs one `generate` call can serve together: same model, same sampling."""
+    groups: dict[tuple, list[int]] = {}
+    for i, job in enumerate(jobs):
+        sampling = (0.0, 1.0) if job.request.temperature <= 0 else (job.request.temperature, job.request.top_p)
+        groups.setdefault((id(job.model), *sampling), []).append(i)
+    return groups
+
+
+@serve.deployment
+class ModelServer:
+    """Serves every configured checkpoint; a replica keeps the most recently used ones loaded.
+
+    The request's `multiplexed_model_id` (the served model name) picks the checkpoint, so Serve routes a
+    model's requests to replicas that already hold it. Concurrent requests wait up to
+    `batch_wait_timeout_s` to share one `generate` call.
+    """
+
+    def __init__(self, cfg: AppConfig) -> None:
+        import torch
+
+        self.cfg = cfg
+        # One replica owns num_cpus cores; more torch threads would only contend with its neighbours.
+        torch.set_num_threads(max(1, int(cfg.model.num_cpus)))
+        batching = cfg.model.batching
+
+        async def load_checkpoint(model_id: str) -> TransformersModel:
+            return await self._load(model_id)
+
+        async def run_batch(jobs: list[_Job]) -> list[Completion]:
+            return await self._run(jobs)
+
+        # Decorated here rather than on the class so the cache size and batch size come from the config.
+        self._model = serve.multiplexed(max_num_models_per_replica=cfg.model.max_models_per_replica)(
+            load_checkpoint
+        )
+        self._batch = serve.batch(
+            max_batch_size=batching.max_batch_size,
+            batch_wait_timeout_s=batching.batch_wait_timeout_s,
+            max_concurrent_batches=batching.max_concurrent_batches,
+        )(run_batch)
+
+    async def _load(self, model_id: str) -> TransformersModel:
+        if model_id not in self.cfg.models:
+            raise unknown_model(model_id, list(self.cfg.models))
+        m = self.cfg.model
+        try:
+            return await asyncio.to_thread(
+                TransformersModel,
+                model_id,
+                self.cfg.models[model_id],
+                dtype=m.dtype,
+                use_gpu=m.num_gpus > 0,
+                max_context=self.cfg.limits.max_context_tokens,
+            )
+        except (OSError, ValueError) as err:
+            raise ApiError(f"model {model_id!r} could not be loaded: {err}", 503, "server_error", "model_load_failed")
+
+    async def _run(self, jobs: list[_Job]) -> list[Completion]:
+        results: list[Completion | None] = [None] * len(jobs)
+        for indices in _groups(jobs).values():
+            group = [jobs[i] for i in indices]
+            done = await asyncio.to_thread(
+                group[0].model.generate, [j.prompt for j in group], [j.request for j in group]
+            )
+            for i, completion in zip(indices, done):
+                results[i] = completion
+        return results
+
+    async def generate(self, request: GenRequest) -> Completion:
+        model = await self._model(serve.get_multiplexed_model_id())
+        prompt = model.encode(request.prompt, request.max_tokens)
+        return await self._batch(_Job(model, prompt, request))
+
+    async def stream(self, request: GenRequest) -> AsyncIterator[int | str | Completion]:
+        """The prompt's token count once the checks passed, then text pieces, then the Completion."""
+        model = await self._model(serve.get_multiplexed_model_id())
+        prompt = model.encode(request.prompt, request.max_tokens)
+        yield len(prompt)
+        async for item in model.stream(prompt, request):
+            yield item
+
+
+@serve.deployment
+@serve.ingress()
+class Gateway:
+    """The HTTP ingress: validates requests, renders prompts, and calls `ModelServer`."""
+
+    def __init__(self, model_server, cfg: AppConfig, api_key_hash: str | None) -> None:
+        self.model_server, self.cfg, self.api_key_hash = model_server, cfg, api_key_hash
+
+    def __serve_build_asgi_app__(self):
+        return build_api(self.cfg, self.model_server, self.api_key_hash)

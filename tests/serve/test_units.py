@@ -1,0 +1,220 @@
+"""The serving pieces that need no Ray: configs, shipped Serve files, prompts, answer parsing, stop strings."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+import yaml
+from ray.serve.schema import ServeDeploySchema
+
+from ecomgpt.cli import main
+from ecomgpt.config import ConfigError
+from ecomgpt.records.schema import MODELS
+from ecomgpt.records.synth import iter_synthetic
+from ecomgpt.serve.app import api_key_hash, build_app, build_from_config
+from ecomgpt.serve.config import AppConfig, app_config, cli_config, parse_model_specs, read_serve_file
+from ecomgpt.serve.engine import apply_stop, releasable
+from ecomgpt.serve.errors import ApiError
+from ecomgpt.serve.protocol import ChatMessage, chat_prompt
+from ecomgpt.serve.tasks import SERVED_TASKS, parse_list, parse_ner, parse_request, task_prompt
+from ecomgpt.tasks.examples import build_examples
+from ecomgpt.tasks.registry import get_task
+
+REPO = Path(__file__).resolve().parents[2]
+SERVE_FILES = sorted((REPO / "configs" / "serve").glob("*.yaml"))
+
+
+# ---- configs ---------------------------------------------------------------------------------------
+
+
+def test_serve_files_are_shipped():
+    assert {p.name for p in SERVE_FILES} >= {"local.yaml", "cluster.yaml"}
+
+
+@pytest.mark.parametrize("path", SERVE_FILES, ids=lambda p: p.name)
+def test_shipped_serve_file_is_valid_for_serve_and_for_the_app(path):
+    data = yaml.safe_load(path.read_text())
+    ServeDeploySchema.model_validate(data)
+    (app,) = data["applications"]
+    assert app["import_path"] == "ecomgpt.serve.app:build_app"
+    cfg = app_config(app["args"], str(path))
+    batching = cfg.model.batching
+    assert batching.max_ongoing_requests >= batching.max_batch_size * batching.max_concurrent_batches
+    assert cfg.model.autoscaling.target_ongoing_requests <= batching.max_ongoing_requests
+    served = read_serve_file(path)
+    assert (served.host, served.port) == (data["http_options"]["host"], data["http_options"]["port"])
+
+
+def test_auth_is_off_locally_and_on_in_the_cluster_config():
+    local = app_config(read_serve_file(REPO / "configs/serve/local.yaml").args, "local")
+    cluster = app_config(read_serve_file(REPO / "configs/serve/cluster.yaml").args, "cluster")
+    assert local.auth_env is None and AppConfig(models={"m": "x"}).auth_env is None
+    assert cluster.auth_env == "ECOMGPT_API_KEY"
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ({"models": {"m": "x"}, "modle": {}}, "unknown key 'modle'"),
+        ({"models": {}}, "models"),
+        ({"models": {"bad name!": "x"}}, "model name"),
+        ({"models": {"m": "x"}, "model": {"autoscaling": {"min_replicas": 3, "max_replicas": 2}}}, "min_replicas"),
+        ({"models": {"m": "x"}, "model": {"batching": {"max_batch_size": 2, "queue_factor": 1},
+                                          "autoscaling": {"target_ongoing_requests": 8}}}, "target_ongoing"),
+        ({"models": {"m": "x"}, "limits": {"max_tokens": 8, "default_max_tokens": 16}}, "default_max_tokens"),
+        ({"models": {"m": "x"}, "backend": "tgi"}, "backend"),
+    ],
+)
+def test_bad_app_config_names_the_problem(args, message):
+    with pytest.raises(ConfigError, match=message):
+        build_app(args)
+
+
+def test_max_ongoing_requests_follows_the_batch_size():
+    cfg = AppConfig(models={"m": "x"}, model={"batching": {"max_batch_size": 12, "max_concurrent_batches": 2}})
+    assert cfg.model.batching.max_ongoing_requests == 12 * 2 * 2
+
+
+def test_command_line_models_replace_the_config_file_ones(tmp_path):
+    cfg, host, port = cli_config(str(REPO / "configs/serve/local.yaml"), ["a=/x", "b=/y"], None, 9000)
+    assert cfg.models == {"a": "/x", "b": "/y"} and (host, port) == ("127.0.0.1", 9000)
+    assert cfg.model.batching.max_batch_size == 16  # the rest comes from the file
+    with pytest.raises(ConfigError, match="NAME=PATH"):
+        parse_model_specs(["just-a-path"])
+    with pytest.raises(ConfigError, match="given twice"):
+        parse_model_specs(["a=/x", "a=/y"])
+    with pytest.raises(ConfigError, match="no model to serve"):
+        cli_config(None, None, None, None)
+
+
+def test_serve_command_reports_bad_input_before_starting_anything(tmp_path, capsys):
+    assert main(["serve", "--model", f"m={tmp_path / 'missing'}"]) == 2
+    assert "checkpoint" in capsys.readouterr().err
+    assert main(["serve", "--model", "m"]) == 2
+    assert main(["serve", "--config", str(tmp_path / "none.yaml"), "--model", "m=/x"]) == 2
+
+
+def test_checkpoint_without_safetensors_is_refused(tmp_path):
+    (tmp_path / "config.json").write_text("{}")
+    (tmp_path / "pytorch_model.bin").write_text("")
+    with pytest.raises(ConfigError, match="model.safetensors"):
+        build_from_config(AppConfig(models={"m": str(tmp_path)}))
+
+
+def test_auth_key_comes_from_the_environment(monkeypatch):
+    monkeypatch.delenv("ECOMGPT_TEST_UNSET", raising=False)
+    with pytest.raises(ConfigError, match="ECOMGPT_TEST_UNSET"):
+        api_key_hash("ECOMGPT_TEST_UNSET")
+    monkeypatch.setenv("ECOMGPT_TEST_SET", "secret")
+    digest = api_key_hash("ECOMGPT_TEST_SET")
+    assert digest and "secret" not in digest
+    assert api_key_hash(None) is None
+
+
+@pytest.mark.skipif(importlib.util.find_spec("vllm") is not None, reason="vLLM is installed here")
+def test_vllm_backend_without_vllm_is_a_clear_error(checkpoints):
+    with pytest.raises(ConfigError, match="needs vLLM"):
+        build_from_config(AppConfig(models=checkpoints, backend="vllm"))
+
+
+# ---- prompts: serving renders what training rendered ------------------------------------------------
+
+
+def _examples(task: str, n: int = 400) -> list[dict]:
+    spec = get_task(task)
+    rows = []
+    for raw in iter_synthetic(n, seed=3):
+        if raw["data_type"] == spec.data_type:
+            rows += build_examples(MODELS[raw["data_type"]].model_validate(raw), [spec], seed=5)
+    assert rows, task
+    return rows
+
+
+def _served_prompt(name: str, fields: dict, example: dict) -> str:
+    lang, index = example["template_id"][:2], int(example["template_id"][2:])
+    req = parse_request(SERVED_TASKS[name], {"model": "m", "lang": lang, "template": index, **fields})
+    return task_prompt(SERVED_TASKS[name], req)
+
+
+def test_review_sentiment_prompt_is_the_training_prompt():
+    for ex in _examples("review.sentiment_classification")[:20]:
+        assert _served_prompt("review_sentiment", {"text": ex["input"]}, ex) == ex["prompt"]
+
+
+def test_attribute_extraction_prompt_is_the_training_prompt():
+    for ex in _examples("product.attribute_extraction")[:20]:
+        types = [line.partition(":")[0] for line in ex["output"].splitlines()]
+        assert _served_prompt("attribute_extraction", {"title": ex["input"], "attributes": types}, ex) == ex["prompt"]
+
+
+def test_query_item_matching_prompt_is_the_training_prompt():
+    for ex in _examples("query.query_item_matching")[:20]:
+        query, doc = ex["input"].split("\n")
+        fields = {"query": query.removeprefix("Query: "), "item": doc.removeprefix("Doc: ")}
+        assert _served_prompt("query_item_matching", fields, ex) == ex["prompt"]
+
+
+def test_title_generation_prompt_is_the_training_prompt():
+    spec = get_task("product.title_generation")
+    checked = 0
+    for raw in iter_synthetic(200, seed=3):
+        if raw["data_type"] != "product":
+            continue
+        record = MODELS["product"].model_validate(raw)
+        for ex in build_examples(record, [spec], seed=5):
+            names = [a.name for a in record.attributes]
+            if len(set(names)) != len(names):
+                continue  # a JSON object cannot repeat a name
+            fields = {"attributes": {a.name: a.value for a in record.attributes}, "brand": record.brand}
+            assert _served_prompt("title_generation", fields, ex) == ex["prompt"]
+            checked += 1
+    assert checked
+
+
+def test_category_classification_prompt_is_the_training_prompt():
+    ex = _examples("product.coarse_category_classification")[0]
+    record = next(
+        MODELS["product"].model_validate(r) for r in iter_synthetic(400, seed=3) if r["record_id"] == ex["record_id"]
+    )
+    candidates = ex["instruction"].rstrip(".").split(": ", 1)[1].split(", ")
+    fields = {"title": record.title, "attributes": {a.name: a.value for a in record.attributes}, "candidates": candidates}
+    assert _served_prompt("category_classification", fields, ex) == ex["prompt"]
+
+
+def test_chat_prompt_renders_turns_like_response_generation():
+    prompt = chat_prompt([ChatMessage(role="user", content="hello"), ChatMessage(role="assistant", content="hi"),
+                          ChatMessage(role="user", content="red shoes?")])
+    assert "describes the response generation task" in prompt
+    assert "User: hello\nAgent: hi\nUser: red shoes?\n" in prompt and prompt.endswith("### Response:")
+    with_system = chat_prompt([ChatMessage(role="system", content="Be brief."), ChatMessage(role="user", content="x")])
+    assert "User: x\nBe brief.\n### Response:" in with_system
+
+
+# ---- answers and stop strings --------------------------------------------------------------------------
+
+
+def test_answer_parsing_follows_the_platform_formats():
+    assert parse_list("red, blue") == ["red", "blue"]
+    assert parse_list(" None ") == [] and parse_list("") == []
+    ner = parse_ner("color: red, blue\nmaterial: None\nsize: M", ["color", "material", "brand"])
+    assert ner == {"color": ["red", "blue"], "material": [], "brand": []}
+
+
+def test_stop_strings_cut_the_answer_and_hold_back_partial_matches():
+    assert apply_stop("abc###def", ["###"]) == ("abc", True)
+    assert apply_stop("a\nb###", ["###", "\n"]) == ("a", True)
+    assert apply_stop("abc", ["x"]) == ("abc", False)
+    assert releasable("abc##", ["###"]) == 3
+    assert releasable("abc#", ["###", "#!"]) == 3
+    assert releasable("abc", ["###"]) == 3 and releasable("abc", []) == 3
+
+
+def test_api_error_keeps_its_fields_through_pickling():
+    import pickle
+
+    err = pickle.loads(pickle.dumps(ApiError("no", 404, code="model_not_found", param="model")))
+    assert (err.status, err.code, err.param, str(err)) == (404, "model_not_found", "model", "no")
+    assert err.body() == {"error": {"message": "no", "type": "invalid_request_error", "param": "model",
+                                    "code": "model_not_found"}}
