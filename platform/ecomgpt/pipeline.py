@@ -1,58 +1,321 @@
-"""`ecomgpt pipeline`: synth (when configured) -> generate, in one run directory.
+"""`ecomgpt pipeline`: synth -> generate -> train -> evaluate -> sweep -> serve, in one run directory.
 
-A stage whose manifest shows it already ran with the same config is skipped, so a re-run resumes.
+    <output>/records/  synthetic records (when `synth` is configured)     manifest.json
+    <output>/data/     instruction data: held_in/, held_out/              manifest.json
+    <output>/train/    checkpoints/, model/ (Hugging Face directory)      manifest.json
+    <output>/eval/     predictions, metrics.json, metrics.md, charts       manifest.json
+    <output>/sweep/    trials/, results, fit, plots (when configured)     manifest.json
+    <output>/pipeline.json   every stage's key, status and wall time
+
+A stage's key hashes its resolved config and the keys of the stages it reads from, so a changed upstream
+stage changes every key below it. A stage whose key is recorded as done (and whose manifest exists) is
+skipped; one recorded as started with the same key resumes where it can (training from its last
+checkpoint, a sweep without its finished trials). Any output location may be a local path or a URI.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import shlex
+import time
+from contextlib import ExitStack
+from typing import Any, Callable
 
 from ecomgpt import storage
-from ecomgpt.pipeline_config import PipelineConfig
+from ecomgpt.config import load_yaml, parse_model
+from ecomgpt.evaluate.config import EvaluateConfig
+from ecomgpt.evaluate.report import markdown_table
+from ecomgpt.pipeline_config import (
+    EvaluateStageConfig,
+    PipelineConfig,
+    ServeStageConfig,
+    SweepStageConfig,
+    TrainStageConfig,
+)
+from ecomgpt.train.config import TrainConfig
+
+RECORD = "pipeline.json"
+STAGE_DIRS = {"synth": "records", "generate": "data", "train": "train", "evaluate": "eval", "sweep": "sweep"}
 
 
-def _read_manifest(stage_dir: str) -> dict | None:
-    uri = storage.join(stage_dir, "manifest.json")
-    return json.loads(storage.read_text(uri)) if storage.exists(uri) else None
+def stage_key(stage: str, config: Any, upstream: list[str]) -> str:
+    """A stable hash of what a stage's outputs depend on: its resolved config and its inputs' keys."""
+    text = json.dumps({"stage": stage, "config": config, "upstream": upstream}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def _already_done(stage_dir: str, config: dict) -> bool:
-    manifest = _read_manifest(stage_dir)
-    return manifest is not None and manifest.get("config") == config
+def deep_merge(base: dict, extra: dict) -> dict:
+    out = dict(base)
+    for key, value in extra.items():
+        nested = isinstance(value, dict) and isinstance(out.get(key), dict)
+        out[key] = deep_merge(out[key], value) if nested else value
+    return out
+
+
+def _read_json(uri: str) -> Any:
+    return json.loads(storage.read_text(uri))
+
+
+class RunRecord:
+    """`<output>/pipeline.json`: per stage its key, status (started/done) and wall time."""
+
+    def __init__(self, output: str):
+        self.uri = storage.join(output, RECORD)
+        self.stages: dict[str, dict] = _read_json(self.uri)["stages"] if storage.exists(self.uri) else {}
+
+    def status(self, stage: str, key: str) -> str | None:
+        entry = self.stages.get(stage)
+        return entry["status"] if entry and entry["key"] == key else None
+
+    def mark(self, stage: str, key: str, status: str, wall_s: float | None = None) -> None:
+        self.stages[stage] = {"key": key, "status": status, "wall_s": wall_s,
+                              "at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+        storage.write_json(self.uri, {"stages": self.stages})
+
+
+class Stages:
+    """Runs or skips each stage; holds the run record, the Ray session (started on first need) and timings."""
+
+    def __init__(self, cfg: PipelineConfig, stack: ExitStack):
+        self.cfg = cfg
+        self.record = RunRecord(cfg.output)
+        self.stack = stack
+        self.ray_started = False
+        self.walls: dict[str, tuple[str, float]] = {}
+
+    def dir(self, stage: str) -> str:
+        return storage.join(self.cfg.output, STAGE_DIRS[stage])
+
+    def ray(self) -> None:
+        """Start or connect to Ray once, only when a stage actually runs (a finished run needs none)."""
+        if not self.ray_started:
+            from ecomgpt.runtime import ray_session
+
+            self.stack.enter_context(ray_session(self.cfg.address))
+            self.ray_started = True
+
+    def run(self, stage: str, key: str, work: Callable[[bool], Any], load: Callable[[], Any]) -> Any:
+        """`work(resume)` unless the stage is done with this key; `load()` reads a finished stage's result."""
+        where = self.dir(stage)
+        status = self.record.status(stage, key)
+        if status == "done" and storage.exists(storage.join(where, "manifest.json")):
+            print(f"[{stage}] up to date: {where}", flush=True)
+            self.walls[stage] = ("skipped", 0.0)
+            return load()
+        resume = status == "started"
+        print(f"[{stage}] {'resuming' if resume else 'running'} -> {where}", flush=True)
+        self.record.mark(stage, key, "started")
+        started = time.perf_counter()
+        result = work(resume)
+        wall = round(time.perf_counter() - started, 1)
+        self.record.mark(stage, key, "done", wall)
+        self.walls[stage] = ("ran", wall)
+        print(f"[{stage}] done in {wall:.1f} s", flush=True)
+        return result
+
+
+def _synth(st: Stages) -> str | None:
+    s = st.cfg.synth
+    if s is None:
+        return None
+    where = st.dir("synth")
+
+    def work(resume: bool) -> None:
+        from ecomgpt.records.synth import write_synthetic
+
+        storage.delete_dir(where)
+        write_synthetic(s.records, s.seed, where, s.format, s.shard_records)
+
+    key = stage_key("synth", s.model_dump(mode="json"), [])
+    st.run("synth", key, work, lambda: None)
+    return key
+
+
+def _generate(st: Stages, synth_key: str | None) -> tuple[str, dict]:
+    from ecomgpt.data.summary import summary_table
+
+    user_cfg = st.cfg.generate
+    where = st.dir("generate")
+    cfg = user_cfg
+    if synth_key is not None:
+        cfg = user_cfg.model_copy(update={"inputs": [st.dir("synth"), *user_cfg.inputs]})
+
+    def work(resume: bool) -> dict:
+        from ecomgpt.data.pipeline import plan_generate, run_generate
+
+        st.ray()
+        return run_generate(plan_generate(cfg, where, overwrite=True))
+
+    # The key leaves out the run directory's own paths, so a moved run directory is still up to date.
+    key = stage_key("generate", user_cfg.model_dump(mode="json"), [synth_key or ""])
+    manifest = st.run("generate", key, work, lambda: _read_json(storage.join(where, "manifest.json")))
+    print(summary_table(manifest))
+    return key, manifest
+
+
+def train_config(stage_cfg: TrainStageConfig) -> TrainConfig:
+    """The training config file with the stage's overrides merged in, validated."""
+    data = deep_merge(load_yaml(stage_cfg.config), stage_cfg.overrides)
+    return parse_model(TrainConfig, data, f"{stage_cfg.config} (with train.overrides)")
+
+
+def _train(st: Stages, data_key: str, data_dir: str) -> tuple[str, dict]:
+    cfg = train_config(st.cfg.train)
+    where = st.dir("train")
+
+    def work(resume: bool) -> dict:
+        from ecomgpt.train.run import CHECKPOINTS, run_train
+
+        st.ray()
+        resume = resume and storage.exists(storage.join(where, CHECKPOINTS))
+        if not resume:
+            storage.delete_dir(where)
+        result = run_train(cfg, data_dir, where, resume=resume)
+        return {key: result[key] for key in ("final_loss", "steps", "model_path", "manifest_path")}
+
+    def load() -> dict:
+        manifest = _read_json(storage.join(where, "manifest.json"))
+        return {"final_loss": manifest["final_loss"], "steps": manifest["counts"]["step"],
+                "model_path": storage.join(where, "model"), "manifest_path": storage.join(where, "manifest.json")}
+
+    key = stage_key("train", cfg.model_dump(mode="json"), [data_key])
+    result = st.run("train", key, work, load)
+    print(f"trained {result['steps']} steps, final loss {result['final_loss']:.4f}; model: {result['model_path']}")
+    return key, result
+
+
+def evaluate_config(stage_cfg: EvaluateStageConfig, model: str, data_dir: str, output: str) -> EvaluateConfig:
+    return EvaluateConfig(model=model, heldout_dir=stage_cfg.heldout_dir or data_dir, output=output,
+                          tasks=stage_cfg.tasks, limit=stage_cfg.limit, generation=stage_cfg.generation)
+
+
+def _evaluate(st: Stages, train_key: str, data_key: str, model: str, data_dir: str) -> dict:
+    stage_cfg = st.cfg.evaluate
+    where = st.dir("evaluate")
+    cfg = evaluate_config(stage_cfg, model, data_dir, where)
+
+    def work(resume: bool) -> dict:
+        from ecomgpt.evaluate.run import run_evaluate
+
+        st.ray()
+        storage.delete_dir(where)
+        return run_evaluate(cfg)
+
+    upstream = [train_key] + ([data_key] if stage_cfg.heldout_dir is None else [])
+    key = stage_key("evaluate", stage_cfg.model_dump(mode="json"), upstream)
+    return st.run("evaluate", key, work, lambda: _read_json(storage.join(where, "metrics.json")))
+
+
+def _sweep(st: Stages, stage_cfg: SweepStageConfig, data_key: str, data_dir: str) -> dict:
+    from ecomgpt.sweep.config import SweepConfig
+
+    cfg = parse_model(SweepConfig, load_yaml(stage_cfg.config), stage_cfg.config)
+    where = st.dir("sweep")
+    files = cfg.grid.train_configs or [cfg.train]
+
+    def work(resume: bool) -> dict:
+        from ecomgpt.sweep.results import summary_markdown, write_results
+        from ecomgpt.sweep.run import plan_sweep, run_sweep
+
+        st.ray()
+        resume = resume and storage.exists(storage.join(where, "sweep.json"))
+        if not resume:
+            storage.delete_dir(where)
+        started = time.perf_counter()
+        plan = plan_sweep(cfg, data_dir, where, resume=resume)
+        rows = run_sweep(plan)
+        wall = time.perf_counter() - started
+        fit = write_results(where, rows, cfg.metric, wall)
+        print(summary_markdown(rows, fit, wall))
+        manifest = {
+            "stage": "sweep", "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "inputs": {"data_dir": data_dir, "heldout_dir": plan.heldout_dir, "config_file": stage_cfg.config},
+            "config": cfg.model_dump(mode="json"), "counts": {"trials": len(rows)}, "fit": fit,
+            "timings": {"total_s": round(wall, 3)},
+            "outputs": ["results.json", "results.csv", "fit.json", "summary.md", "trials/"],
+        }
+        storage.write_json(storage.join(where, "manifest.json"), manifest)
+        return manifest
+
+    # The trials' training config files are inputs too: editing one re-runs the sweep.
+    config = {"sweep": cfg.model_dump(mode="json"), "train_files": {path: load_yaml(path) for path in files}}
+    key = stage_key("sweep", config, [data_key])
+    return st.run("sweep", key, work, lambda: _read_json(storage.join(where, "manifest.json")))
+
+
+def serve_commands(serve: ServeStageConfig, model: str) -> list[str]:
+    """The shell commands that serve the model and query it."""
+    command = ["ecomgpt", "serve", "--model", f"{serve.name}={model}"]
+    if serve.config:
+        command += ["--config", serve.config]
+    if serve.host:
+        command += ["--host", serve.host]
+    if serve.port:
+        command += ["--port", str(serve.port)]
+    url = f"http://{serve.host or '127.0.0.1'}:{serve.port or 8000}"
+    body = json.dumps({"model": serve.name, "text": "Fits well, fast shipping, would buy again"})
+    completion = json.dumps({"model": serve.name, "prompt": "Below is an instruction", "max_tokens": 32})
+    return [
+        shlex.join(command),
+        f"curl -s {url}/v1/tasks/review_sentiment -d {shlex.quote(body)}",
+        f"curl -s {url}/v1/completions -H 'Content-Type: application/json' -d {shlex.quote(completion)}",
+    ]
+
+
+def _serve(st: Stages, model: str) -> None:
+    serve = st.cfg.serve
+    if serve.action == "print":
+        serve_cmd, *queries = serve_commands(serve, model)
+        print(f"\nserve the model:\n  {serve_cmd}\nthen query it:\n" + "\n".join(f"  {q}" for q in queries))
+        return
+    from ecomgpt.serve.config import cli_config
+
+    app_cfg, host, port = cli_config(serve.config, [f"{serve.name}={model}"], serve.host, serve.port)
+    if serve.action == "run":
+        from ecomgpt.serve.run import serve_forever
+
+        serve_forever(app_cfg, host, port, st.cfg.address)
+        return
+    from ecomgpt.serve.app import build_from_config
+    from ecomgpt.serve.run import start
+
+    app = build_from_config(app_cfg)
+    st.ray()
+    print(f"\nserving {serve.name} at {start(app, host, port)}/v1 for as long as this Ray cluster runs")
+
+
+def timing_table(walls: dict[str, tuple[str, float]]) -> str:
+    lines = ["| stage | status | wall s |", "|---|---|---:|"]
+    lines += [f"| {stage} | {status} | {wall:.1f} |" for stage, (status, wall) in walls.items()]
+    return "\n".join(lines)
 
 
 def run_pipeline(cfg: PipelineConfig) -> dict:
-    from ecomgpt.data.pipeline import plan_generate, run_generate
-    from ecomgpt.data.summary import summary_table
-    from ecomgpt.runtime import ray_session
+    """Run every configured stage into `cfg.output`; returns each stage's result by stage name.
 
-    generate_cfg = cfg.generate
-    fresh_input = False
-    if cfg.synth is not None:
-        from ecomgpt.records.synth import write_synthetic
-
-        records_dir = storage.join(cfg.output, "records")
-        s = cfg.synth
-        done = _read_manifest(records_dir) or {}
-        wanted = {"n": s.records, "seed": s.seed, "format": s.format, "shard_records": s.shard_records}
-        if all(done.get(key) == value for key, value in wanted.items()):
-            print(f"[synth] up to date: {records_dir}")
-        else:
-            storage.delete_dir(records_dir)
-            print(f"[synth] {s.records:,} records -> {records_dir}")
-            write_synthetic(s.records, s.seed, records_dir, s.format, s.shard_records)
-            fresh_input = True
-        generate_cfg = generate_cfg.model_copy(update={"inputs": [records_dir, *generate_cfg.inputs]})
-
-    data_dir = storage.join(cfg.output, "data")
-    if not fresh_input and _already_done(data_dir, generate_cfg.model_dump(mode="json")):
-        print(f"[generate] up to date: {data_dir}")
-        manifest = _read_manifest(data_dir)
-    else:
-        print(f"[generate] -> {data_dir}")
-        with ray_session(cfg.address):
-            plan = plan_generate(generate_cfg, data_dir, overwrite=True)
-            manifest = run_generate(plan)
-    print(summary_table(manifest))
-    print(f"\ninstruction data: {data_dir}")
-    return manifest
+    generate: its manifest; train: final_loss, steps, model_path, manifest_path; evaluate: the metrics;
+    sweep: its manifest.
+    """
+    results: dict[str, Any] = {}
+    with ExitStack() as stack:
+        st = Stages(cfg, stack)
+        synth_key = _synth(st)
+        data_dir = st.dir("generate")
+        data_key, results["generate"] = _generate(st, synth_key)
+        print(f"\ninstruction data: {data_dir}")
+        if cfg.train is not None:
+            train_key, results["train"] = _train(st, data_key, data_dir)
+            if cfg.evaluate is not None:
+                model = results["train"]["model_path"]
+                results["evaluate"] = _evaluate(st, train_key, data_key, model, data_dir)
+        if cfg.sweep is not None:
+            results["sweep"] = _sweep(st, cfg.sweep, data_key, data_dir)
+        print(f"\nstages ({cfg.output}):\n\n{timing_table(st.walls)}")
+        if "evaluate" in results:
+            heldout = cfg.evaluate.heldout_dir or data_dir
+            print(f"\nheld-out metrics ({heldout}):\n\n{markdown_table(results['evaluate'])}")
+        if cfg.serve is not None:
+            _serve(st, results["train"]["model_path"])
+    results["walls"] = st.walls
+    return results

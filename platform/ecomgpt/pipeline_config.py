@@ -1,13 +1,19 @@
-"""Configuration of `ecomgpt pipeline`: the stages and where their outputs go."""
+"""Configuration of `ecomgpt pipeline`: the stages and where their outputs go.
+
+Every stage after `generate` is optional: a config without `train` stops after the instruction data, one
+without `sweep` runs no sweep. File paths inside the config (train, sweep and serve config files) resolve
+against the directory the command runs in, as everywhere else.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from ecomgpt.config import StrictModel
 from ecomgpt.data.config import GenerateConfig
+from ecomgpt.evaluate.config import GenerationConfig
 
 
 class SynthConfig(StrictModel):
@@ -17,10 +23,69 @@ class SynthConfig(StrictModel):
     shard_records: int = Field(default=100_000, gt=0, description="records per output file")
 
 
+class TrainStageConfig(StrictModel):
+    config: str = Field(
+        default="configs/train/tiny.yaml", description="training config file (see configs/train/)"
+    )
+    overrides: dict[str, Any] = Field(
+        default_factory=dict,
+        description="keys merged into the training config (nested mappings merge), validated like its own keys",
+    )
+
+
+class EvaluateStageConfig(StrictModel):
+    heldout_dir: str | None = Field(
+        default=None,
+        description="EcomGPT-layout held-out directory, e.g. ../shared/data/heldout (None: the generated "
+        "held_out split of this run)",
+    )
+    tasks: list[str] | None = Field(default=None, description="evaluate only these held-out tasks (None: all)")
+    limit: int | None = Field(default=None, gt=0, description="only the first N instances of each task")
+    generation: GenerationConfig = Field(default_factory=GenerationConfig, description="batch inference")
+
+
+class SweepStageConfig(StrictModel):
+    config: str = Field(description="sweep config file (see configs/sweep/); its trials train on this run's data")
+
+
+class ServeStageConfig(StrictModel):
+    action: Literal["print", "run", "deploy"] = Field(
+        default="print",
+        description="print: print the commands to serve and query the model; run: serve it in the foreground "
+        "until Ctrl-C; deploy: deploy it on the connected Ray and return (it serves as long as that cluster "
+        "runs: for `ray job submit`, not for an embedded local Ray)",
+    )
+    name: str = Field(default="ecomgpt-tiny", min_length=1, description="the served model name")
+    config: str | None = Field(
+        default=None,
+        description="Serve config file for replicas, batching and limits (e.g. configs/serve/local.yaml); "
+        "its models are replaced by this run's model",
+    )
+    host: str | None = Field(default=None, description="HTTP host (None: the Serve config's, else 127.0.0.1)")
+    port: int | None = Field(default=None, gt=0, lt=65536, description="HTTP port (None: the config's, else 8000)")
+
+
 class PipelineConfig(StrictModel):
     output: str = Field(default="runs/local", description="run directory (local path or URI)")
-    address: str | None = Field(default=None, description="Ray address (None: embedded local Ray)")
+    address: str | None = Field(default=None, description="Ray address (None: RAY_ADDRESS or an embedded local Ray)")
     synth: SynthConfig | None = Field(
         default=None, description="make synthetic records first and use them as the input"
     )
     generate: GenerateConfig = Field(default_factory=GenerateConfig, description="instruction data")
+    train: TrainStageConfig | None = Field(
+        default=None, description="fine-tune on the generated held_in split (None: stop after generate)"
+    )
+    evaluate: EvaluateStageConfig | None = Field(
+        default=None, description="zero-shot held-out evaluation of the trained model (needs train)"
+    )
+    sweep: SweepStageConfig | None = Field(default=None, description="a scaling sweep on the generated data")
+    serve: ServeStageConfig | None = Field(
+        default=None, description="serve the trained model, or print how to (needs train)"
+    )
+
+    @model_validator(mode="after")
+    def _needs_a_model(self) -> "PipelineConfig":
+        needing = [name for name in ("evaluate", "serve") if getattr(self, name) is not None]
+        if needing and self.train is None:
+            raise ValueError(f"{' and '.join(needing)} need(s) a trained model: configure train too")
+        return self

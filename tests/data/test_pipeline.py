@@ -217,11 +217,11 @@ def test_pipeline_runs_synth_then_generate_and_skips_what_is_done(ray_local, tmp
         output=str(tmp_path / "run"), synth=SynthConfig(records=1_500, seed=1),
         generate=GenerateConfig(samples_per_task=20),
     )
-    first = run_pipeline(cfg)
+    first = run_pipeline(cfg)["generate"]
     assert first["records_in"] == 1_500 and (tmp_path / "run" / "data" / "held_in").is_dir()
-    again = run_pipeline(cfg)
+    again = run_pipeline(cfg)["generate"]
     printed = capsys.readouterr().out
     assert "[synth] up to date" in printed and "[generate] up to date" in printed
     assert again["content_hash"] == first["content_hash"]
-    changed = run_pipeline(cfg.model_copy(update={"synth": SynthConfig(records=1_500, seed=2)}))
+    changed = run_pipeline(cfg.model_copy(update={"synth": SynthConfig(records=1_500, seed=2)}))["generate"]
     assert changed["content_hash"] != first["content_hash"]

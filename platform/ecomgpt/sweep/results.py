@@ -11,7 +11,7 @@ from ecomgpt.sweep.plots import scaling_plot_png
 
 BASE_COLUMNS = (
     "trial", "train_config", "n_tasks", "samples_per_task", "seed", "avg_rouge_l", "avg_micro_f1", "avg_macro_f1",
-    "train_examples", "train_tokens", "final_loss", "wall_s", "checkpoint",
+    "train_examples", "examples_seen", "train_tokens", "final_loss", "wall_s", "checkpoint",
 )
 
 

@@ -1,0 +1,147 @@
+"""`ray job submit` for real: a Ray head on loopback (its own ports and temp dir), the pipeline job, its outputs.
+
+The head runs `ray start --head --block` in its own process group, so teardown ends exactly the processes
+it started (never `ray stop`, which would stop every Ray on the machine, the test session's included).
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from .conftest import REPO, tiny_pipeline
+
+JOBS = ("generate", "train", "evaluate", "sweep", "serve", "pipeline")
+RAY = Path(sys.executable).parent / "ray"
+
+
+def _free_ports(n: int) -> list[int]:
+    socks = [socket.socket() for _ in range(n)]
+    for s in socks:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in socks]
+    for s in socks:
+        s.close()
+    return ports
+
+
+def _wait_for_jobs_api(url: str, head: subprocess.Popen, timeout_s: float):
+    from ray.job_submission import JobSubmissionClient
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        if head.poll() is not None:
+            raise RuntimeError(f"ray start exited with {head.returncode}")
+        try:
+            return JobSubmissionClient(url)
+        except ConnectionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(2)
+
+
+@pytest.fixture(scope="module")
+def ray_head():
+    """A Ray head on 127.0.0.1 with the dashboard (the Jobs API) on a free port; killed by process group."""
+    gcs, dashboard, client, node, objects, agent, agent_grpc, metrics, env_agent = _free_ports(9)
+    temp_dir = tempfile.mkdtemp(prefix="rayh-", dir="/tmp")  # short: Ray's socket paths have a length limit
+    command = [
+        str(RAY), "start", "--head", "--block", "--node-ip-address=127.0.0.1", f"--port={gcs}",
+        "--include-dashboard=true", "--dashboard-host=127.0.0.1", f"--dashboard-port={dashboard}",
+        f"--ray-client-server-port={client}", f"--node-manager-port={node}", f"--object-manager-port={objects}",
+        f"--dashboard-agent-listen-port={agent}", f"--dashboard-agent-grpc-port={agent_grpc}",
+        f"--metrics-export-port={metrics}", f"--runtime-env-agent-port={env_agent}",
+        "--num-cpus=2", f"--temp-dir={temp_dir}", "--disable-usage-stats",
+    ]
+    # Loopback only, so no token: the client then needs none of this machine's Ray auth state. The job's
+    # `python` is this environment's, as on a cluster node whose setup installed the project.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
+    env |= {"RAY_AUTH_MODE": "disabled", "PATH": f"{RAY.parent}{os.pathsep}{env.get('PATH', '')}"}
+    log = open(Path(temp_dir) / "ray-start.log", "w")
+    head = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    try:
+        url = f"http://127.0.0.1:{dashboard}"
+        yield _wait_for_jobs_api(url, head, timeout_s=180), url
+    finally:
+        # SIGTERM lets `ray start --block` stop its own processes; then anything left in its group goes.
+        for sig, wait_s in ((signal.SIGTERM, 5), (signal.SIGKILL, 10)):
+            if head.poll() is None:
+                os.killpg(head.pid, sig)
+                try:
+                    head.wait(wait_s)
+                except subprocess.TimeoutExpired:
+                    continue
+        try:
+            os.killpg(head.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        log.close()
+        shutil.rmtree(temp_dir, ignore_errors=True)  # sockets of killed processes may linger
+
+
+def _docstring_command(name: str) -> str:
+    doc = ast.get_docstring(ast.parse((REPO / "jobs" / f"{name}.py").read_text()))
+    return " ".join(line.strip().rstrip("\\") for line in doc.split("\n\n")[1].splitlines())
+
+
+@pytest.mark.parametrize("name", JOBS)
+def test_every_job_opens_with_its_submit_command(name):
+    command = _docstring_command(name)
+    assert command.startswith("ray job submit --working-dir . --runtime-env-json ")
+    assert re.search(rf"-- +python jobs/{name}\.py --config \S+", command)
+    if name != "serve":
+        assert "--output" in command
+    runtime_env = json.loads(re.search(r"--runtime-env-json '([^']+)'", command).group(1))
+    assert runtime_env == {"py_modules": ["platform/ecomgpt"]}
+
+
+@pytest.mark.parametrize("name", JOBS)
+def test_every_job_takes_config_and_output(name, capsys):
+    spec = importlib.util.spec_from_file_location(f"job_{name}", REPO / "jobs" / f"{name}.py")
+    job = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(job)  # imports only: the work happens under `if __name__ == "__main__"`
+    with pytest.raises(SystemExit) as done:
+        job.main(["--help"])
+    assert done.value.code == 0
+    usage = capsys.readouterr().out
+    assert "--config" in usage and "--output" in usage
+
+
+@pytest.mark.slow
+def test_pipeline_job_on_a_loopback_head(ray_head, tmp_path):
+    from ray.job_submission import JobStatus
+
+    client, url = ray_head
+    config = tmp_path / "pipeline.yaml"
+    config.write_text(yaml.safe_dump(tiny_pipeline("unused", train=False)))
+    output = f"file://{tmp_path / 'run'}"
+    # The runtime env of the docstrings: this checkout, its package shipped with py_modules.
+    job = client.submit_job(
+        entrypoint=f"python jobs/pipeline.py --config {config} --output {output}",
+        runtime_env={"working_dir": str(REPO), "py_modules": [str(REPO / "platform" / "ecomgpt")]},
+    )
+    deadline = time.monotonic() + 420
+    while not (status := client.get_job_status(job)).is_terminal():
+        assert time.monotonic() < deadline, f"job still {status} after 420 s:\n{client.get_job_logs(job)[-3000:]}"
+        time.sleep(2)
+    logs = client.get_job_logs(job)
+    assert status == JobStatus.SUCCEEDED, logs[-5000:]
+    assert "[generate] running" in logs and "instruction data:" in logs
+    run = tmp_path / "run"
+    manifest = json.loads((run / "data" / "manifest.json").read_text())
+    assert manifest["records_in"] == 600 and manifest["examples_out"] > 0
+    assert json.loads((run / "pipeline.json").read_text())["stages"]["generate"]["status"] == "done"

@@ -1,0 +1,164 @@
+"""The pipeline end to end on a tiny config, into a file:// URI: every stage, skip on re-run, partial re-runs.
+
+The sweep stage's end-to-end run is left to the sweep tests (a trial costs another training run); here its
+stage logic runs with the Tune experiment faked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import yaml
+
+from ecomgpt.config import ConfigError, parse_model
+from ecomgpt.pipeline import Stages, _sweep, run_pipeline, serve_commands, stage_key
+from ecomgpt.pipeline_config import PipelineConfig, ServeStageConfig
+
+from .conftest import TINY_TRAIN, tiny_pipeline
+
+STAGES = ("synth", "generate", "train", "evaluate")
+
+
+def _run(cfg: PipelineConfig) -> tuple[dict, str]:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        result = run_pipeline(cfg)
+    return result, out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def runs(ray_local, tmp_path_factory):
+    """One tiny run, its unchanged re-run, and a re-run with another evaluation limit."""
+    root = tmp_path_factory.mktemp("pipeline")
+    data = tiny_pipeline(f"file://{root / 'run'}")
+    cfg = parse_model(PipelineConfig, data, "test")
+    first = _run(cfg)
+    again = _run(cfg)
+    data["evaluate"]["limit"] = 3
+    changed = _run(parse_model(PipelineConfig, data, "test"))
+    return root / "run", first, again, changed
+
+
+@pytest.mark.slow
+def test_every_stage_writes_its_manifest_into_one_run_directory(runs):
+    run, (result, printed), _, _ = runs
+    for stage, folder in zip(STAGES, ("records", "data", "train", "eval")):
+        manifest = json.loads((run / folder / "manifest.json").read_text())
+        assert stage == "synth" or manifest["stage"] == stage
+    record = json.loads((run / "pipeline.json").read_text())["stages"]
+    assert set(record) == set(STAGES) and {e["status"] for e in record.values()} == {"done"}
+    assert (run / "train" / "model" / "model.safetensors").is_file()
+    assert result["train"]["steps"] == 4
+    assert {m["n"] for m in result["evaluate"]["tasks"].values()} == {2}
+    assert "| task | n | Rouge-L | micro-F1 | macro-F1 |" in printed and "**average**" in printed
+    assert f"ecomgpt serve --model ecomgpt-tiny=file://{run}/train/model" in printed
+    assert "curl -s http://127.0.0.1:8000/v1/tasks/review_sentiment" in printed
+
+
+@pytest.mark.slow
+def test_an_unchanged_rerun_skips_every_stage(runs):
+    _, (first, _), (again, printed), _ = runs
+    for stage in STAGES:
+        assert f"[{stage}] up to date" in printed
+    assert {status for status, _ in again["walls"].values()} == {"skipped"}
+    assert again["evaluate"] == first["evaluate"] and again["generate"]["content_hash"] == first["generate"]["content_hash"]
+
+
+@pytest.mark.slow
+def test_a_changed_stage_reruns_alone(runs):
+    _, _, _, (changed, printed) = runs
+    walls = changed["walls"]
+    assert walls["evaluate"][0] == "ran"
+    assert all(walls[stage][0] == "skipped" for stage in ("synth", "generate", "train"))
+    assert {m["n"] for m in changed["evaluate"]["tasks"].values()} == {3}
+
+
+def test_sweep_stage_records_its_manifest_and_reruns_when_a_trial_config_changes(tmp_path, monkeypatch):
+    """The stage's own logic around the sweep library (which has its own end-to-end tests), with Tune faked."""
+    import ecomgpt.sweep.results as results
+    import ecomgpt.sweep.run as sweep_run
+
+    plans = []
+    monkeypatch.setattr(sweep_run, "plan_sweep", lambda cfg, data, out, resume: plans.append(resume) or
+                        SimpleNamespace(heldout_dir=data))
+    monkeypatch.setattr(sweep_run, "run_sweep", lambda plan: [{"n_tasks": 2}])
+    monkeypatch.setattr(results, "write_results", lambda out, rows, metric, wall: {"n_tasks": {"b": 0.1}})
+    monkeypatch.setattr(results, "summary_markdown", lambda rows, fit, wall: "sweep summary")
+    monkeypatch.setattr(Stages, "ray", lambda self: None)
+    train = tmp_path / "tiny.yaml"
+    train.write_text(Path(TINY_TRAIN).read_text())
+    sweep = tmp_path / "sweep.yaml"
+    sweep.write_text(yaml.safe_dump({"train": str(train), "grid": {"n_tasks": [2], "samples_per_task": [4]}}))
+    cfg = parse_model(PipelineConfig, {"output": str(tmp_path / "run"), "sweep": {"config": str(sweep)}}, "t")
+
+    def sweep_once() -> tuple[dict, str]:
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.ExitStack() as stack:
+            return _sweep(Stages(cfg, stack), cfg.sweep, "data-key", "data"), out.getvalue()
+
+    manifest, _ = sweep_once()
+    assert manifest["counts"] == {"trials": 1} and manifest["fit"] == {"n_tasks": {"b": 0.1}}
+    assert json.loads((tmp_path / "run" / "sweep" / "manifest.json").read_text())["stage"] == "sweep"
+    assert "[sweep] up to date" in sweep_once()[1] and plans == [False]
+    train.write_text(train.read_text().replace("max_steps: 60", "max_steps: 61"))
+    assert "[sweep] running" in sweep_once()[1] and plans == [False, False]
+
+
+def test_an_interrupted_stage_resumes_and_a_finished_one_is_skipped(tmp_path):
+    cfg = PipelineConfig(output=f"file://{tmp_path / 'run'}")
+    seen = []
+
+    def crash(resume: bool) -> None:
+        seen.append(resume)
+        raise KeyboardInterrupt
+
+    def finish(resume: bool) -> str:
+        seen.append(resume)
+        (tmp_path / "run" / "train").mkdir(parents=True, exist_ok=True)
+        (tmp_path / "run" / "train" / "manifest.json").write_text("{}")
+        return "trained"
+
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.ExitStack() as stack:
+        with pytest.raises(KeyboardInterrupt):
+            Stages(cfg, stack).run("train", "k1", crash, lambda: "loaded")
+        assert Stages(cfg, stack).run("train", "k1", finish, lambda: "loaded") == "trained"
+        assert Stages(cfg, stack).run("train", "k1", finish, lambda: "loaded") == "loaded"
+        assert Stages(cfg, stack).run("train", "k2", finish, lambda: "loaded") == "trained"
+    assert seen == [False, True, False]
+
+
+def test_keys_chain_so_a_changed_upstream_stage_changes_every_key_below():
+    synth_a, synth_b = stage_key("synth", {"seed": 0}, []), stage_key("synth", {"seed": 1}, [])
+    data_a, data_b = stage_key("generate", {}, [synth_a]), stage_key("generate", {}, [synth_b])
+    assert data_a != data_b
+    assert stage_key("train", {"max_steps": 4}, [data_a]) != stage_key("train", {"max_steps": 4}, [data_b])
+    assert stage_key("train", {"a": 1, "b": 2}, [data_a]) == stage_key("train", {"b": 2, "a": 1}, [data_a])
+
+
+def test_config_errors_name_the_problem():
+    with pytest.raises(ConfigError, match="need.*trained model"):
+        parse_model(PipelineConfig, {"evaluate": {"limit": 2}}, "x.yaml")
+    with pytest.raises(ConfigError, match="unknown key 'train.overide'"):
+        parse_model(PipelineConfig, {"train": {"overide": {}}}, "x.yaml")
+
+
+def test_serve_commands_are_shell_safe():
+    serve, query, completion = serve_commands(ServeStageConfig(name="m", port=8100), "runs/my run/train/model")
+    assert serve == "ecomgpt serve --model 'm=runs/my run/train/model' --port 8100"
+    assert query.startswith("curl -s http://127.0.0.1:8100/v1/tasks/review_sentiment -d '{")
+    assert '"model": "m"' in completion
+
+
+def test_cli_runs_a_config_and_reports_bad_keys(tmp_path, capsys):
+    from ecomgpt.cli import main
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("trian: {}\n")
+    assert main(["pipeline", "--config", str(bad)]) == 2
+    assert "unknown key 'trian'" in capsys.readouterr().err
+    assert Path(TINY_TRAIN).is_file()
