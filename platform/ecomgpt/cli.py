@@ -4,6 +4,7 @@
     ecomgpt generate --input runs/records --output runs/data --samples-per-task 1000
     ecomgpt evaluate --model runs/local/train/model --heldout-dir ../shared/data/heldout --output runs/eval
     ecomgpt train --config configs/train/tiny.yaml --data runs/data --output runs/train
+    ecomgpt sweep --config configs/sweep/smoke.yaml --data runs/local/data --output runs/sweep
     ecomgpt pipeline --config configs/local.yaml
     ecomgpt tasks
     ecomgpt serve --model tiny=runs/local/train/checkpoint [--config configs/serve/local.yaml] [--port 8000]
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 
 from ecomgpt.errors import UserError
 
@@ -109,6 +111,24 @@ def _evaluate(args: argparse.Namespace) -> None:
     print(f"predictions, metrics.json, metrics.md and charts: {cfg.output}")
 
 
+def _sweep(args: argparse.Namespace) -> None:
+    from ecomgpt.config import load_model
+    from ecomgpt.runtime import ray_session
+    from ecomgpt.sweep.config import SweepConfig
+    from ecomgpt.sweep.results import summary_markdown, write_results
+    from ecomgpt.sweep.run import plan_sweep, run_sweep
+
+    cfg = load_model(SweepConfig, args.config)
+    started = time.perf_counter()
+    with ray_session(args.address):
+        plan = plan_sweep(cfg, args.data, args.output, heldout_dir=args.heldout_dir, resume=args.resume)
+        rows = run_sweep(plan)
+    wall = time.perf_counter() - started
+    fit = write_results(args.output, rows, cfg.metric, wall)
+    print(summary_markdown(rows, fit, wall))
+    print(f"results.csv, results.json, fit.json, summary.md and plots: {args.output}")
+
+
 def _tasks(args: argparse.Namespace) -> None:
     from ecomgpt.tasks.registry import all_tasks
 
@@ -186,6 +206,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, help="HTTP port (default: the config's, else 8000)")
     p.add_argument("--address", help="Ray cluster address (default: RAY_ADDRESS or a local Ray)")
     p.set_defaults(func=_serve)
+
+    p = sub.add_parser("sweep", help="scaling sweep over task count x samples per task with Ray Tune")
+    p.add_argument("--config", required=True, help="sweep config YAML (see configs/sweep/)")
+    p.add_argument("--data", required=True, help="a generate run directory (held_in/ and held_out/)")
+    p.add_argument("--output", required=True, help="sweep directory (path or URI)")
+    p.add_argument("--heldout-dir", help="held-out tasks to evaluate on (overrides the config)")
+    p.add_argument("--resume", action="store_true", help="finish a sweep in --output without redoing finished trials")
+    p.add_argument("--address", help="Ray cluster address (default: RAY_ADDRESS or a local Ray)")
+    p.set_defaults(func=_sweep)
 
     p = sub.add_parser("tasks", help="list the registered tasks")
     p.set_defaults(func=_tasks)

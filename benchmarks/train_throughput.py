@@ -1,0 +1,160 @@
+"""Training throughput: 2 Ray Train workers + DeepSpeed versus a plain single-process PyTorch loop.
+
+    .venv/bin/python benchmarks/train_throughput.py --workdir /tmp/bench-train
+
+A small BLOOM (about 30M parameters, tokenizer trained on the data) on generated instruction data, the
+same model, data, batch and optimizer in both runs. Prints one JSON line: tokens/s and useful (non-pad)
+tokens/s of both, the useful-token share with and without length grouping, and MFU against this
+machine's measured fp32 matmul peak. The first `--skip` steps (start-up) are left out of the rates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+import time
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.dataset as pads
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+from ecomgpt.cli import main as cli
+from ecomgpt.config import load_model
+from ecomgpt.runtime import ray_session
+from ecomgpt.train.config import TrainConfig
+from ecomgpt.train.data import plan_mixture, read_texts
+from ecomgpt.train.metrics import read_metrics
+from ecomgpt.train.run import run_train
+from ecomgpt.train.tiny import build_tiny_checkpoint
+from ecomgpt.train.tokenize import Tokenize, collate, group_by_length, useful_share
+
+TINY = Path(__file__).resolve().parents[1] / "configs" / "train" / "tiny.yaml"
+SHAPE = {"vocab_size": 8000, "n_layer": 8, "hidden_size": 512, "n_head": 8}
+
+
+def matmul_peak_flops(threads: int, seconds: float = 2.0, n: int = 1024) -> float:
+    """Best fp32 matmul FLOP/s of this machine with `threads` threads."""
+    torch.set_num_threads(threads)
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    best, end = 0.0, time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        start = time.perf_counter()
+        torch.mm(a, b)
+        best = max(best, 2 * n**3 / (time.perf_counter() - start))
+    return best
+
+
+def make_data(workdir: Path) -> str:
+    data = workdir / "data"
+    if not (data / "manifest.json").exists():
+        if data.exists():
+            shutil.rmtree(data)
+        assert cli(["synth", "--records", "3000", "--seed", "0", "--out", str(workdir / "records")]) == 0
+        assert cli(["generate", "--input", str(workdir / "records"), "--output", str(data),
+                    "--samples-per-task", "100"]) == 0
+    return str(data)
+
+
+def plain_loop(cfg: TrainConfig, model_dir: str, rows: list[dict], steps: int, skip: int, threads: int) -> dict:
+    """Single process, no Ray, no DeepSpeed: the same batches through torch.optim.AdamW."""
+    torch.set_num_threads(threads)
+    model = AutoModelForCausalLM.from_pretrained(model_dir)
+    pad = AutoTokenizer.from_pretrained(model_dir).pad_token_id
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.optim.lr)
+    rng = random.Random(cfg.seed)
+    window = cfg.batch_size * cfg.data.group_window  # the same length-grouping window as the Ray run
+    batches = [
+        [start + i for i in idx]
+        for start in range(0, len(rows), window)
+        for idx in group_by_length([r["length"] for r in rows[start : start + window]], cfg.batch_size, rng)
+    ]
+    tokens = useful = 0
+    start = 0.0
+    for step in range(steps):
+        if step == skip:
+            start, tokens, useful = time.perf_counter(), 0, 0
+        idx = batches[step % len(batches)]
+        batch = {k: torch.from_numpy(v) for k, v in
+                 collate([rows[i]["input_ids"] for i in idx], [rows[i]["labels"] for i in idx], pad).items()}
+        loss = model(**batch).loss
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.optim.grad_clip)
+        opt.step()
+        opt.zero_grad()
+        tokens += batch["input_ids"].numel()
+        useful += int(batch["attention_mask"].sum())
+    elapsed = time.perf_counter() - start
+    return {"tokens_per_s": tokens / elapsed, "useful_tokens_per_s": useful / elapsed}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--workdir", default="/tmp/bench-train")
+    parser.add_argument("--steps", type=int, default=14)
+    parser.add_argument("--skip", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=2, help="torch threads of the plain loop (the cores)")
+    args = parser.parse_args()
+    workdir = Path(args.workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    peak = matmul_peak_flops(args.threads)
+
+    with ray_session():
+        data = make_data(workdir)
+        base = load_model(TrainConfig, TINY)
+        plan = plan_mixture(data, base.data)
+        model_dir = workdir / "model"
+        if not (model_dir / "config.json").exists():
+            build_tiny_checkpoint(read_texts(plan, 20_000), model_dir, vocab_size=SHAPE["vocab_size"],
+                                  n_layer=SHAPE["n_layer"], hidden_size=SHAPE["hidden_size"], n_head=SHAPE["n_head"])
+        n_params = sum(p.numel() for p in AutoModelForCausalLM.from_pretrained(model_dir).parameters())
+        cfg = base.model_copy(update={"model": base.model.model_copy(update={"name_or_path": str(model_dir)}),
+                                      "max_steps": args.steps, "checkpoint_every": args.steps, "log_every": 1,
+                                      "optim": base.optim.model_copy(update={"warmup_steps": 0})})
+        out = workdir / "ray_run"
+        if out.exists():
+            shutil.rmtree(out)
+        run_train(cfg, data, str(out))
+        rows = read_metrics(str(out))[args.skip:]
+        ray_tps = sum(r["tokens_per_s"] for r in rows) / len(rows)
+        ray_useful = sum(r["useful_tokens_per_s"] for r in rows) / len(rows)
+        ray_share = sum(r["useful_share"] for r in rows) / len(rows)
+
+    tok = Tokenize(str(model_dir), cfg.data.max_seq_len)
+    table = pa.concat_tables([pads.dataset(f, filesystem=plan.filesystem).to_table() for f in plan.files])
+    encoded = tok({k: table.column(k).to_pylist() for k in ("task", "prompt", "output")})
+    rows_list = [{"input_ids": i, "labels": lab, "length": int(n)}
+                 for i, lab, n in zip(encoded["input_ids"], encoded["labels"], encoded["length"])]
+    random.Random(0).shuffle(rows_list)
+    lengths = [r["length"] for r in rows_list]
+    micro = cfg.micro_batch_size()
+    window = micro * cfg.data.group_window
+    plain = plain_loop(cfg, str(model_dir), rows_list, args.steps, args.skip, args.threads)
+
+    flops_per_token = 6 * n_params
+    print(json.dumps({
+        "benchmark": "train_throughput",
+        "model_params": n_params,
+        "examples": len(rows_list),
+        "steps": args.steps, "timed_steps": args.steps - args.skip,
+        "batch_size": cfg.batch_size, "workers": cfg.num_workers, "zero_stage": cfg.deepspeed.zero_stage,
+        "ray_deepspeed": {"tokens_per_s": round(ray_tps, 1), "useful_tokens_per_s": round(ray_useful, 1),
+                          "useful_share": round(ray_share, 4),
+                          "mfu": round(flops_per_token * ray_tps / peak, 4)},
+        "plain_pytorch": {"tokens_per_s": round(plain["tokens_per_s"], 1),
+                          "useful_tokens_per_s": round(plain["useful_tokens_per_s"], 1),
+                          "useful_share": round(plain["useful_tokens_per_s"] / plain["tokens_per_s"], 4),
+                          "mfu": round(flops_per_token * plain["tokens_per_s"] / peak, 4)},
+        "speed_ratio_useful": round(ray_useful / plain["useful_tokens_per_s"], 3),
+        "useful_share_no_grouping": round(useful_share(lengths, micro, group=False, window=window), 4),
+        "useful_share_length_grouping": round(useful_share(lengths, micro, group=True, window=window), 4),
+        "matmul_peak_gflops": round(peak / 1e9, 1),
+        "gpu": "not measured: no GPU lent to this session",
+    }))
+
+
+if __name__ == "__main__":
+    main()

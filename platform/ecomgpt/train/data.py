@@ -1,0 +1,157 @@
+"""The training data on the driver: check the Parquet, plan the mixture, build the tokenized Ray Dataset."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+import pyarrow.dataset as pads
+import pyarrow.fs as pafs
+
+from ecomgpt import storage
+from ecomgpt.errors import UserError
+from ecomgpt.train.config import DataConfig
+from ecomgpt.train.mixture import cap_thresholds, keep_example, sample_key, select_tasks
+
+REQUIRED = {"id": pa.string(), "task": pa.string(), "prompt": pa.string(), "output": pa.string()}
+COLUMNS = list(REQUIRED)
+
+
+class DataError(UserError, ValueError):
+    """Training data that is missing, empty or of the wrong schema."""
+
+
+@dataclass
+class MixturePlan:
+    """The training rows: Parquet files, chosen tasks, per-task key thresholds and counts."""
+
+    files: list[str]
+    filesystem: pafs.FileSystem = field(repr=False)
+    tasks: list[str]
+    thresholds: dict[str, int | None]
+    seed: int
+    rows_in: int
+    counts: dict[str, int]
+
+    @property
+    def rows(self) -> int:
+        return sum(self.counts.values())
+
+
+def parquet_files(data_dir: str, split: str) -> tuple[pafs.FileSystem, list[str]]:
+    """The Parquet files of `<data_dir>/<split>/`, or a DataError naming the directory."""
+    where = storage.join(data_dir, split)
+    fs, path = storage.resolve(where)
+    info = fs.get_file_info(path)
+    if info.type != pafs.FileType.Directory:
+        raise DataError(f"{where}: no such directory (expected the output of `ecomgpt generate`)")
+    files = sorted(
+        item.path
+        for item in fs.get_file_info(pafs.FileSelector(path, recursive=True))
+        if item.type == pafs.FileType.File and item.path.endswith(".parquet")
+    )
+    if not files:
+        raise DataError(f"{where}: no Parquet files")
+    return fs, files
+
+
+def check_schema(schema: pa.Schema, where: str) -> None:
+    problems = []
+    for name, kind in REQUIRED.items():
+        if name not in schema.names:
+            problems.append(f"missing column {name!r}")
+        elif not (schema.field(name).type == kind or schema.field(name).type == pa.large_string()):
+            problems.append(f"column {name!r} is {schema.field(name).type}, expected {kind}")
+    if problems:
+        raise DataError(f"{where}: not instruction data ({'; '.join(problems)})")
+
+
+def plan_mixture(data_dir: str, cfg: DataConfig) -> MixturePlan:
+    """Check the data and choose its rows: reads only the `id` and `task` columns."""
+    fs, files = parquet_files(data_dir, cfg.split)
+    dataset = pads.dataset(files, filesystem=fs, format="parquet")
+    where = storage.join(data_dir, cfg.split)
+    check_schema(dataset.schema, where)
+    table = dataset.to_table(columns=["id", "task"])
+    if table.num_rows == 0:
+        raise DataError(f"{where}: the dataset is empty")
+    ids, tasks = table.column("id").to_pylist(), table.column("task").to_pylist()
+    mix = cfg.mixture
+    chosen = select_tasks(set(tasks), tasks=mix.tasks, n_tasks=mix.n_tasks, seed=mix.seed)
+    chosen_set = set(chosen)
+    keys: dict[str, list[int]] = defaultdict(list)
+    for example_id, task in zip(ids, tasks):
+        if task in chosen_set:
+            keys[task].append(sample_key(example_id, mix.seed))
+    thresholds = cap_thresholds(keys, mix.samples_per_task)
+    counts = Counter(
+        task
+        for task, task_keys in keys.items()
+        for key in task_keys
+        if keep_example(task, key, chosen_set, thresholds)
+    )
+    return MixturePlan(files, fs, chosen, thresholds, mix.seed, table.num_rows, dict(sorted(counts.items())))
+
+
+class KeepMixture:
+    """Ray Data `map_batches` function: keep the rows of the mixture (pyarrow in, pyarrow out)."""
+
+    def __init__(self, tasks: list[str], thresholds: dict[str, int | None], seed: int):
+        self.tasks = frozenset(tasks)
+        self.thresholds = thresholds
+        self.seed = seed
+
+    def __call__(self, batch: pa.Table) -> pa.Table:
+        mask = [
+            keep_example(task, sample_key(example_id, self.seed), self.tasks, self.thresholds)
+            for example_id, task in zip(batch.column("id").to_pylist(), batch.column("task").to_pylist())
+        ]
+        return batch.filter(pa.array(mask, type=pa.bool_()))
+
+
+class ReadMixture:
+    """Ray Data `map_batches` function: Parquet file paths in, the mixture's rows of those files out."""
+
+    def __init__(self, plan: MixturePlan):
+        self.filesystem = plan.filesystem
+        self.keep = KeepMixture(plan.tasks, plan.thresholds, plan.seed)
+
+    def __call__(self, batch: dict) -> pa.Table:
+        tables = [
+            self.keep(pads.dataset(path, filesystem=self.filesystem, format="parquet").to_table(columns=COLUMNS))
+            for path in batch["path"]
+        ]
+        return pa.concat_tables(tables)
+
+
+def read_texts(plan: MixturePlan, limit: int) -> list[str]:
+    """Up to `limit` prompts and answers of the mixture (to train the tiny model's tokenizer)."""
+    keep = KeepMixture(plan.tasks, plan.thresholds, plan.seed)
+    texts: list[str] = []
+    dataset = pads.dataset(plan.files, filesystem=plan.filesystem, format="parquet")
+    for batch in dataset.to_batches(columns=COLUMNS):
+        kept = keep(pa.Table.from_batches([batch]))
+        for prompt, output in zip(kept.column("prompt").to_pylist(), kept.column("output").to_pylist()):
+            texts.extend((prompt, output))
+        if len(texts) >= 2 * limit:
+            break
+    return texts[: 2 * limit]
+
+
+def build_dataset(plan: MixturePlan, tokenizer_dir: str, cfg: DataConfig, seed: int, num_workers: int):
+    """Ray Dataset of tokenized mixture rows: files -> read + keep mixture -> tokenize (actor pool).
+
+    One read task per Parquet file (`generate` writes moderate shards), each reserving
+    `cfg.cpus_per_task` CPUs, so reading fits beside the training workers on a small machine.
+    """
+    import ray.data
+
+    from ecomgpt.train.tokenize import Tokenize
+
+    files = ray.data.from_items([{"path": path} for path in plan.files], override_num_blocks=len(plan.files))
+    ds = files.map_batches(ReadMixture(plan), batch_size=1, batch_format="numpy", num_cpus=cfg.cpus_per_task)
+    ds = ds.map_batches(Tokenize, fn_constructor_args=(tokenizer_dir, cfg.max_seq_len), batch_format="numpy",
+                        batch_size=256, concurrency=(1, max(1, num_workers)), num_cpus=cfg.cpus_per_task)
+    ds = ds.randomize_block_order(seed=seed)
+    return ds.materialize() if cfg.materialize else ds

@@ -1,0 +1,96 @@
+"""Model loading, the DeepSpeed engine, its checkpoints and the Hugging Face export (one worker's view)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+
+import torch
+
+from ecomgpt import storage
+from ecomgpt.train.config import TrainConfig
+from ecomgpt.train.ds_config import deepspeed_config
+from ecomgpt.train.files import is_uri, local_dir, upload_dir
+
+TAG = "state"  # DeepSpeed checkpoint tag inside every reported checkpoint directory
+STATE_FILE = "trainer_state.json"
+DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}
+
+
+def load_model_and_engine(cfg: TrainConfig, model_source: str, world_size: int):
+    """(engine, tokenizer, n_params): the checkpoint loaded and wrapped by deepspeed.initialize."""
+    import deepspeed
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    # Ray Train already set up torch.distributed; DeepSpeed adopts that process group (its world size
+    # is needed below before deepspeed.initialize).
+    deepspeed.init_distributed(dist_backend="nccl" if cfg.use_gpu else "gloo")
+    ds_config = deepspeed_config(cfg, world_size)
+    source = local_dir(model_source)
+    hf_ds = None
+    if cfg.deepspeed.zero_stage == 3:
+        # Keeps ZeRO-3 active while from_pretrained runs, so each worker loads only its partition.
+        from transformers.integrations import HfDeepSpeedConfig
+
+        hf_ds = HfDeepSpeedConfig(ds_config)
+    model = AutoModelForCausalLM.from_pretrained(source, dtype=DTYPES[cfg.deepspeed.precision])
+    tokenizer = AutoTokenizer.from_pretrained(source)
+    n_params = sum(getattr(p, "ds_numel", p.numel()) for p in model.parameters())
+    if cfg.model.gradient_checkpointing:
+        model.gradient_checkpointing_enable()
+        model.config.use_cache = False
+    engine, _, _, _ = deepspeed.initialize(model=model, model_parameters=model.parameters(), config=ds_config)
+    del hf_ds
+    return engine, tokenizer, n_params
+
+
+def save_checkpoint(engine, directory: str, state: dict, rank: int) -> None:
+    """DeepSpeed state (model, optimizer and scheduler shards of this rank) plus the trainer state."""
+    engine.save_checkpoint(directory, tag=TAG, client_state=state)
+    if rank == 0:
+        with open(os.path.join(directory, STATE_FILE), "w", encoding="utf-8") as fh:
+            json.dump(state, fh)
+
+
+def load_checkpoint(engine, directory: str) -> dict:
+    """Restore the engine from a reported checkpoint; returns the trainer state saved with it."""
+    path, _ = engine.load_checkpoint(directory, tag=TAG)
+    if path is None:
+        raise RuntimeError(f"{directory}: no DeepSpeed checkpoint with tag {TAG!r}")
+    with open(os.path.join(directory, STATE_FILE), encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def full_state_dict(engine, zero_stage: int) -> dict | None:
+    """The full weights on rank 0 (ZeRO-3 shards gathered; every rank must call this)."""
+    if zero_stage == 3:
+        return engine._zero3_consolidated_16bit_state_dict()
+    if engine.global_rank == 0:
+        return {key: value.detach().cpu() for key, value in engine.module.state_dict().items()}
+    return None
+
+
+def export_model(state_dict: dict, config, tokenizer, target: str) -> None:
+    """A self-contained Hugging Face directory at `target` (path or URI): safetensors + tokenizer."""
+    from transformers import AutoModelForCausalLM
+
+    dtype = next(iter(state_dict.values())).dtype
+    model = AutoModelForCausalLM.from_config(config, dtype=dtype)
+    missing, unexpected = model.load_state_dict(state_dict, strict=False)
+    tied = {"lm_head.weight"} if config.tie_word_embeddings else set()
+    if set(missing) - tied or unexpected:
+        raise RuntimeError(f"export: missing {sorted(set(missing) - tied)}, unexpected {sorted(unexpected)}")
+    model.tie_weights()
+    model.config.use_cache = True
+    model.generation_config.eos_token_id = tokenizer.eos_token_id
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    staging = tempfile.mkdtemp(prefix="ecomgpt-export-") if is_uri(target) else target
+    if not is_uri(target) and os.path.isdir(target):
+        shutil.rmtree(target)
+    model.save_pretrained(staging, safe_serialization=True)
+    tokenizer.save_pretrained(staging)
+    if is_uri(target):
+        storage.delete_dir(target)
+        upload_dir(staging, target)

@@ -1,0 +1,133 @@
+"""The per-worker training function run by Ray Train's TorchTrainer (gloo on CPU, NCCL on GPU).
+
+Each worker reads its shard with `ray.train.get_dataset_shard`, builds the DeepSpeed engine, resumes from
+`ray.train.get_checkpoint()` when there is one (a restart after a failure, or `--resume`), and reports a
+checkpoint every `checkpoint_every` steps and at the end; rank 0 logs and exports the final model.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import tempfile
+import time
+from typing import Iterator
+
+import torch
+import torch.distributed as dist
+
+from ecomgpt import storage
+from ecomgpt.train.config import TrainConfig
+from ecomgpt.train.engine import export_model, full_state_dict, load_checkpoint, load_model_and_engine, save_checkpoint
+from ecomgpt.train.metrics import MetricsLog, gpu_peak_tflops, mfu
+from ecomgpt.train.tokenize import micro_batches
+
+FAULT_MARKER = ".fault_drill_done"
+
+
+def shard_micro_batches(shard, cfg: TrainConfig, micro: int, pad_id: int, seed: int) -> Iterator[dict]:
+    """Endless micro-batches from this worker's shard, epoch after epoch."""
+    for epoch in itertools.count():
+        windows = shard.iter_batches(batch_size=micro * cfg.data.group_window, batch_format="numpy")
+        produced = False
+        for batch in micro_batches(windows, micro, pad_id, group=cfg.data.grouping == "length", seed=seed + epoch):
+            produced = True
+            yield batch
+        if not produced:
+            raise RuntimeError(f"this worker's data shard holds fewer than {micro} examples")
+
+
+def _fault_drill(cfg: TrainConfig, output: str, step: int, rank: int, world: int) -> None:
+    """The documented `fail_at_step` drill: the last worker dies once, as a crashed process would."""
+    marker = storage.join(output, FAULT_MARKER)
+    if cfg.fail_at_step == step and rank == world - 1 and not storage.exists(marker):
+        storage.write_text(marker, f"worker {rank} exited at step {step}\n")
+        os._exit(1)
+
+
+def train_loop_per_worker(config: dict) -> None:
+    import ray.train
+    import ray.train.torch
+
+    cfg = TrainConfig.model_validate(config["train"])
+    output = config["output"]
+    ctx = ray.train.get_context()
+    rank, world = ctx.get_world_rank(), ctx.get_world_size()
+    device = ray.train.torch.get_device()
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
+    torch.manual_seed(cfg.seed)
+
+    engine, tokenizer, n_params = load_model_and_engine(cfg, config["model_source"], world)
+    state = {"step": 0, "tokens": 0, "useful_tokens": 0, "examples": 0}
+    checkpoint = ray.train.get_checkpoint()
+    if checkpoint is not None:
+        with checkpoint.as_directory() as directory:
+            state = load_checkpoint(engine, directory)
+    start_step = state["step"]
+    log = MetricsLog(output, start_step) if rank == 0 else None
+    peak = None
+    if device.type == "cuda":
+        peak = cfg.gpu_peak_tflops or gpu_peak_tflops(torch.cuda.get_device_name(device))
+
+    micro = cfg.micro_batch_size(world)
+    batches = shard_micro_batches(ray.train.get_dataset_shard("train"), cfg, micro, tokenizer.pad_token_id,
+                                  seed=cfg.seed + 1000 * start_step)
+    engine.train()
+    window = torch.zeros(4, dtype=torch.float64)  # loss sum, micro-batches, tokens, useful tokens
+    tick = time.perf_counter()
+    for step in range(start_step + 1, cfg.max_steps + 1):
+        for _ in range(cfg.gradient_accumulation_steps):
+            batch = {key: torch.from_numpy(value).to(engine.device) for key, value in next(batches).items()}
+            loss = engine(**batch).loss
+            engine.backward(loss)
+            engine.step()
+            window += torch.tensor([loss.item(), 1, batch["input_ids"].numel(), batch["attention_mask"].sum().item()],
+                                   dtype=torch.float64)
+        if cfg.fail_at_step is not None:
+            _fault_drill(cfg, output, step, rank, world)
+        if step % cfg.log_every == 0 or step == cfg.max_steps:
+            totals = window.to(engine.device) if device.type == "cuda" else window.clone()
+            dist.all_reduce(totals)
+            totals = totals.cpu()
+            elapsed = time.perf_counter() - tick
+            state["step"] = step
+            state["tokens"] += int(totals[2])
+            state["useful_tokens"] += int(totals[3])
+            state["examples"] += int(totals[1]) * micro
+            record = {
+                "step": step,
+                "loss": float(totals[0] / totals[1]),
+                "lr": float(engine.get_lr()[0]),
+                "tokens_per_s": float(totals[2] / elapsed),
+                "useful_tokens_per_s": float(totals[3] / elapsed),
+                "useful_share": float(totals[3] / totals[2]),
+                "tokens": state["tokens"],
+            }
+            if peak is not None:
+                record["mfu"] = mfu(n_params, record["tokens_per_s"], peak * world)
+            if log is not None:
+                log.log(record)
+            state["loss"] = record["loss"]
+            window.zero_()
+            tick = time.perf_counter()
+        if step % cfg.checkpoint_every == 0 or step == cfg.max_steps:
+            _report_checkpoint(engine, dict(state, step=step), rank, log)
+            tick = time.perf_counter()
+
+    weights = full_state_dict(engine, cfg.deepspeed.zero_stage)
+    if rank == 0:
+        export_model(weights, engine.module.config, tokenizer, storage.join(output, "model"))
+        log.close()
+    dist.barrier()
+
+
+def _report_checkpoint(engine, state: dict, rank: int, log: MetricsLog | None) -> None:
+    import ray.train
+
+    with tempfile.TemporaryDirectory(prefix="ecomgpt-ckpt-") as directory:
+        save_checkpoint(engine, directory, state, rank)
+        if log is not None:
+            log.flush()
+        metrics = {key: value for key, value in state.items() if isinstance(value, (int, float))}
+        ray.train.report(metrics, checkpoint=ray.train.Checkpoint.from_directory(directory))

@@ -1,0 +1,203 @@
+"""`ecomgpt train` as a library: check everything on the driver, then run the TorchTrainer.
+
+    from ecomgpt.train.run import run_train
+    result = run_train(cfg, "runs/data", "runs/train")   # inside a Ray session or a Ray Tune trial
+
+`plan_train` raises a UserError for every bad input before any worker starts; `run_train` calls it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ecomgpt import storage
+from ecomgpt.config import ConfigError, parse_model
+from ecomgpt.errors import UserError
+from ecomgpt.train.config import TINY, TrainConfig
+from ecomgpt.train.data import MixturePlan, plan_mixture
+from ecomgpt.train.manifest import build_manifest
+
+CHECKPOINTS = "checkpoints"  # Ray Train run name: checkpoints live in <output>/checkpoints/
+HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
+
+
+class OutputError(UserError, ValueError):
+    """An output directory that holds another run, or nothing to resume."""
+
+
+class ModelPathError(UserError, ValueError):
+    """A model path that does not exist or is not a checkpoint."""
+
+
+@dataclass
+class TrainPlan:
+    cfg: TrainConfig
+    data_dir: str
+    output: str
+    resume: bool
+    mixture: MixturePlan
+
+
+def with_overrides(cfg: TrainConfig, **overrides) -> TrainConfig:
+    """The config with the given top-level fields replaced (None: keep), validated again."""
+    data = cfg.model_dump()
+    data.update({key: value for key, value in overrides.items() if value is not None})
+    return parse_model(TrainConfig, data, "command line")
+
+
+def with_mixture(
+    cfg: TrainConfig,
+    *,
+    tasks: list[str] | None = None,
+    n_tasks: int | None = None,
+    samples_per_task: int | None = None,
+    seed: int | None = None,
+) -> TrainConfig:
+    """The config training on another mixture (the sweep's grid point), validated again."""
+    data = cfg.model_dump()
+    mixture = {"tasks": tasks, "n_tasks": n_tasks, "samples_per_task": samples_per_task,
+               "seed": data["data"]["mixture"]["seed"] if seed is None else seed}
+    data["data"]["mixture"] = mixture
+    return parse_model(TrainConfig, data, "mixture")
+
+
+def check_model_source(name_or_path: str) -> None:
+    if name_or_path == TINY or "://" in name_or_path:
+        return
+    path = Path(name_or_path).expanduser()
+    if path.exists():
+        if not (path / "config.json").is_file():
+            raise ModelPathError(f"model.name_or_path {name_or_path}: no config.json (not a Hugging Face checkpoint)")
+        return
+    if name_or_path.startswith(("/", ".", "~")) or not HUB_ID.match(name_or_path):
+        raise ModelPathError(f"model.name_or_path {name_or_path}: no such directory")
+
+
+def _run_exists(output: str) -> bool:
+    return storage.exists(storage.join(output, CHECKPOINTS))
+
+
+def check_output(output: str, resume: bool) -> None:
+    if resume:
+        if not _run_exists(output):
+            raise OutputError(f"{output}: no run to resume (no {CHECKPOINTS}/ directory)")
+        return
+    try:
+        empty = storage.is_empty_dir(output)
+    except NotADirectoryError as err:
+        raise OutputError(str(err)) from None
+    if not empty:
+        raise OutputError(f"{output}: holds another run; pass --resume to continue it or choose an empty directory")
+
+
+def plan_train(cfg: TrainConfig, data_dir: str, output: str, *, resume: bool = False) -> TrainPlan:
+    """Every check that needs no worker: batch split, model path, output directory, data and mixture."""
+    problem = cfg.check_batch()
+    if problem:
+        raise ConfigError(problem)
+    check_model_source(cfg.model.name_or_path)
+    check_output(output, resume)
+    mixture = plan_mixture(data_dir, cfg.data)
+    if mixture.rows < cfg.batch_size:
+        raise UserError(
+            f"{data_dir}: the mixture keeps {mixture.rows} examples, fewer than one batch ({cfg.batch_size})"
+        )
+    return TrainPlan(cfg, data_dir, output, resume, mixture)
+
+
+def _storage_path(output: str) -> str:
+    return output if "://" in output else storage.resolve(output)[1]
+
+
+def _model_source(plan: TrainPlan) -> str:
+    """The checkpoint the workers load: the configured one, or the tiny model built here once."""
+    cfg = plan.cfg
+    if cfg.model.name_or_path != TINY:
+        return cfg.model.name_or_path
+    init = storage.join(plan.output, "init")
+    if storage.exists(storage.join(init, "config.json")):
+        return init  # a resumed run keeps the tokenizer it started with
+    import tempfile
+
+    from ecomgpt.train.data import read_texts
+    from ecomgpt.train.files import upload_dir
+    from ecomgpt.train.tiny import build_tiny_checkpoint
+
+    tiny = cfg.model.tiny
+    local = tempfile.mkdtemp(prefix="ecomgpt-tiny-") if "://" in init else init
+    build_tiny_checkpoint(
+        read_texts(plan.mixture, tiny.tokenizer_texts), local, vocab_size=tiny.vocab_size,
+        n_layer=tiny.n_layer, hidden_size=tiny.hidden_size, n_head=tiny.n_head, seed=cfg.seed,
+    )
+    if local != init:
+        upload_dir(local, init)
+    return init
+
+
+def run_train(
+    cfg: TrainConfig,
+    data_dir: str,
+    output: str,
+    *,
+    resume: bool = False,
+    max_steps: int | None = None,
+    num_workers: int | None = None,
+) -> dict:
+    """Train, export `<output>/model/` and write `<output>/manifest.json`; needs a Ray session.
+
+    Returns final_loss, steps, examples, train_tokens, useful_tokens, model_path, checkpoint_path,
+    metrics_path, manifest_path and the mixture (tasks, examples per task).
+    """
+    import ray.train
+    from ray.train.torch import TorchTrainer
+
+    from ecomgpt.train.data import build_dataset
+    from ecomgpt.train.loop import train_loop_per_worker
+
+    started = time.time()
+    cfg = with_overrides(cfg, max_steps=max_steps, num_workers=num_workers)
+    plan = plan_train(cfg, data_dir, output, resume=resume)
+    storage.make_dirs(output)
+    model_source = _model_source(plan)
+    dataset = build_dataset(plan.mixture, model_source, cfg.data, cfg.seed, cfg.num_workers)
+    prepared = time.time()
+    trainer = TorchTrainer(
+        train_loop_per_worker,
+        train_loop_config={"train": cfg.model_dump(mode="json"), "output": output, "model_source": model_source},
+        scaling_config=ray.train.ScalingConfig(
+            num_workers=cfg.num_workers, use_gpu=cfg.use_gpu, resources_per_worker={"CPU": cfg.cpus_per_worker}
+        ),
+        run_config=ray.train.RunConfig(
+            name=CHECKPOINTS,
+            storage_path=_storage_path(output),
+            failure_config=ray.train.FailureConfig(max_failures=cfg.max_failures),
+            checkpoint_config=ray.train.CheckpointConfig(num_to_keep=cfg.keep_checkpoints),
+        ),
+        datasets={"train": dataset},
+    )
+    result = trainer.fit()
+    finished = time.time()
+    metrics = dict(result.metrics or {})
+    timings = {"prepare_s": round(prepared - started, 3), "train_s": round(finished - prepared, 3),
+               "total_s": round(finished - started, 3)}
+    manifest = build_manifest(plan, model_source, metrics, result.checkpoint.path if result.checkpoint else None,
+                              timings)
+    text = json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
+    storage.write_text(storage.join(output, "manifest.json"), text)
+    storage.write_text(storage.join(output, "model", "manifest.json"), text)
+    return {
+        "final_loss": metrics.get("loss"),
+        "steps": metrics.get("step"),
+        "examples": metrics.get("examples"),
+        "train_tokens": metrics.get("tokens"),
+        "useful_tokens": metrics.get("useful_tokens"),
+        "model_path": storage.join(output, "model"),
+        "checkpoint_path": manifest["checkpoint"],
+        "metrics_path": storage.join(output, "metrics.jsonl"),
+        "manifest_path": storage.join(output, "manifest.json"),
+        "mixture": {"tasks": plan.mixture.tasks, "examples_per_task": plan.mixture.counts},
+    }

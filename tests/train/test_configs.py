@@ -1,0 +1,47 @@
+from pathlib import Path
+
+import pytest
+
+from ecomgpt.config import ConfigError, load_model
+from ecomgpt.train.config import TrainConfig
+from ecomgpt.train.ds_config import deepspeed_config
+
+CONFIGS = sorted((Path(__file__).resolve().parents[2] / "configs" / "train").glob("*.yaml"))
+
+
+def test_every_size_is_shipped():
+    assert {p.stem for p in CONFIGS} >= {"tiny", "bloomz-560m", "bloomz-1b7", "bloomz-3b", "bloomz-7b1"}
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.stem)
+def test_shipped_config_validates(path):
+    cfg = load_model(TrainConfig, path)
+    assert cfg.check_batch() is None
+    ds = deepspeed_config(cfg, cfg.num_workers)
+    assert ds["train_batch_size"] == (
+        ds["train_micro_batch_size_per_gpu"] * cfg.num_workers * ds["gradient_accumulation_steps"]
+    )
+    if path.stem.startswith("bloomz"):
+        assert cfg.deepspeed.precision == "bf16" and cfg.model.gradient_checkpointing and cfg.use_gpu
+        assert cfg.deepspeed.zero_stage == (3 if path.stem in ("bloomz-3b", "bloomz-7b1") else 2)
+
+
+def test_unknown_key_names_the_file(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("optim:\n  lr: 1.0e-3\n  learning_rate: 2\n")
+    with pytest.raises(ConfigError, match="unknown key 'optim.learning_rate'") as err:
+        load_model(TrainConfig, path)
+    assert str(path) in str(err.value)
+
+
+@pytest.mark.parametrize("schedule", ["cosine", "linear", "constant"])
+@pytest.mark.parametrize("warmup", [0, 3])
+def test_schedules_build_in_deepspeed(schedule, warmup):
+    import torch
+    from deepspeed.runtime.lr_schedules import WarmupCosineLR, WarmupDecayLR, WarmupLR
+
+    cfg = TrainConfig.model_validate({"optim": {"schedule": schedule, "warmup_steps": warmup}, "max_steps": 10})
+    spec = deepspeed_config(cfg, 2)["scheduler"]
+    kind = {"WarmupCosineLR": WarmupCosineLR, "WarmupDecayLR": WarmupDecayLR, "WarmupLR": WarmupLR}[spec["type"]]
+    optimizer = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))], lr=cfg.optim.lr)
+    kind(optimizer, **spec["params"])

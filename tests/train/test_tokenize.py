@@ -1,0 +1,57 @@
+import random
+
+import numpy as np
+
+from ecomgpt.train.tokenize import IGNORE_INDEX, collate, encode_example, group_by_length, micro_batches, useful_share
+
+
+def test_labels_mask_the_prompt_and_end_with_eos():
+    ids, labels = encode_example([1, 2, 3], [7, 8], eos_id=0, max_len=16)
+    assert ids == [1, 2, 3, 7, 8, 0]
+    assert labels == [IGNORE_INDEX] * 3 + [7, 8, 0]
+
+
+def test_prompt_cut_from_the_left_answer_never():
+    ids, labels = encode_example(list(range(10, 30)), [7, 8, 9], eos_id=0, max_len=8)
+    assert len(ids) == 8
+    assert ids[-4:] == [7, 8, 9, 0] and ids[:4] == [26, 27, 28, 29]  # the prompt's end survives
+    assert labels[-4:] == [7, 8, 9, 0] and labels[:4] == [IGNORE_INDEX] * 4
+
+
+def test_answer_too_long_is_dropped_not_cut():
+    assert encode_example([1], list(range(8)), eos_id=0, max_len=8) is None
+    assert encode_example([1], list(range(6)), eos_id=0, max_len=8) is not None
+
+
+def test_group_by_length_full_batches_of_similar_length():
+    lengths = [random.Random(0).randint(10, 500) for _ in range(103)]
+    batches = group_by_length(lengths, 4, random.Random(0))
+    assert len(batches) == 25 and all(len(b) == 4 for b in batches)
+    assert len({i for b in batches for i in b}) == 100
+    spread = [max(lengths[i] for i in b) - min(lengths[i] for i in b) for b in batches]
+    assert np.mean(spread) < 40
+
+
+def test_collate_pads_right_with_ignored_labels():
+    out = collate([[5, 6, 7], [5]], [[IGNORE_INDEX, 6, 7], [5]], pad_id=3)
+    assert out["input_ids"].tolist() == [[5, 6, 7], [5, 3, 3]]
+    assert out["labels"].tolist() == [[IGNORE_INDEX, 6, 7], [5, IGNORE_INDEX, IGNORE_INDEX]]
+    assert out["attention_mask"].tolist() == [[1, 1, 1], [1, 0, 0]]
+
+
+def test_length_grouping_raises_the_useful_share():
+    rng = random.Random(1)
+    lengths = [rng.randint(60, 400) for _ in range(4096)]
+    plain = useful_share(lengths, 4, group=False, window=256)
+    grouped = useful_share(lengths, 4, group=True, window=256)
+    assert grouped >= 0.95 > plain
+
+
+def test_micro_batches_from_windows():
+    window = {
+        "input_ids": [np.arange(n) for n in (3, 9, 4, 8)],
+        "labels": [np.arange(n) for n in (3, 9, 4, 8)],
+        "length": np.array([3, 9, 4, 8]),
+    }
+    batches = list(micro_batches([window], 2, pad_id=0, group=True, seed=0))
+    assert sorted(b["input_ids"].shape[1] for b in batches) == [4, 9]
