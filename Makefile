@@ -23,6 +23,9 @@ test: $(BIN)/.installed
 
 bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/generate_1m.py
+	$(BIN)/python benchmarks/train_throughput.py
+	$(BIN)/python benchmarks/evaluate_throughput.py
+	$(BIN)/python benchmarks/serve_load.py
 
 clean:
 	rm -rf $(VENV) runs

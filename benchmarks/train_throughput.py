@@ -97,6 +97,9 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=14)
     parser.add_argument("--skip", type=int, default=4)
     parser.add_argument("--threads", type=int, default=2, help="torch threads of the plain loop (the cores)")
+    parser.add_argument("--batch-size", type=int, default=8, help="sequences per optimizer step, all workers")
+    parser.add_argument("--accumulation", type=int, default=1,
+                        help="micro-batches per step in the Ray run (gradients are all-reduced once per step)")
     args = parser.parse_args()
     workdir = Path(args.workdir)
     workdir.mkdir(parents=True, exist_ok=True)
@@ -113,6 +116,7 @@ def main() -> None:
         n_params = sum(p.numel() for p in AutoModelForCausalLM.from_pretrained(model_dir).parameters())
         cfg = base.model_copy(update={"model": base.model.model_copy(update={"name_or_path": str(model_dir)}),
                                       "max_steps": args.steps, "checkpoint_every": args.steps, "log_every": 1,
+                                      "batch_size": args.batch_size, "gradient_accumulation_steps": args.accumulation,
                                       "optim": base.optim.model_copy(update={"warmup_steps": 0})})
         out = workdir / "ray_run"
         if out.exists():
@@ -140,7 +144,8 @@ def main() -> None:
         "model_params": n_params,
         "examples": len(rows_list),
         "steps": args.steps, "timed_steps": args.steps - args.skip,
-        "batch_size": cfg.batch_size, "workers": cfg.num_workers, "zero_stage": cfg.deepspeed.zero_stage,
+        "batch_size": cfg.batch_size, "accumulation": cfg.gradient_accumulation_steps, "workers": cfg.num_workers,
+        "zero_stage": cfg.deepspeed.zero_stage,
         "ray_deepspeed": {"tokens_per_s": round(ray_tps, 1), "useful_tokens_per_s": round(ray_useful, 1),
                           "useful_share": round(ray_share, 4),
                           "mfu": round(flops_per_token * ray_tps / peak, 4)},

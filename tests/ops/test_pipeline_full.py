@@ -1,7 +1,6 @@
 """The pipeline end to end on a tiny config, into a file:// URI: every stage, skip on re-run, partial re-runs.
 
-The sweep stage's end-to-end run is left to the sweep tests (a trial costs another training run); here its
-stage logic runs with the Tune experiment faked.
+The sweep stage's end-to-end run is left to the sweep tests (a trial costs another training run).
 """
 
 from __future__ import annotations
@@ -10,13 +9,11 @@ import contextlib
 import io
 import json
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
-import yaml
 
 from ecomgpt.config import ConfigError, parse_model
-from ecomgpt.pipeline import Stages, _sweep, run_pipeline, serve_commands, stage_key
+from ecomgpt.pipeline import Stages, run_pipeline, serve_commands, stage_key
 from ecomgpt.pipeline_config import PipelineConfig, ServeStageConfig
 
 from .conftest import TINY_TRAIN, tiny_pipeline
@@ -76,37 +73,6 @@ def test_a_changed_stage_reruns_alone(runs):
     assert walls["evaluate"][0] == "ran"
     assert all(walls[stage][0] == "skipped" for stage in ("synth", "generate", "train"))
     assert {m["n"] for m in changed["evaluate"]["tasks"].values()} == {3}
-
-
-def test_sweep_stage_records_its_manifest_and_reruns_when_a_trial_config_changes(tmp_path, monkeypatch):
-    """The stage's own logic around the sweep library (which has its own end-to-end tests), with Tune faked."""
-    import ecomgpt.sweep.results as results
-    import ecomgpt.sweep.run as sweep_run
-
-    plans = []
-    monkeypatch.setattr(sweep_run, "plan_sweep", lambda cfg, data, out, resume: plans.append(resume) or
-                        SimpleNamespace(heldout_dir=data))
-    monkeypatch.setattr(sweep_run, "run_sweep", lambda plan: [{"n_tasks": 2}])
-    monkeypatch.setattr(results, "write_results", lambda out, rows, metric, wall: {"n_tasks": {"b": 0.1}})
-    monkeypatch.setattr(results, "summary_markdown", lambda rows, fit, wall: "sweep summary")
-    monkeypatch.setattr(Stages, "ray", lambda self: None)
-    train = tmp_path / "tiny.yaml"
-    train.write_text(Path(TINY_TRAIN).read_text())
-    sweep = tmp_path / "sweep.yaml"
-    sweep.write_text(yaml.safe_dump({"train": str(train), "grid": {"n_tasks": [2], "samples_per_task": [4]}}))
-    cfg = parse_model(PipelineConfig, {"output": str(tmp_path / "run"), "sweep": {"config": str(sweep)}}, "t")
-
-    def sweep_once() -> tuple[dict, str]:
-        out = io.StringIO()
-        with contextlib.redirect_stdout(out), contextlib.ExitStack() as stack:
-            return _sweep(Stages(cfg, stack), cfg.sweep, "data-key", "data"), out.getvalue()
-
-    manifest, _ = sweep_once()
-    assert manifest["counts"] == {"trials": 1} and manifest["fit"] == {"n_tasks": {"b": 0.1}}
-    assert json.loads((tmp_path / "run" / "sweep" / "manifest.json").read_text())["stage"] == "sweep"
-    assert "[sweep] up to date" in sweep_once()[1] and plans == [False]
-    train.write_text(train.read_text().replace("max_steps: 60", "max_steps: 61"))
-    assert "[sweep] running" in sweep_once()[1] and plans == [False, False]
 
 
 def test_an_interrupted_stage_resumes_and_a_finished_one_is_skipped(tmp_path):

@@ -71,5 +71,5 @@ def test_write_results_writes_every_file(tmp_path):
     for name in ("rouge_l_vs_n_tasks.png", "rouge_l_vs_samples_per_task.png"):
         assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG"
     summary = summary_markdown(rows, fit, 123.0)
-    assert summary.startswith("# Scaling sweep: 4 trials in 123 s")
+    assert summary.startswith("# Scaling sweep: 4 trials, 120 s of trial time (this run: 123 s)")
     assert summary.count("\n| ") == 5  # header + 4 trials
