@@ -120,8 +120,8 @@ def _sweep(args: argparse.Namespace) -> None:
 
     cfg = load_model(SweepConfig, args.config)
     started = time.perf_counter()
+    plan = plan_sweep(cfg, args.data, args.output, heldout_dir=args.heldout_dir, resume=args.resume)
     with ray_session(args.address):
-        plan = plan_sweep(cfg, args.data, args.output, heldout_dir=args.heldout_dir, resume=args.resume)
         rows = run_sweep(plan)
     wall = time.perf_counter() - started
     fit = write_results(args.output, rows, cfg.metric, wall)

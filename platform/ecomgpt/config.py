@@ -57,3 +57,12 @@ def parse_model(model: type[M], data: dict, where: str) -> M:
 
 def load_model(model: type[M], path: str | Path) -> M:
     return parse_model(model, load_yaml(path), str(path))
+
+
+def deep_merge(base: dict, extra: dict) -> dict:
+    """`base` with `extra` merged in: nested mappings merge key by key, anything else is replaced."""
+    out = dict(base)
+    for key, value in extra.items():
+        nested = isinstance(value, dict) and isinstance(out.get(key), dict)
+        out[key] = deep_merge(out[key], value) if nested else value
+    return out

@@ -23,7 +23,7 @@ from contextlib import ExitStack
 from typing import Any, Callable
 
 from ecomgpt import storage
-from ecomgpt.config import load_yaml, parse_model
+from ecomgpt.config import deep_merge, load_yaml, parse_model
 from ecomgpt.evaluate.config import EvaluateConfig
 from ecomgpt.evaluate.report import markdown_table
 from ecomgpt.pipeline_config import (
@@ -43,14 +43,6 @@ def stage_key(stage: str, config: Any, upstream: list[str]) -> str:
     """A stable hash of what a stage's outputs depend on: its resolved config and its inputs' keys."""
     text = json.dumps({"stage": stage, "config": config, "upstream": upstream}, sort_keys=True, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-
-
-def deep_merge(base: dict, extra: dict) -> dict:
-    out = dict(base)
-    for key, value in extra.items():
-        nested = isinstance(value, dict) and isinstance(out.get(key), dict)
-        out[key] = deep_merge(out[key], value) if nested else value
-    return out
 
 
 def _read_json(uri: str) -> Any:

@@ -2,29 +2,14 @@
 
 from __future__ import annotations
 
-import platform
-import sys
 import time
 from typing import TYPE_CHECKING
 
-import pyarrow
-import ray
-
-import ecomgpt
 from ecomgpt.data.finalize import OutputDigest
+from ecomgpt.versions import versions
 
 if TYPE_CHECKING:
     from ecomgpt.data.pipeline import GeneratePlan
-
-
-def versions() -> dict[str, str]:
-    return {
-        "ecomgpt": ecomgpt.__version__,
-        "python": sys.version.split()[0],
-        "ray": ray.__version__,
-        "pyarrow": pyarrow.__version__,
-        "platform": platform.platform(),
-    }
 
 
 def build_manifest(
@@ -73,6 +58,6 @@ def build_manifest(
             "unit_seconds_sum": round(sum(stats["unit_seconds"]), 3),
             "unit_seconds_max": round(max(stats["unit_seconds"], default=0.0), 3),
         },
-        "versions": versions(),
+        "versions": versions("pyarrow"),
     }
 

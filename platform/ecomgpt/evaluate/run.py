@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from typing import Any
 
@@ -14,6 +13,7 @@ from ecomgpt.evaluate.heldout import EvalTask, first_instances, load_heldout, se
 from ecomgpt.evaluate.metrics import average_metrics, normalize_prediction, score_instance, task_metrics
 from ecomgpt.evaluate.predictions import match_predictions, read_predictions
 from ecomgpt.evaluate.report import write_report
+from ecomgpt.versions import versions
 
 
 def model_predictions(cfg: EvaluateConfig, tasks: list[EvalTask]) -> dict[tuple[str, int], dict[str, Any]]:
@@ -67,19 +67,6 @@ def score(tasks: list[EvalTask], predicted: dict[tuple[str, int], dict[str, Any]
     return {"tasks": per_task, "average": average_metrics(per_task)}, rows
 
 
-def _versions() -> dict[str, str]:
-    import ray
-
-    import ecomgpt
-
-    out = {"ecomgpt": ecomgpt.__version__, "python": sys.version.split()[0], "ray": ray.__version__}
-    for name in ("torch", "transformers"):
-        module = sys.modules.get(name)
-        if module is not None:
-            out[name] = module.__version__
-    return out
-
-
 def run_evaluate(cfg: EvaluateConfig) -> dict:
     """Evaluate and write predictions.jsonl, metrics.json, metrics.md, <metric>.png and manifest.json."""
     started = time.perf_counter()
@@ -118,7 +105,7 @@ def run_evaluate(cfg: EvaluateConfig) -> dict:
             "prompts_per_s": round(instances / max(generated - loaded, 1e-9), 3) if cfg.model else None,
         },
         "outputs": ["predictions.jsonl", *[path.rsplit("/", 1)[-1] for path in files]],
-        "versions": _versions(),
+        "versions": versions("torch", "transformers"),
     }
     storage.write_json(storage.join(cfg.output, "manifest.json"), manifest)
     return metrics

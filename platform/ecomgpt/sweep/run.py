@@ -12,14 +12,13 @@ reports it again without work, so a resumed experiment never redoes a finished t
 
 from __future__ import annotations
 
-import copy
 import json
 import time
 from dataclasses import dataclass
 from typing import Any
 
 from ecomgpt import storage
-from ecomgpt.config import load_yaml, parse_model
+from ecomgpt.config import deep_merge, load_yaml, parse_model
 from ecomgpt.errors import UserError
 from ecomgpt.evaluate.config import EvaluateConfig
 from ecomgpt.records import paths
@@ -42,13 +41,6 @@ class SweepPlan:
     train_configs: dict[str, dict]  # config file -> validated training config (as JSON-able data)
     held_in_tasks: tuple[str, ...]
     resume: bool
-
-
-def deep_merge(base: dict, extra: dict) -> dict:
-    out = copy.deepcopy(base)
-    for key, value in extra.items():
-        out[key] = deep_merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
-    return out
 
 
 def trial_train_data(train: dict, point: dict) -> dict:

@@ -2,33 +2,14 @@
 
 from __future__ import annotations
 
-import platform
-import sys
 import time
 from typing import TYPE_CHECKING
 
-import ecomgpt
 from ecomgpt import storage
+from ecomgpt.versions import versions
 
 if TYPE_CHECKING:
     from ecomgpt.train.run import TrainPlan
-
-
-def versions() -> dict[str, str]:
-    import deepspeed
-    import ray
-    import torch
-    import transformers
-
-    return {
-        "ecomgpt": ecomgpt.__version__,
-        "python": sys.version.split()[0],
-        "ray": ray.__version__,
-        "torch": torch.__version__,
-        "transformers": transformers.__version__,
-        "deepspeed": deepspeed.__version__,
-        "platform": platform.platform(),
-    }
 
 
 def build_manifest(plan: "TrainPlan", model_source: str, metrics: dict, checkpoint: str | None, timings: dict) -> dict:
@@ -53,5 +34,5 @@ def build_manifest(plan: "TrainPlan", model_source: str, metrics: dict, checkpoi
         "model": storage.join(plan.output, "model"),
         "checkpoint": checkpoint,
         "timings": timings,
-        "versions": versions(),
+        "versions": versions("torch", "transformers", "deepspeed"),
     }
