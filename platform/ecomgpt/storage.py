@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -69,8 +73,37 @@ def exists(uri: str) -> bool:
     return fs.get_file_info(path).type != pafs.FileType.NotFound
 
 
-def download_dir(uri: str, local_dir: str) -> str:
-    """Copy a directory from any pyarrow filesystem to a local one (a plain copy for local paths)."""
+def is_uri(location: str) -> bool:
+    return "://" in location
+
+
+def upload_dir(local: str, uri: str) -> None:
+    """Copy a local directory to `uri` (a plain copy when `uri` is a local path)."""
     fs, path = resolve(uri)
-    pafs.copy_files(path, local_dir, source_filesystem=fs, destination_filesystem=pafs.LocalFileSystem())
-    return local_dir
+    fs.create_dir(path, recursive=True)
+    pafs.copy_files(local, path, source_filesystem=pafs.LocalFileSystem(), destination_filesystem=fs)
+
+
+def local_dir(location: str) -> str:
+    """A local directory holding `location`'s files, for libraries that read only local paths.
+
+    A local path (or a hub name) comes back as it is, a file:// URI as its path; any other URI is copied
+    once into a cache under the temp directory, keyed by the URI, so the actors of one node share a copy.
+    """
+    if not is_uri(location):
+        return os.path.expanduser(location)
+    if location.startswith("file://"):
+        return location.removeprefix("file://")
+    cache = Path(tempfile.gettempdir()) / "ecomgpt-dirs" / hashlib.sha1(location.encode()).hexdigest()[:16]
+    if not cache.is_dir():
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        partial = tempfile.mkdtemp(prefix=f"{cache.name}-", dir=cache.parent)
+        fs, path = resolve(location)
+        pafs.copy_files(path, partial, source_filesystem=fs, destination_filesystem=pafs.LocalFileSystem())
+        try:
+            os.rename(partial, cache)  # whole or not at all: a reader never sees half a copy
+        except OSError:
+            if not cache.is_dir():
+                raise
+            shutil.rmtree(partial)  # another process finished the same copy first
+    return str(cache)

@@ -9,7 +9,6 @@ batch holds prompts of similar length and padding stays small.
 from __future__ import annotations
 
 import os
-import tempfile
 from typing import Any
 
 import numpy as np
@@ -45,14 +44,6 @@ def check_model(model: str) -> None:
         raise ModelError(f"model {model!r}: cannot be loaded: {exc}") from exc
 
 
-def local_model_path(model: str) -> str:
-    """A directory from_pretrained can read: URIs (s3://, gs://, file://) are copied to a local temp dir first."""
-    if "://" in model:
-        return storage.download_dir(model, tempfile.mkdtemp(prefix="ecomgpt-model-"))
-    expanded = os.path.expanduser(model)
-    return expanded if os.path.exists(expanded) else model
-
-
 def _torch_dtype(name: str, on_gpu: bool):
     import torch
 
@@ -74,7 +65,7 @@ class AnswerGenerator:
         self.device = "cuda" if self.cfg.num_gpus > 0 and torch.cuda.is_available() else "cpu"
         if self.device == "cpu":
             torch.set_num_threads(max(1, int(self.cfg.num_cpus)))
-        path = local_model_path(model)
+        path = storage.local_dir(model)
         self.tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=False)
         self.tokenizer.padding_side = "left"
         self.tokenizer.truncation_side = "left"

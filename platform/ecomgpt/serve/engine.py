@@ -6,13 +6,12 @@ Plain Python and PyTorch, no Ray: the Serve deployment wraps these calls, and th
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import AsyncIterator, Sequence
 
+from ecomgpt import storage
 from ecomgpt.config import ConfigError
 from ecomgpt.serve.errors import ApiError, context_exceeded
 
@@ -57,25 +56,11 @@ def releasable(text: str, stop: Sequence[str]) -> int:
     return len(text) - hold
 
 
-def local_checkpoint(path: str) -> Path:
-    """A local directory for a checkpoint path or URI (a URI is copied to a local cache once)."""
-    if "://" not in path or path.startswith("file://"):
-        local = Path(path.removeprefix("file://")).expanduser()
-    else:
-        import pyarrow.fs as pafs
-
-        local = Path(tempfile.gettempdir()) / "ecomgpt-checkpoints" / hashlib.sha1(path.encode()).hexdigest()[:16]
-        if not (local / "config.json").is_file():
-            fs, remote = pafs.FileSystem.from_uri(path)
-            pafs.copy_files(remote, str(local), source_filesystem=fs, destination_filesystem=pafs.LocalFileSystem())
-    return local
-
-
 def check_checkpoint(name: str, path: str) -> None:
     """A clear error, before anything starts, for a local checkpoint that cannot be served."""
     if "://" in path and not path.startswith("file://"):
         return  # remote checkpoints are checked where they are loaded
-    local = local_checkpoint(path)
+    local = Path(storage.local_dir(path))
     missing = [f for f in ("config.json", "model.safetensors") if not (local / f).is_file()]
     if not local.is_dir() or missing:
         what = "is not a directory" if not local.is_dir() else f"lacks {', '.join(missing)}"
@@ -98,7 +83,7 @@ class TransformersModel:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        local = local_checkpoint(path)
+        local = Path(storage.local_dir(path))
         self.name = name
         self.tokenizer = AutoTokenizer.from_pretrained(local, trust_remote_code=False)
         self.model = AutoModelForCausalLM.from_pretrained(

@@ -12,7 +12,6 @@ import torch
 from ecomgpt import storage
 from ecomgpt.train.config import TrainConfig
 from ecomgpt.train.ds_config import deepspeed_config
-from ecomgpt.train.files import is_uri, local_dir, upload_dir
 
 TAG = "state"  # DeepSpeed checkpoint tag inside every reported checkpoint directory
 STATE_FILE = "trainer_state.json"
@@ -28,7 +27,7 @@ def load_model_and_engine(cfg: TrainConfig, model_source: str, world_size: int):
     # is needed below before deepspeed.initialize).
     deepspeed.init_distributed(dist_backend="nccl" if cfg.use_gpu else "gloo")
     ds_config = deepspeed_config(cfg, world_size)
-    source = local_dir(model_source)
+    source = storage.local_dir(model_source)
     hf_ds = None
     if cfg.deepspeed.zero_stage == 3:
         # Keeps ZeRO-3 active while from_pretrained runs, so each worker loads only its partition.
@@ -86,11 +85,11 @@ def export_model(state_dict: dict, config, tokenizer, target: str) -> None:
     model.config.use_cache = True
     model.generation_config.eos_token_id = tokenizer.eos_token_id
     model.generation_config.pad_token_id = tokenizer.pad_token_id
-    staging = tempfile.mkdtemp(prefix="ecomgpt-export-") if is_uri(target) else target
-    if not is_uri(target) and os.path.isdir(target):
+    staging = tempfile.mkdtemp(prefix="ecomgpt-export-") if storage.is_uri(target) else target
+    if not storage.is_uri(target) and os.path.isdir(target):
         shutil.rmtree(target)
     model.save_pretrained(staging, safe_serialization=True)
     tokenizer.save_pretrained(staging)
-    if is_uri(target):
+    if storage.is_uri(target):
         storage.delete_dir(target)
-        upload_dir(staging, target)
+        storage.upload_dir(staging, target)

@@ -7,7 +7,6 @@ import os
 import tempfile
 
 from ecomgpt import storage
-from ecomgpt.train.files import is_uri, upload_dir
 
 # Dense bf16/fp16 peak TFLOP/s of one GPU, by a substring of its name (vendor data sheets).
 GPU_PEAK_TFLOPS = {"H200": 989.0, "H100": 989.0, "A100": 312.0, "L40S": 362.0, "L4": 121.0, "A10": 125.0,
@@ -38,7 +37,7 @@ class MetricsLog:
 
     def __init__(self, output: str, start_step: int):
         self.output = output
-        self.local = tempfile.mkdtemp(prefix="ecomgpt-metrics-") if is_uri(output) else output
+        self.local = tempfile.mkdtemp(prefix="ecomgpt-metrics-") if storage.is_uri(output) else output
         os.makedirs(self.local, exist_ok=True)
         self.path = os.path.join(self.local, "metrics.jsonl")
         kept = [row for row in read_metrics(output) if row["step"] <= start_step]
@@ -62,10 +61,10 @@ class MetricsLog:
     def flush(self) -> None:
         """Make the files visible at the output (a no-op copy for a local output)."""
         self.writer.flush()
-        if is_uri(self.output):
+        if storage.is_uri(self.output):
             with open(self.path, encoding="utf-8") as fh:
                 storage.write_text(storage.join(self.output, "metrics.jsonl"), fh.read())
-            upload_dir(self.tb_dir, storage.join(self.output, "tensorboard"))
+            storage.upload_dir(self.tb_dir, storage.join(self.output, "tensorboard"))
 
     def close(self) -> None:
         self.flush()

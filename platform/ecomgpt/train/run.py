@@ -124,7 +124,6 @@ def _model_source(plan: TrainPlan) -> str:
     import tempfile
 
     from ecomgpt.train.data import read_texts
-    from ecomgpt.train.files import upload_dir
     from ecomgpt.train.tiny import build_tiny_checkpoint
 
     tiny = cfg.model.tiny
@@ -134,7 +133,7 @@ def _model_source(plan: TrainPlan) -> str:
         n_layer=tiny.n_layer, hidden_size=tiny.hidden_size, n_head=tiny.n_head, seed=cfg.seed,
     )
     if local != init:
-        upload_dir(local, init)
+        storage.upload_dir(local, init)
     return init
 
 

@@ -13,6 +13,8 @@ from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
+from ecomgpt import storage
+
 IGNORE_INDEX = -100
 
 
@@ -41,9 +43,7 @@ class Tokenize:
     def __init__(self, tokenizer_dir: str, max_len: int):
         from transformers import AutoTokenizer
 
-        from ecomgpt.train.files import local_dir
-
-        self.tokenizer = AutoTokenizer.from_pretrained(local_dir(tokenizer_dir))
+        self.tokenizer = AutoTokenizer.from_pretrained(storage.local_dir(tokenizer_dir))
         if self.tokenizer.eos_token_id is None:
             raise ValueError(f"{tokenizer_dir}: the tokenizer has no EOS token")
         self.max_len = max_len
