@@ -6,6 +6,11 @@ A small BLOOM (about 30M parameters, tokenizer trained on the data) on generated
 same model, data, batch and optimizer in both runs. Prints one JSON line: tokens/s and useful (non-pad)
 tokens/s of both, the useful-token share with and without length grouping, and MFU against this
 machine's measured fp32 matmul peak. The first `--skip` steps (start-up) are left out of the rates.
+
+The Ray run is repeated for each of `--zero-stages`; the first is the one held to the target. On CPU the
+default is stage 0 (DeepSpeed data parallelism) with gradient accumulation: gradients are all-reduced
+once per optimizer step. ZeRO-2 reduce-scatters them after every micro-batch, which on CPU costs about
+as much as the compute; its figures are printed beside.
 """
 
 from __future__ import annotations
@@ -91,15 +96,28 @@ def plain_loop(cfg: TrainConfig, model_dir: str, rows: list[dict], steps: int, s
     return {"tokens_per_s": tokens / elapsed, "useful_tokens_per_s": useful / elapsed}
 
 
+def ray_run(cfg: TrainConfig, zero_stage: int, data: str, workdir: Path, skip: int) -> dict:
+    """`run_train` with 2 workers at this ZeRO stage: mean rates of the steps after `skip`."""
+    cfg = cfg.model_copy(update={"deepspeed": cfg.deepspeed.model_copy(update={"zero_stage": zero_stage})})
+    out = workdir / f"ray_run_zero{zero_stage}"
+    if out.exists():
+        shutil.rmtree(out)
+    run_train(cfg, data, str(out))
+    rows = read_metrics(str(out))[skip:]
+    return {key: sum(r[key] for r in rows) / len(rows) for key in ("tokens_per_s", "useful_tokens_per_s", "useful_share")}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--workdir", default="/tmp/bench-train")
-    parser.add_argument("--steps", type=int, default=14)
-    parser.add_argument("--skip", type=int, default=4)
+    parser.add_argument("--steps", type=int, default=8)
+    parser.add_argument("--skip", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2, help="torch threads of the plain loop (the cores)")
-    parser.add_argument("--batch-size", type=int, default=8, help="sequences per optimizer step, all workers")
-    parser.add_argument("--accumulation", type=int, default=1,
+    parser.add_argument("--batch-size", type=int, default=64, help="sequences per optimizer step, all workers")
+    parser.add_argument("--accumulation", type=int, default=4,
                         help="micro-batches per step in the Ray run (gradients are all-reduced once per step)")
+    parser.add_argument("--zero-stages", default="0,2",
+                        help="ZeRO stages of the Ray runs, comma-separated; the first is held to the target")
     args = parser.parse_args()
     workdir = Path(args.workdir)
     workdir.mkdir(parents=True, exist_ok=True)
@@ -118,14 +136,8 @@ def main() -> None:
                                       "max_steps": args.steps, "checkpoint_every": args.steps, "log_every": 1,
                                       "batch_size": args.batch_size, "gradient_accumulation_steps": args.accumulation,
                                       "optim": base.optim.model_copy(update={"warmup_steps": 0})})
-        out = workdir / "ray_run"
-        if out.exists():
-            shutil.rmtree(out)
-        run_train(cfg, data, str(out))
-        rows = read_metrics(str(out))[args.skip:]
-        ray_tps = sum(r["tokens_per_s"] for r in rows) / len(rows)
-        ray_useful = sum(r["useful_tokens_per_s"] for r in rows) / len(rows)
-        ray_share = sum(r["useful_share"] for r in rows) / len(rows)
+        stages = [int(stage) for stage in args.zero_stages.split(",")]
+        ray_runs = {stage: ray_run(cfg, stage, data, workdir, args.skip) for stage in stages}
 
     tok = Tokenize(str(model_dir), cfg.data.max_seq_len)
     table = pa.concat_tables([pads.dataset(f, filesystem=plan.filesystem).to_table() for f in plan.files])
@@ -139,21 +151,28 @@ def main() -> None:
     plain = plain_loop(cfg, str(model_dir), rows_list, args.steps, args.skip, args.threads)
 
     flops_per_token = 6 * n_params
+
+    def rates(run: dict) -> dict:
+        return {"tokens_per_s": round(run["tokens_per_s"], 1), "useful_tokens_per_s": round(run["useful_tokens_per_s"], 1),
+                "useful_share": round(run["useful_share"], 4),
+                "mfu": round(flops_per_token * run["tokens_per_s"] / peak, 4),
+                "speed_ratio_useful": round(run["useful_tokens_per_s"] / plain["useful_tokens_per_s"], 3)}
+
+    target = ray_runs[stages[0]]
     print(json.dumps({
         "benchmark": "train_throughput",
         "model_params": n_params,
         "examples": len(rows_list),
         "steps": args.steps, "timed_steps": args.steps - args.skip,
         "batch_size": cfg.batch_size, "accumulation": cfg.gradient_accumulation_steps, "workers": cfg.num_workers,
-        "zero_stage": cfg.deepspeed.zero_stage,
-        "ray_deepspeed": {"tokens_per_s": round(ray_tps, 1), "useful_tokens_per_s": round(ray_useful, 1),
-                          "useful_share": round(ray_share, 4),
-                          "mfu": round(flops_per_token * ray_tps / peak, 4)},
+        "zero_stage": stages[0],
+        "ray_deepspeed": rates(target),
+        "ray_deepspeed_by_zero_stage": {str(stage): rates(run) for stage, run in ray_runs.items()},
         "plain_pytorch": {"tokens_per_s": round(plain["tokens_per_s"], 1),
                           "useful_tokens_per_s": round(plain["useful_tokens_per_s"], 1),
                           "useful_share": round(plain["useful_tokens_per_s"] / plain["tokens_per_s"], 4),
                           "mfu": round(flops_per_token * plain["tokens_per_s"] / peak, 4)},
-        "speed_ratio_useful": round(ray_useful / plain["useful_tokens_per_s"], 3),
+        "speed_ratio_useful": round(target["useful_tokens_per_s"] / plain["useful_tokens_per_s"], 3),
         "useful_share_no_grouping": round(useful_share(lengths, micro, group=False, window=window), 4),
         "useful_share_length_grouping": round(useful_share(lengths, micro, group=True, window=window), 4),
         "matmul_peak_gflops": round(peak / 1e9, 1),

@@ -17,12 +17,33 @@ def needs_shared(path: Path):
     return pytest.mark.skipif(not path.exists(), reason=f"{path} is absent")
 
 
+def stop_serve(timeout_s: float = 60) -> None:
+    """`serve.shutdown()`, then wait until the controller's name is released: a `serve.start` right
+    after (here or in another process) would otherwise find the dead controller and fail."""
+    import time
+
+    import ray
+    from ray import serve
+
+    serve.shutdown()
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            ray.get_actor("SERVE_CONTROLLER_ACTOR", namespace="serve")
+        except ValueError:
+            return
+        time.sleep(0.2)
+    raise TimeoutError(f"the Serve controller was still registered {timeout_s}s after serve.shutdown()")
+
+
 @pytest.fixture(scope="session")
 def ray_local():
     import ray
 
+    from ecomgpt.runtime import start_local_ray
+
     if not ray.is_initialized():
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+        start_local_ray(num_cpus=2, include_dashboard=False, log_to_driver=False)
     yield ray
     ray.shutdown()
 

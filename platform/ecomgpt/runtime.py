@@ -8,6 +8,20 @@ from typing import Iterator
 
 import ray
 
+# Ray Serve's throughput-optimized mode: gRPC between deployments, user code on each replica's own event
+# loop, request logs buffered instead of written to stderr. On a 2-core machine it adds about a third to
+# the serving application's throughput under load. Ray's processes read it when they start, so a local
+# Ray gets it here and cluster nodes get it at `ray start` (cluster.yaml, k8s/Dockerfile).
+# A value already in the environment wins: RAY_SERVE_THROUGHPUT_OPTIMIZED=0 turns it off.
+LOCAL_RAY_ENV = {"RAY_SERVE_THROUGHPUT_OPTIMIZED": "1"}
+
+
+def start_local_ray(**init_kwargs) -> None:
+    """`ray.init` of a local Ray whose processes start with LOCAL_RAY_ENV (unless set already)."""
+    for key, value in LOCAL_RAY_ENV.items():
+        os.environ.setdefault(key, value)
+    ray.init(**init_kwargs)
+
 
 @contextmanager
 def ray_session(address: str | None = None) -> Iterator[None]:
@@ -19,7 +33,10 @@ def ray_session(address: str | None = None) -> Iterator[None]:
         yield
         return
     target = address or os.environ.get("RAY_ADDRESS") or None
-    ray.init(address=target, include_dashboard=False, log_to_driver=True)
+    if target is None:
+        start_local_ray(include_dashboard=False, log_to_driver=True)
+    else:
+        ray.init(address=target, include_dashboard=False, log_to_driver=True)
     try:
         yield
     finally:

@@ -6,6 +6,7 @@ Serve starts once for the module and shuts down at its end, so other tests find 
 
 from __future__ import annotations
 
+import asyncio
 import json
 from concurrent.futures import ThreadPoolExecutor
 
@@ -14,6 +15,7 @@ import requests
 
 from ecomgpt.serve.config import AppConfig
 from ecomgpt.serve.tasks import SERVED_TASKS, served_task, task_prompt
+from tests.conftest import stop_serve
 from tests.serve.conftest import free_port
 
 KEY = "test-key-123"
@@ -44,7 +46,7 @@ def base(ray_local, checkpoints):
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
-        serve.shutdown()
+        stop_serve()
         os.environ.pop(KEY_ENV, None)
 
 
@@ -157,11 +159,32 @@ def test_two_multiplexed_models_answer_with_their_own_checkpoint(http, base):
     assert a["usage"]["prompt_tokens"] != b["usage"]["prompt_tokens"]
 
 
+def batching_counters() -> dict:
+    """The model replica's counters, read through a deployment handle in a fresh worker process: in Serve's
+    throughput-optimized mode a handle is bound to the event loop of its first call."""
+    import ray
+    from ray import serve
+
+    @ray.remote(num_cpus=0, max_calls=1)
+    def read() -> dict:
+        async def call() -> dict:
+            return await serve.get_deployment_handle("ModelServer", app_name="ecomgpt-test").batching.remote()
+
+        return asyncio.run(call())
+
+    return ray.get(read.remote(), timeout=TIMEOUT)
+
+
 def test_concurrent_requests_are_batched_and_all_answered(http, base):
+    before = batching_counters()
     prompts = [f"query {i} red shoes" for i in range(12)]
     with ThreadPoolExecutor(12) as pool:
         bodies = list(pool.map(lambda p: completion(http, base, prompt=p, model=("tiny-a", "tiny-b")[len(p) % 2]), prompts))
     assert len(bodies) == 12 and all(b["choices"][0]["finish_reason"] in ("stop", "length") for b in bodies)
+    after = batching_counters()
+    assert after["requests"] - before["requests"] == 12
+    assert after["batches"] - before["batches"] < 12  # some requests shared a generate call
+    assert after["largest_batch"] > 1
 
 
 # ---- streaming -------------------------------------------------------------------------------------

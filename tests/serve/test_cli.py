@@ -11,6 +11,7 @@ import time
 import pytest
 import requests
 
+from tests.conftest import stop_serve
 from tests.serve.conftest import free_port
 
 START_TIMEOUT_S = 180
@@ -18,10 +19,8 @@ START_TIMEOUT_S = 180
 
 @pytest.fixture
 def serve_cleanup(ray_local):
-    from ray import serve
-
     yield
-    serve.shutdown()
+    stop_serve()
 
 
 def _wait_healthy(url: str, proc: subprocess.Popen) -> None:

@@ -43,6 +43,7 @@ class ModelServer:
         import torch
 
         self.cfg = cfg
+        self.counters = {"requests": 0, "batches": 0, "largest_batch": 0}
         # One replica owns num_cpus cores; more torch threads would only contend with its neighbours.
         torch.set_num_threads(max(1, int(cfg.model.num_cpus)))
         batching = cfg.model.batching
@@ -80,15 +81,29 @@ class ModelServer:
             raise ApiError(f"model {model_id!r} could not be loaded: {err}", 503, "server_error", "model_load_failed")
 
     async def _run(self, jobs: list[_Job]) -> list[Completion]:
+        c = self.counters
+        c["requests"] += len(jobs)
+        c["batches"] += 1
+        c["largest_batch"] = max(c["largest_batch"], len(jobs))
         results: list[Completion | None] = [None] * len(jobs)
         for indices in _groups(jobs).values():
             group = [jobs[i] for i in indices]
-            done = await asyncio.to_thread(
-                group[0].model.generate, [j.prompt for j in group], [j.request for j in group]
-            )
+            prompts, requests = [j.prompt for j in group], [j.request for j in group]
+            if self.cfg.model.num_gpus > 0:
+                # The GPU computes while this thread waits: requests keep arriving meanwhile.
+                done = await asyncio.to_thread(group[0].model.generate, prompts, requests)
+            else:
+                # On CPU generation holds the interpreter most of the time; from a thread it would starve
+                # the replica's request intake and keep batches small. Run in the loop instead: requests
+                # that arrive meanwhile queue and join the next batch together.
+                done = group[0].model.generate(prompts, requests)
             for i, completion in zip(indices, done):
                 results[i] = completion
         return results
+
+    async def batching(self) -> dict:
+        """This replica's batching counters: requests and batches served, the largest batch."""
+        return dict(self.counters)
 
     async def generate(self, request: GenRequest) -> Completion:
         model = await self._model(serve.get_multiplexed_model_id())

@@ -140,7 +140,7 @@ def read_texts(plan: MixturePlan, limit: int) -> list[str]:
 
 
 def build_dataset(plan: MixturePlan, tokenizer_dir: str, cfg: DataConfig, seed: int, num_workers: int):
-    """Ray Dataset of tokenized mixture rows: files -> read + keep mixture -> tokenize (actor pool).
+    """Ray Dataset of tokenized mixture rows: files -> read + keep mixture -> tokenize (actor pool) -> shuffle.
 
     One read task per Parquet file (`generate` writes moderate shards), each reserving
     `cfg.cpus_per_task` CPUs, so reading fits beside the training workers on a small machine.
@@ -153,5 +153,7 @@ def build_dataset(plan: MixturePlan, tokenizer_dir: str, cfg: DataConfig, seed: 
     ds = files.map_batches(ReadMixture(plan), batch_size=1, batch_format="numpy", num_cpus=cfg.cpus_per_task)
     ds = ds.map_batches(Tokenize, fn_constructor_args=(tokenizer_dir, cfg.max_seq_len), batch_format="numpy",
                         batch_size=256, concurrency=(1, max(1, num_workers)), num_cpus=cfg.cpus_per_task)
-    ds = ds.randomize_block_order(seed=seed)
+    # `generate` writes rows sorted by task: a row-level shuffle mixes tasks in every window and gives the
+    # workers' shards the same length profile, so none waits on longer batches at the all-reduce.
+    ds = ds.random_shuffle(seed=seed)
     return ds.materialize() if cfg.materialize else ds
