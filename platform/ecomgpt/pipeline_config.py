@@ -33,11 +33,25 @@ class TrainStageConfig(StrictModel):
     )
 
 
+class HeldoutConfig(StrictModel):
+    dir: str = Field(description="EcomGPT-layout held-out directory, e.g. ../shared/data/heldout")
+    optional: bool = Field(
+        default=False,
+        description="when the directory is missing, say so and go on: no decontamination, and evaluation on "
+        "this run's generated held_out split (false: a missing directory is an error)",
+    )
+
+
 class EvaluateStageConfig(StrictModel):
     heldout_dir: str | None = Field(
         default=None,
-        description="EcomGPT-layout held-out directory, e.g. ../shared/data/heldout (None: the generated "
-        "held_out split of this run)",
+        description="EcomGPT-layout held-out directory, e.g. ../shared/data/heldout (None: the top-level "
+        "`heldout`, else the generated held_out split of this run)",
+    )
+    base: bool = Field(
+        default=False,
+        description="also evaluate the base model the training starts from, zero-shot on the same tasks, "
+        "and print base and fine-tuned scores side by side",
     )
     tasks: list[str] | None = Field(default=None, description="evaluate only these held-out tasks (None: all)")
     limit: int | None = Field(default=None, gt=0, description="only the first N instances of each task")
@@ -71,6 +85,11 @@ class PipelineConfig(StrictModel):
     synth: SynthConfig | None = Field(
         default=None, description="make synthetic records first and use them as the input"
     )
+    heldout: HeldoutConfig | None = Field(
+        default=None,
+        description="held-out sets for the whole run: generate decontaminates against them and evaluate scores "
+        "on them (instead of generate.heldout_dir and evaluate.heldout_dir)",
+    )
     generate: GenerateConfig = Field(default_factory=GenerateConfig, description="instruction data")
     train: TrainStageConfig | None = Field(
         default=None, description="fine-tune on the generated held_in split (None: stop after generate)"
@@ -88,4 +107,14 @@ class PipelineConfig(StrictModel):
         needing = [name for name in ("evaluate", "serve") if getattr(self, name) is not None]
         if needing and self.train is None:
             raise ValueError(f"{' and '.join(needing)} need(s) a trained model: configure train too")
+        return self
+
+    @model_validator(mode="after")
+    def _one_heldout(self) -> "PipelineConfig":
+        if self.heldout is None:
+            return self
+        both = [f"{stage}.heldout_dir" for stage in ("generate", "evaluate")
+                if getattr(getattr(self, stage), "heldout_dir", None) is not None]
+        if both:
+            raise ValueError(f"give either heldout or {' and '.join(both)}, not both")
         return self

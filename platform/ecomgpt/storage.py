@@ -20,6 +20,17 @@ def resolve(uri: str) -> tuple[pafs.FileSystem, str]:
     return pafs.LocalFileSystem(), str(Path(uri).expanduser().resolve())
 
 
+def absolute(location: str) -> str:
+    """A URI as it is, a local path made absolute against the current working directory.
+
+    Every path a user gives is made absolute on the driver before it is shipped to Ray tasks, actors or
+    workers: they run in other working directories (Ray Train's workers in their trial directory).
+    """
+    if is_uri(location):
+        return location
+    return os.path.abspath(os.path.expanduser(location))
+
+
 def join(uri: str, *parts: str) -> str:
     return "/".join([uri.rstrip("/"), *parts])
 

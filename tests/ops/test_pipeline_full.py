@@ -18,7 +18,7 @@ from ecomgpt.pipeline_config import PipelineConfig, ServeStageConfig
 
 from .conftest import TINY_TRAIN, tiny_pipeline
 
-STAGES = ("synth", "generate", "train", "evaluate")
+STAGES = ("synth", "generate", "train", "evaluate", "evaluate_base")
 
 
 def _run(cfg: PipelineConfig) -> tuple[dict, str]:
@@ -33,6 +33,7 @@ def runs(ray_local, tmp_path_factory):
     """One tiny run, its unchanged re-run, and a re-run with another evaluation limit."""
     root = tmp_path_factory.mktemp("pipeline")
     data = tiny_pipeline(f"file://{root / 'run'}")
+    data["evaluate"]["base"] = True
     cfg = parse_model(PipelineConfig, data, "test")
     first = _run(cfg)
     again = _run(cfg)
@@ -44,15 +45,22 @@ def runs(ray_local, tmp_path_factory):
 @pytest.mark.slow
 def test_every_stage_writes_its_manifest_into_one_run_directory(runs):
     run, (result, printed), _, _ = runs
-    for stage, folder in zip(STAGES, ("records", "data", "train", "eval")):
+    for stage, folder in zip(STAGES, ("records", "data", "train", "eval", "eval-base")):
         manifest = json.loads((run / folder / "manifest.json").read_text())
-        assert stage == "synth" or manifest["stage"] == stage
+        assert stage == "synth" or manifest["stage"] == stage.split("_")[0]
     record = json.loads((run / "pipeline.json").read_text())["stages"]
     assert set(record) == set(STAGES) and {e["status"] for e in record.values()} == {"done"}
     assert (run / "train" / "model" / "model.safetensors").is_file()
     assert result["train"]["steps"] == 4
     assert {m["n"] for m in result["evaluate"]["tasks"].values()} == {2}
-    assert "| task | n | Rouge-L | micro-F1 | macro-F1 |" in printed and "**average**" in printed
+    assert "| task | n | Rouge-L base | Rouge-L tuned |" in printed and "**average**" in printed
+    comparison = result["comparison"]
+    assert comparison["base_model"] == f"file://{run}/train/init"
+    assert set(comparison["tasks"]) == set(result["evaluate"]["tasks"])
+    for task, row in comparison["tasks"].items():
+        assert row["tuned"] == result["evaluate"]["tasks"][task]
+        assert row["base"] == result["evaluate_base"]["tasks"][task]
+    assert "fine-tuned / base, average: Rouge-L" in (run / "comparison.md").read_text()
     assert f"ecomgpt serve --model ecomgpt-tiny=file://{run}/train/model" in printed
     assert "curl -s http://127.0.0.1:8000/v1/tasks/review_sentiment" in printed
 
@@ -70,7 +78,9 @@ def test_an_unchanged_rerun_skips_every_stage(runs):
 def test_a_changed_stage_reruns_alone(runs):
     _, _, _, (changed, printed) = runs
     walls = changed["walls"]
-    assert walls["evaluate"][0] == "ran"
+    assert walls["evaluate"][0] == "ran" and walls["evaluate_base"][0] == "ran"
+    # The run directory's comparison is the latest run's.
+    assert json.loads((runs[0] / "comparison.json").read_text())["tasks"] == changed["comparison"]["tasks"]
     assert all(walls[stage][0] == "skipped" for stage in ("synth", "generate", "train"))
     assert {m["n"] for m in changed["evaluate"]["tasks"].values()} == {3}
 
@@ -128,3 +138,29 @@ def test_cli_runs_a_config_and_reports_bad_keys(tmp_path, capsys):
     assert main(["pipeline", "--config", str(bad)]) == 2
     assert "unknown key 'trian'" in capsys.readouterr().err
     assert Path(TINY_TRAIN).is_file()
+
+
+def test_heldout_feeds_generate_and_evaluate(tmp_path, capsys):
+    from ecomgpt.pipeline import apply_heldout
+
+    data = tiny_pipeline(str(tmp_path / "run"))
+    data["heldout"] = {"dir": str(tmp_path)}
+    cfg = apply_heldout(parse_model(PipelineConfig, data, "test"))
+    assert cfg.generate.heldout_dir == str(tmp_path) and cfg.evaluate.heldout_dir == str(tmp_path)
+
+    data["heldout"] = {"dir": str(tmp_path / "absent"), "optional": True}
+    cfg = apply_heldout(parse_model(PipelineConfig, data, "test"))
+    assert cfg.generate.heldout_dir is None and cfg.evaluate.heldout_dir is None
+    assert "no held-out sets at" in capsys.readouterr().out
+
+    data["heldout"] = {"dir": str(tmp_path / "absent")}
+    with pytest.raises(ConfigError, match="heldout.dir .*absent: no such directory"):
+        apply_heldout(parse_model(PipelineConfig, data, "test"))
+
+
+def test_heldout_and_a_stage_heldout_dir_together_is_an_error(tmp_path):
+    data = tiny_pipeline(str(tmp_path / "run"))
+    data["heldout"] = {"dir": str(tmp_path)}
+    data["evaluate"]["heldout_dir"] = str(tmp_path)
+    with pytest.raises(ConfigError, match="either heldout or evaluate.heldout_dir"):
+        parse_model(PipelineConfig, data, "x.yaml")

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import time
+from contextlib import contextmanager
+from typing import Iterator
 
 import pytest
+import requests
 
 from ecomgpt.train.tiny import build_tiny_checkpoint
 
@@ -32,3 +37,36 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@contextmanager
+def running_app(cfg, name: str) -> Iterator[str]:
+    """The application of `cfg` on Serve (on the session's Ray) at a free loopback port; its URL."""
+    from ray import serve
+
+    from ecomgpt.serve.app import build_from_config
+    from tests.conftest import stop_serve
+
+    port = free_port()
+    serve.start(http_options={"host": "127.0.0.1", "port": port})
+    serve.run(build_from_config(cfg), name=name, route_prefix="/")
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop_serve()
+
+
+def wait_healthy(url: str, proc: subprocess.Popen, timeout_s: float = 180) -> None:
+    """Wait for `ecomgpt serve` in `proc` to answer /healthz; fail with its output if it exits or hangs."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"ecomgpt serve exited with {proc.returncode}: {proc.stdout.read()}")
+        try:
+            if requests.get(url + "/healthz", timeout=5).status_code == 200:
+                return
+        except (requests.ConnectionError, requests.Timeout):  # still starting
+            pass
+        time.sleep(1)
+    proc.kill()
+    pytest.fail("ecomgpt serve did not become healthy")

@@ -6,13 +6,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 import requests
 
 from tests.conftest import stop_serve
-from tests.serve.conftest import free_port
+from tests.serve.conftest import free_port, wait_healthy
 
 START_TIMEOUT_S = 180
 
@@ -21,21 +20,6 @@ START_TIMEOUT_S = 180
 def serve_cleanup(ray_local):
     yield
     stop_serve()
-
-
-def _wait_healthy(url: str, proc: subprocess.Popen) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"ecomgpt serve exited with {proc.returncode}: {proc.stdout.read()}")
-        try:
-            if requests.get(url + "/healthz", timeout=5).status_code == 200:
-                return
-        except (requests.ConnectionError, requests.Timeout):  # still starting
-            pass
-        time.sleep(1)
-    proc.kill()
-    pytest.fail("ecomgpt serve did not become healthy")
 
 
 def test_serve_command_serves_until_ctrl_c(ray_local, serve_cleanup, checkpoints):
@@ -47,7 +31,7 @@ def test_serve_command_serves_until_ctrl_c(ray_local, serve_cleanup, checkpoints
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(url, proc)
+        wait_healthy(url, proc, START_TIMEOUT_S)
         assert [m["id"] for m in requests.get(url + "/v1/models", timeout=30).json()["data"]] == ["tiny"]
         body = {"model": "tiny", "prompt": "red shoes", "max_tokens": 2, "temperature": 0}
         assert requests.post(url + "/v1/completions", json=body, timeout=60).status_code == 200

@@ -10,9 +10,10 @@ import pytest
 
 from ecomgpt.cli import main
 from ecomgpt.config import ConfigError
+from ecomgpt.models import ModelError
 from ecomgpt.train.data import DataError
 from ecomgpt.train.mixture import MixtureError
-from ecomgpt.train.run import ModelPathError, OutputError, plan_train
+from ecomgpt.train.run import OutputError, plan_train
 
 from .conftest import TINY_YAML, tiny_config
 
@@ -53,11 +54,11 @@ def test_batch_not_divisible(train_data, tmp_path):
 def test_model_path_missing(train_data, tmp_path):
     for path in (str(tmp_path / "no-model"), "./checkpoints/bloomz"):
         cfg = tiny_config(model={"name_or_path": path})
-        with pytest.raises(ModelPathError, match="no such directory"):
+        with pytest.raises(ModelError, match="no such directory"):
             plan_train(cfg, train_data, str(tmp_path / "out"))
     (tmp_path / "not-a-model").mkdir()
     cfg = tiny_config(model={"name_or_path": str(tmp_path / "not-a-model")})
-    with pytest.raises(ModelPathError, match="no config.json"):
+    with pytest.raises(ModelError, match="no config.json"):
         plan_train(cfg, train_data, str(tmp_path / "out"))
 
 
@@ -88,3 +89,9 @@ def test_cli_reports_errors_and_starts_nothing(train_data, tmp_path, capsys):
                  "--num-workers", "3"]) == 2
     assert "not divisible" in capsys.readouterr().err
     assert not os.path.exists(out)
+
+
+def test_more_trained_layers_than_the_model_has(train_data, tmp_path):
+    cfg = tiny_config(model={"train_layers": 3})
+    with pytest.raises(ConfigError, match="model.train_layers 3: tiny has only 2 transformer blocks"):
+        plan_train(cfg, train_data, str(tmp_path / "out"))

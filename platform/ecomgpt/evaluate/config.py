@@ -19,6 +19,12 @@ class GenerationConfig(StrictModel):
         description="answer budget per task type; types not given keep their defaults "
         f"({', '.join(f'{k} {v}' for k, v in DEFAULT_MAX_NEW_TOKENS.items())})",
     )
+    max_batch_tokens: int = Field(
+        default=8192,
+        gt=0,
+        description="padded prompt tokens per `generate` call: a batch's rows are split, shortest first, into "
+        "calls of similar length that fit (a longer prompt gets a call of its own)",
+    )
     max_input_tokens: int = Field(
         default=1024, gt=0, description="longer prompts are cut from the left, keeping the instruction"
     )

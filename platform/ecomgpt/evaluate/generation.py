@@ -2,46 +2,19 @@
 
 The actor loads the model once; each batch is one left-padded `generate` call (greedy unless beams are
 asked for) with the largest answer budget of the batch, each row then cut to its own budget, at the EOS
-token and at a following `### ` marker. Rows are sorted by budget and prompt length before batching, so a
+token and at a following `### ` marker. Rows are sorted by budget and prompt length in tokens before batching, so a
 batch holds prompts of similar length and padding stays small.
 """
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import numpy as np
 
-from ecomgpt import storage
-from ecomgpt.errors import UserError
+from ecomgpt import models
 from ecomgpt.evaluate.config import GenerationConfig
-from ecomgpt.evaluate.metrics import normalize_prediction
-
-
-class ModelError(UserError, ValueError):
-    """A model that cannot be loaded, named with the reason."""
-
-
-def check_model(model: str) -> None:
-    """Fail before any actor starts: a path or URI must be a model directory; a hub name must resolve."""
-    from transformers import AutoConfig
-
-    if "://" in model:
-        if not storage.exists(storage.join(model, "config.json")):
-            raise ModelError(f"model {model!r}: not a Hugging Face model directory (no config.json)")
-        return
-    looks_local = model.startswith((".", "/", "~")) or os.path.exists(model) or model.count("/") > 1
-    if looks_local:
-        path = os.path.expanduser(model)
-        if not os.path.isdir(path):
-            raise ModelError(f"model {model!r}: no such directory")
-        if not os.path.isfile(os.path.join(path, "config.json")):
-            raise ModelError(f"model {model!r}: not a Hugging Face model directory (no config.json)")
-    try:
-        AutoConfig.from_pretrained(os.path.expanduser(model) if looks_local else model, trust_remote_code=False)
-    except (OSError, ValueError) as exc:
-        raise ModelError(f"model {model!r}: cannot be loaded: {exc}") from exc
+from ecomgpt.evaluate.metrics import RESPONSE_STOP, normalize_prediction
 
 
 def _torch_dtype(name: str, on_gpu: bool):
@@ -52,12 +25,32 @@ def _torch_dtype(name: str, on_gpu: bool):
     return getattr(torch, name)
 
 
+def generate_calls(lengths: list[int], budgets: list[int], max_tokens: int) -> list[tuple[list[int], int]]:
+    """The rows of one batch grouped into `generate` calls: (row indices, answer budget).
+
+    A call holds rows of one budget (none decodes past its own) and of similar length, as many as fit
+    `max_tokens` padded prompt tokens (at least one row): prompts of very different lengths in one call
+    would pad the short ones to the longest.
+    """
+    calls: list[tuple[list[int], int]] = []
+    for budget in sorted(set(budgets)):
+        rows = sorted((i for i, b in enumerate(budgets) if b == budget), key=lambda i: lengths[i])
+        current: list[int] = []
+        for i in rows:
+            if current and (len(current) + 1) * lengths[i] > max_tokens:
+                calls.append((current, budget))
+                current = []
+            current.append(i)
+        calls.append((current, budget))
+    return calls
+
+
 class AnswerGenerator:
     """Holds a causal LM and its tokenizer; called on a batch {"prompt", "max_new_tokens"} of numpy arrays."""
 
     def __init__(self, model: str, gen: dict[str, Any]) -> None:
         import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers.generation import StoppingCriteriaList, StopStringCriteria
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()  # one bar per actor would interleave on the driver's console
@@ -65,41 +58,27 @@ class AnswerGenerator:
         self.device = "cuda" if self.cfg.num_gpus > 0 and torch.cuda.is_available() else "cpu"
         if self.device == "cpu":
             torch.set_num_threads(max(1, int(self.cfg.num_cpus)))
-        path = storage.local_dir(model)
-        self.tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=False)
-        self.tokenizer.padding_side = "left"
-        self.tokenizer.truncation_side = "left"
-        if self.tokenizer.pad_token_id is None:
-            self.tokenizer.pad_token = self.tokenizer.eos_token
-        self.model = AutoModelForCausalLM.from_pretrained(
-            path, dtype=_torch_dtype(self.cfg.dtype, self.device == "cuda"), trust_remote_code=False
-        ).to(self.device)
+        self.tokenizer = models.load_tokenizer(model, padding_side="left")
+        self.model = models.load_causal_lm(model, _torch_dtype(self.cfg.dtype, self.device == "cuda")).to(self.device)
         self.model.eval()
         self.eos_id = self.tokenizer.eos_token_id
+        # A row that writes the next-section marker is done: the prediction is cut there anyway, so decoding
+        # on (as a base model that has not learnt to stop does) changes no score and only costs time.
+        self.stop = StoppingCriteriaList([StopStringCriteria(self.tokenizer, [RESPONSE_STOP])])
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        import torch
-
         prompts = [str(p) for p in batch["prompt"]]
         budgets = [int(b) for b in batch["max_new_tokens"]]
         ids = self.tokenizer(prompts)["input_ids"]
         limit = self.cfg.max_input_tokens
         truncated = [len(row) > limit for row in ids]
-        enc = self.tokenizer.pad({"input_ids": [row[-limit:] for row in ids]}, return_tensors="pt")
-        enc = {key: value.to(self.device) for key, value in enc.items()}
-        with torch.inference_mode():
-            out = self.model.generate(
-                **enc,
-                max_new_tokens=max(budgets),
-                do_sample=False,
-                num_beams=self.cfg.num_beams,
-                eos_token_id=self.eos_id,
-                pad_token_id=self.tokenizer.pad_token_id,
-            )
-        new_tokens = out[:, enc["input_ids"].shape[1] :].tolist()
+        ids = [row[-limit:] for row in ids]
+        new_tokens: list[list[int]] = [[] for _ in prompts]
+        for rows, budget in generate_calls([len(row) for row in ids], budgets, self.cfg.max_batch_tokens):
+            for i, tokens in zip(rows, self._generate([ids[i] for i in rows], budget)):
+                new_tokens[i] = tokens
         raws, predictions, lengths = [], [], []
-        for tokens, budget in zip(new_tokens, budgets):
-            tokens = tokens[:budget]
+        for tokens in new_tokens:
             if self.eos_id in tokens:
                 tokens = tokens[: tokens.index(self.eos_id)]
             raw = self.tokenizer.decode(tokens, skip_special_tokens=True)
@@ -113,6 +92,24 @@ class AnswerGenerator:
             "new_tokens": np.array(lengths),
             "truncated": np.array(truncated),
         }
+
+    def _generate(self, ids: list[list[int]], budget: int) -> list[list[int]]:
+        """New token ids of each row: greedy or beam search, until EOS, the answer marker or the budget."""
+        import torch
+
+        enc = self.tokenizer.pad({"input_ids": ids}, return_tensors="pt")
+        enc = {key: value.to(self.device) for key, value in enc.items()}
+        with torch.inference_mode():
+            out = self.model.generate(
+                **enc,
+                max_new_tokens=budget,
+                do_sample=False,
+                num_beams=self.cfg.num_beams,
+                eos_token_id=self.eos_id,
+                pad_token_id=self.tokenizer.pad_token_id,
+                stopping_criteria=self.stop,
+            )
+        return out[:, enc["input_ids"].shape[1] :].tolist()
 
 
 def _actor_count(gen: GenerationConfig) -> int:
@@ -135,9 +132,15 @@ def generate_answers(rows: list[dict[str, Any]], model: str, gen: GenerationConf
     """Rows {task, index, prompt, max_new_tokens} -> the same rows with raw, prediction, new_tokens, truncated."""
     import ray
 
-    ordered = sorted(rows, key=lambda row: (row["max_new_tokens"], len(row["prompt"])))
+    # By budget, then by prompt length in the model's own tokens (characters are a poor proxy across
+    # languages), so each batch pads little and decodes to one budget.
+    lengths = [len(ids) for ids in models.load_tokenizer(model)([row["prompt"] for row in rows])["input_ids"]]
+    ordered = [row for _, _, row in sorted(zip((r["max_new_tokens"] for r in rows), lengths, rows),
+                                           key=lambda item: item[:2])]
     actors = _actor_count(gen)
-    blocks = max(actors, min(len(ordered) // gen.batch_size + 1, actors * 8))
+    # Batches go to whichever actor is free: enough of them (one per `batch_size` rows, at least four per
+    # actor) that the heavy ones, the long prompts at the end of the order, do not all land on one actor.
+    blocks = max(1, min(len(ordered), max(actors * 4, -(-len(ordered) // gen.batch_size))))
     dataset = ray.data.from_items(ordered, override_num_blocks=blocks).map_batches(
         AnswerGenerator,
         fn_constructor_kwargs={"model": model, "gen": gen.model_dump()},

@@ -68,3 +68,39 @@ def write_report(output: str, metrics: dict) -> list[str]:
             written.append(storage.join(output, f"{metric}.png"))
             storage.write_bytes(written[-1], png)
     return written
+
+
+def compare(base: dict, tuned: dict) -> dict:
+    """Base and fine-tuned metrics of the same tasks side by side, with the fine-tuned / base ratio per metric."""
+    tasks = {
+        task: {"n": values["n"], "base": base["tasks"][task], "tuned": values}
+        for task, values in tuned["tasks"].items()
+        if task in base["tasks"]
+    }
+    ratio = {
+        metric: (tuned["average"][metric] / base["average"][metric] if base["average"][metric] > 0 else None)
+        for metric in METRICS
+        if metric in base["average"] and metric in tuned["average"]
+    }
+    return {"tasks": tasks, "average": {"base": base["average"], "tuned": tuned["average"]}, "ratio": ratio}
+
+
+def comparison_table(comparison: dict) -> str:
+    """Markdown: per task, each metric of the base model next to the fine-tuned one; the average; the ratio."""
+    header = " | ".join(f"{_TITLES[m]} base | {_TITLES[m]} tuned" for m in METRICS)
+    lines = [f"| task | n | {header} |", "|---|---:|" + "---:|" * (2 * len(METRICS))]
+
+    def cells(base: dict, tuned: dict) -> str:
+        return " | ".join(
+            f"{100 * base[m]:.2f} | {100 * tuned[m]:.2f}" if m in base and m in tuned else "– | –" for m in METRICS
+        )
+
+    for task, row in comparison["tasks"].items():
+        lines.append(f"| {task} | {row['n']} | {cells(row['base'], row['tuned'])} |")
+    average = comparison["average"]
+    lines.append(f"| **average** ({average['tuned']['tasks']} tasks) | | {cells(average['base'], average['tuned'])} |")
+    ratios = ", ".join(
+        f"{_TITLES[m]} {value:.2f}x" if value is not None else f"{_TITLES[m]} n/a (base 0)"
+        for m, value in comparison["ratio"].items()
+    )
+    return "\n".join(lines) + f"\n\nfine-tuned / base, average: {ratios}\n"

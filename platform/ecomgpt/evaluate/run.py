@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from ecomgpt import storage
+from ecomgpt import models, storage
 from ecomgpt.evaluate.config import EvaluateConfig
 from ecomgpt.evaluate.heldout import EvalTask, first_instances, load_heldout, select_tasks
 from ecomgpt.evaluate.metrics import average_metrics, normalize_prediction, score_instance, task_metrics
@@ -67,13 +67,22 @@ def score(tasks: list[EvalTask], predicted: dict[tuple[str, int], dict[str, Any]
     return {"tasks": per_task, "average": average_metrics(per_task)}, rows
 
 
+def absolute_paths(cfg: EvaluateConfig) -> EvaluateConfig:
+    """The config with its local paths made absolute, as the actors that load the model need them."""
+    update = {"heldout_dir": storage.absolute(cfg.heldout_dir), "output": storage.absolute(cfg.output)}
+    if cfg.model is not None:
+        update["model"] = models.locate(cfg.model)
+    if cfg.predictions is not None:
+        update["predictions"] = storage.absolute(cfg.predictions)
+    return cfg.model_copy(update=update)
+
+
 def run_evaluate(cfg: EvaluateConfig) -> dict:
     """Evaluate and write predictions.jsonl, metrics.json, metrics.md, <metric>.png and manifest.json."""
     started = time.perf_counter()
+    cfg = absolute_paths(cfg)
     if cfg.model is not None:
-        from ecomgpt.evaluate.generation import check_model
-
-        check_model(cfg.model)
+        models.check(cfg.model)
         tasks = load_heldout(cfg.heldout_dir, cfg.tasks, cfg.limit)
         loaded = time.perf_counter()
         predicted = model_predictions(cfg, tasks)

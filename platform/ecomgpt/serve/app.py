@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import importlib.util
 import os
-from pathlib import Path
 
+from ecomgpt import models
 from ecomgpt.config import ConfigError
 from ecomgpt.serve.config import AppConfig, app_config
 from ecomgpt.serve.engine import check_checkpoint
@@ -22,11 +22,6 @@ APP_NAME = "ecomgpt"
 def build_app(args: dict):
     """`import_path: ecomgpt.serve.app:build_app`; `args` is an AppConfig (see configs/serve/)."""
     return build_from_config(app_config(args or {}, "Serve application args"))
-
-
-def _absolute(path: str) -> str:
-    # Replicas may run in another working directory; local paths are fixed where the app is built.
-    return path if "://" in path else str(Path(path).expanduser().resolve())
 
 
 def api_key_hash(auth_env: str | None) -> str | None:
@@ -42,7 +37,8 @@ def api_key_hash(auth_env: str | None) -> str | None:
 
 
 def build_from_config(cfg: AppConfig):
-    cfg = cfg.model_copy(update={"models": {name: _absolute(path) for name, path in cfg.models.items()}})
+    # Replicas run in another working directory: local paths are made absolute where the app is built.
+    cfg = cfg.model_copy(update={"models": {name: models.locate(path) for name, path in cfg.models.items()}})
     for name, path in cfg.models.items():
         check_checkpoint(name, path)
     if cfg.backend == "vllm":

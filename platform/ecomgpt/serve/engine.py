@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import AsyncIterator, Sequence
 
-from ecomgpt import storage
+from ecomgpt import models, storage
 from ecomgpt.config import ConfigError
 from ecomgpt.serve.errors import ApiError, context_exceeded
 
@@ -58,7 +58,10 @@ def releasable(text: str, stop: Sequence[str]) -> int:
 
 def check_checkpoint(name: str, path: str) -> None:
     """A clear error, before anything starts, for a local checkpoint that cannot be served."""
-    if "://" in path and not path.startswith("file://"):
+    if models.is_offline(path):
+        models.check(path, f"model {name!r}")  # converted here once, before any replica loads it
+        return
+    if storage.is_uri(path) and not path.startswith("file://"):
         return  # remote checkpoints are checked where they are loaded
     local = Path(storage.local_dir(path))
     missing = [f for f in ("config.json", "model.safetensors") if not (local / f).is_file()]
@@ -81,14 +84,10 @@ class TransformersModel:
 
     def __init__(self, name: str, path: str, *, dtype: str, use_gpu: bool, max_context: int) -> None:
         import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        local = Path(storage.local_dir(path))
         self.name = name
-        self.tokenizer = AutoTokenizer.from_pretrained(local, trust_remote_code=False)
-        self.model = AutoModelForCausalLM.from_pretrained(
-            local, trust_remote_code=False, use_safetensors=True, dtype=getattr(torch, dtype)
-        )
+        self.tokenizer = models.load_tokenizer(path, padding_side="left")
+        self.model = models.load_causal_lm(path, getattr(torch, dtype))
         self.device = torch.device("cuda" if use_gpu and torch.cuda.is_available() else "cpu")
         self.model.to(self.device).eval()
         self.eos_id = self.tokenizer.eos_token_id

@@ -51,8 +51,10 @@ def trial_train_data(train: dict, point: dict) -> dict:
 
 
 def _load_train_config(path: str, overrides: dict) -> dict:
+    from ecomgpt.train.run import locate_model
+
     data = deep_merge(load_yaml(path), overrides)
-    return parse_model(TrainConfig, data, f"{path} (with train_overrides)").model_dump(mode="json")
+    return locate_model(parse_model(TrainConfig, data, f"{path} (with train_overrides)")).model_dump(mode="json")
 
 
 def _tasks_of(split_dir: str) -> list[str]:
@@ -73,7 +75,12 @@ def _split_tasks(data_dir: str, split: str) -> list[str]:
 def plan_sweep(
     cfg: SweepConfig, data_dir: str, output: str, *, heldout_dir: str | None = None, resume: bool = False
 ) -> SweepPlan:
-    """Every check that needs no trial: configs, the grid against the data, held-out tasks, the output."""
+    """Every check that needs no trial: configs, the grid against the data, held-out tasks, the output.
+
+    Local paths come back absolute: each trial runs in its own working directory.
+    """
+    data_dir, output = storage.absolute(data_dir), storage.absolute(output)
+    heldout_dir = storage.absolute(heldout_dir) if heldout_dir else None
     files = cfg.grid.train_configs or [cfg.train]
     train_configs = {path: _load_train_config(path, cfg.train_overrides) for path in files}
     held_in = _split_tasks(data_dir, "held_in")
@@ -84,7 +91,7 @@ def plan_sweep(
         raise SweepError(
             f"grid.n_tasks asks for {max(too_many)} tasks but {data_dir} holds {len(held_in)} held-in tasks"
         )
-    heldout = heldout_dir or cfg.evaluate.heldout_dir or data_dir
+    heldout = heldout_dir or (cfg.evaluate.heldout_dir and storage.absolute(cfg.evaluate.heldout_dir)) or data_dir
     if heldout == data_dir and not _split_tasks(data_dir, "held_out"):
         raise SweepError(f"{data_dir}: no held-out tasks (held_out/ is empty); give evaluate.heldout_dir")
     from ecomgpt.evaluate.heldout import load_heldout
@@ -191,7 +198,7 @@ def _resources(plan: SweepPlan) -> tuple[dict[str, float], int]:
 
 
 def _tune_path(output: str) -> str:
-    return storage.join(output if "://" in output else storage.resolve(output)[1], "tune")
+    return storage.join(output, "tune")
 
 
 def run_sweep(plan: SweepPlan) -> list[dict]:

@@ -39,6 +39,13 @@ class ModelConfig(StrictModel):
     gradient_checkpointing: bool = Field(
         default=False, description="recompute activations in the backward pass to save memory"
     )
+    train_layers: int | None = Field(
+        default=None,
+        gt=0,
+        description="train only the last N transformer blocks and what follows them (the final norm); the "
+        "embeddings, the lower blocks and a tied LM head stay frozen, so the backward pass stops at the lowest "
+        "trained block (None: train every weight)",
+    )
 
 
 class MixtureConfig(StrictModel):
@@ -121,6 +128,11 @@ class TrainConfig(StrictModel):
     num_workers: int = Field(default=2, gt=0, description="Ray Train workers (one per GPU on GPU)")
     use_gpu: bool = Field(default=False, description="one GPU per worker, NCCL; otherwise CPU and gloo")
     cpus_per_worker: float = Field(default=1, gt=0, description="CPUs reserved by each worker")
+    threads_per_worker: int | None = Field(
+        default=None,
+        gt=0,
+        description="torch threads of each worker on CPU (None: Ray's default, the worker's whole CPUs, at least 1)",
+    )
     log_every: int = Field(default=1, gt=0, description="log metrics every N steps")
     checkpoint_every: int = Field(default=50, gt=0, description="checkpoint every N steps (and at the end)")
     keep_checkpoints: int = Field(default=2, gt=0, description="keep the last M checkpoints")

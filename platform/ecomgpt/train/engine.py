@@ -9,7 +9,7 @@ import tempfile
 
 import torch
 
-from ecomgpt import storage
+from ecomgpt import models, storage
 from ecomgpt.train.config import TrainConfig
 from ecomgpt.train.ds_config import deepspeed_config
 
@@ -21,26 +21,29 @@ DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}
 def load_model_and_engine(cfg: TrainConfig, model_source: str, world_size: int):
     """(engine, tokenizer, n_params): the checkpoint loaded and wrapped by deepspeed.initialize."""
     import deepspeed
-    from transformers import AutoModelForCausalLM, AutoTokenizer
 
     # Ray Train already set up torch.distributed; DeepSpeed adopts that process group (its world size
     # is needed below before deepspeed.initialize).
     deepspeed.init_distributed(dist_backend="nccl" if cfg.use_gpu else "gloo")
     ds_config = deepspeed_config(cfg, world_size)
-    source = storage.local_dir(model_source)
     hf_ds = None
     if cfg.deepspeed.zero_stage == 3:
         # Keeps ZeRO-3 active while from_pretrained runs, so each worker loads only its partition.
         from transformers.integrations import HfDeepSpeedConfig
 
         hf_ds = HfDeepSpeedConfig(ds_config)
-    model = AutoModelForCausalLM.from_pretrained(source, dtype=DTYPES[cfg.deepspeed.precision])
-    tokenizer = AutoTokenizer.from_pretrained(source)
+    model = models.load_causal_lm(model_source, DTYPES[cfg.deepspeed.precision])
+    tokenizer = models.load_tokenizer(model_source)
     n_params = sum(getattr(p, "ds_numel", p.numel()) for p in model.parameters())
+    if cfg.model.train_layers is not None:
+        from ecomgpt.train.freeze import train_top_layers
+
+        train_top_layers(model, cfg.model.train_layers)
     if cfg.model.gradient_checkpointing:
         model.gradient_checkpointing_enable()
         model.config.use_cache = False
-    engine, _, _, _ = deepspeed.initialize(model=model, model_parameters=model.parameters(), config=ds_config)
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    engine, _, _, _ = deepspeed.initialize(model=model, model_parameters=trainable, config=ds_config)
     del hf_ds
     return engine, tokenizer, n_params
 

@@ -20,7 +20,7 @@ from ecomgpt import storage
 from ecomgpt.train.config import TrainConfig
 from ecomgpt.train.engine import export_model, full_state_dict, load_checkpoint, load_model_and_engine, save_checkpoint
 from ecomgpt.train.metrics import MetricsLog, gpu_peak_tflops, mfu
-from ecomgpt.train.tokenize import micro_batches
+from ecomgpt.train.tokenize import IGNORE_INDEX, micro_batches
 
 FAULT_MARKER = ".fault_drill_done"
 
@@ -35,6 +35,20 @@ def shard_micro_batches(shard, cfg: TrainConfig, micro: int, pad_id: int, seed: 
             yield batch
         if not produced:
             raise RuntimeError(f"this worker's data shard holds fewer than {micro} examples")
+
+
+def answer_loss(model, batch: dict) -> torch.Tensor:
+    """Mean next-token cross-entropy over the answer tokens, with logits computed for those positions only.
+
+    The same loss as the model's own with `labels`, without projecting every prompt position onto the
+    vocabulary: prompts are most of each row, and the LM head is a large share of a small model's compute.
+    """
+    labels = batch["labels"]
+    keep = torch.zeros_like(labels, dtype=torch.bool)
+    keep[:, :-1] = labels[:, 1:] != IGNORE_INDEX  # position t predicts token t + 1
+    logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], logits_to_keep=keep).logits
+    targets = labels[:, 1:][keep[:, :-1]]
+    return torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), targets)
 
 
 def _fault_drill(cfg: TrainConfig, output: str, step: int, rank: int, world: int) -> None:
@@ -57,6 +71,8 @@ def train_loop_per_worker(config: dict) -> None:
     if device.type == "cuda":
         torch.cuda.set_device(device)
     torch.manual_seed(cfg.seed)
+    if cfg.threads_per_worker:
+        torch.set_num_threads(cfg.threads_per_worker)
 
     engine, tokenizer, n_params = load_model_and_engine(cfg, config["model_source"], world)
     state = {"step": 0, "tokens": 0, "useful_tokens": 0, "examples": 0}
@@ -79,7 +95,7 @@ def train_loop_per_worker(config: dict) -> None:
     for step in range(start_step + 1, cfg.max_steps + 1):
         for _ in range(cfg.gradient_accumulation_steps):
             batch = {key: torch.from_numpy(value).to(engine.device) for key, value in next(batches).items()}
-            loss = engine(**batch).loss
+            loss = answer_loss(engine, batch)
             engine.backward(loss)
             engine.step()
             window += torch.tensor([loss.item(), 1, batch["input_ids"].numel(), batch["attention_mask"].sum().item()],

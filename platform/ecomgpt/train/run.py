@@ -9,12 +9,10 @@
 from __future__ import annotations
 
 import json
-import re
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
-from ecomgpt import storage
+from ecomgpt import models, storage
 from ecomgpt.config import ConfigError, parse_model
 from ecomgpt.errors import UserError
 from ecomgpt.train.config import TINY, TrainConfig
@@ -22,15 +20,10 @@ from ecomgpt.train.data import MixturePlan, plan_mixture
 from ecomgpt.train.manifest import build_manifest
 
 CHECKPOINTS = "checkpoints"  # Ray Train run name: checkpoints live in <output>/checkpoints/
-HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 
 
 class OutputError(UserError, ValueError):
     """An output directory that holds another run, or nothing to resume."""
-
-
-class ModelPathError(UserError, ValueError):
-    """A model path that does not exist or is not a checkpoint."""
 
 
 @dataclass
@@ -65,16 +58,30 @@ def with_mixture(
     return parse_model(TrainConfig, data, "mixture")
 
 
-def check_model_source(name_or_path: str) -> None:
-    if name_or_path == TINY or "://" in name_or_path:
+def locate_model(cfg: TrainConfig) -> TrainConfig:
+    """The config with a local model path made absolute (see `models.locate`)."""
+    if cfg.model.name_or_path == TINY:
+        return cfg
+    model = cfg.model.model_copy(update={"name_or_path": models.locate(cfg.model.name_or_path)})
+    return cfg.model_copy(update={"model": model})
+
+
+def check_model_source(cfg: TrainConfig) -> None:
+    """The model loads, and has as many blocks as `model.train_layers` asks to train."""
+    name_or_path = cfg.model.name_or_path
+    if name_or_path != TINY:
+        models.check(name_or_path, "model.name_or_path")
+    wanted = cfg.model.train_layers
+    if wanted is None:
         return
-    path = Path(name_or_path).expanduser()
-    if path.exists():
-        if not (path / "config.json").is_file():
-            raise ModelPathError(f"model.name_or_path {name_or_path}: no config.json (not a Hugging Face checkpoint)")
-        return
-    if name_or_path.startswith(("/", ".", "~")) or not HUB_ID.match(name_or_path):
-        raise ModelPathError(f"model.name_or_path {name_or_path}: no such directory")
+    if name_or_path == TINY:
+        blocks = cfg.model.tiny.n_layer
+    else:
+        from transformers import AutoConfig
+
+        blocks = AutoConfig.from_pretrained(models.local_source(name_or_path)).num_hidden_layers
+    if wanted > blocks:
+        raise ConfigError(f"model.train_layers {wanted}: {name_or_path} has only {blocks} transformer blocks")
 
 
 def _run_exists(output: str) -> bool:
@@ -95,11 +102,16 @@ def check_output(output: str, resume: bool) -> None:
 
 
 def plan_train(cfg: TrainConfig, data_dir: str, output: str, *, resume: bool = False) -> TrainPlan:
-    """Every check that needs no worker: batch split, model path, output directory, data and mixture."""
+    """Every check that needs no worker: batch split, model path, output directory, data and mixture.
+
+    Local paths come back absolute (the workers run in other directories).
+    """
     problem = cfg.check_batch()
     if problem:
         raise ConfigError(problem)
-    check_model_source(cfg.model.name_or_path)
+    data_dir, output = storage.absolute(data_dir), storage.absolute(output)
+    cfg = locate_model(cfg)
+    check_model_source(cfg)
     check_output(output, resume)
     mixture = plan_mixture(data_dir, cfg.data)
     if mixture.rows < cfg.batch_size:
@@ -107,10 +119,6 @@ def plan_train(cfg: TrainConfig, data_dir: str, output: str, *, resume: bool = F
             f"{data_dir}: the mixture keeps {mixture.rows} examples, fewer than one batch ({cfg.batch_size})"
         )
     return TrainPlan(cfg, data_dir, output, resume, mixture)
-
-
-def _storage_path(output: str) -> str:
-    return output if "://" in output else storage.resolve(output)[1]
 
 
 def _model_source(plan: TrainPlan) -> str:
@@ -127,7 +135,7 @@ def _model_source(plan: TrainPlan) -> str:
     from ecomgpt.train.tiny import build_tiny_checkpoint
 
     tiny = cfg.model.tiny
-    local = tempfile.mkdtemp(prefix="ecomgpt-tiny-") if "://" in init else init
+    local = tempfile.mkdtemp(prefix="ecomgpt-tiny-") if storage.is_uri(init) else init
     build_tiny_checkpoint(
         read_texts(plan.mixture, tiny.tokenizer_texts), local, vocab_size=tiny.vocab_size,
         n_layer=tiny.n_layer, hidden_size=tiny.hidden_size, n_head=tiny.n_head, seed=cfg.seed,
@@ -160,6 +168,7 @@ def run_train(
     started = time.time()
     cfg = with_overrides(cfg, max_steps=max_steps, num_workers=num_workers)
     plan = plan_train(cfg, data_dir, output, resume=resume)
+    cfg, data_dir, output = plan.cfg, plan.data_dir, plan.output
     storage.make_dirs(output)
     model_source = _model_source(plan)
     dataset = build_dataset(plan.mixture, model_source, cfg.data, cfg.seed, cfg.num_workers)
@@ -172,7 +181,7 @@ def run_train(
         ),
         run_config=ray.train.RunConfig(
             name=CHECKPOINTS,
-            storage_path=_storage_path(output),
+            storage_path=output,
             failure_config=ray.train.FailureConfig(max_failures=cfg.max_failures),
             checkpoint_config=ray.train.CheckpointConfig(num_to_keep=cfg.keep_checkpoints),
         ),

