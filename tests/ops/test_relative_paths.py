@@ -53,6 +53,8 @@ def workdir(ray_local, tmp_path_factory):
 @pytest.fixture(scope="module")
 def data(workdir):
     assert main(["synth", "--records", "600", "--out", "records"]) == 0
+    with open(next((workdir / "records").glob("*.jsonl")), "a", encoding="utf-8") as fh:
+        fh.write("{not json\n")  # quarantined by a worker, into the output's rejects/
     assert main(["generate", "--input", "records", "--output", "data", "--samples-per-task", "8"]) == 0
     return "data"
 
@@ -65,8 +67,9 @@ def model(data):
 
 @pytest.mark.slow
 def test_synth_and_generate_write_where_they_were_told(workdir, data):
-    assert (workdir / "records").is_dir()
-    assert json.loads((workdir / "data" / "manifest.json").read_text())["examples_out"] > 0
+    manifest = json.loads((workdir / "data" / "manifest.json").read_text())
+    assert manifest["examples_out"] > 0 and manifest["records_rejected"] == 1
+    assert len(list((workdir / "data" / "rejects").glob("*.jsonl"))) == 1
 
 
 @pytest.mark.slow

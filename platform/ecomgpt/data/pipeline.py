@@ -71,7 +71,11 @@ def resolve_sources(cfg: GenerateConfig) -> list[SourceConfig]:
 
 
 def plan_generate(cfg: GenerateConfig, output: str, overwrite: bool = False) -> GeneratePlan:
-    """Validate config, sources, tasks and output before starting: a bad run fails here, fast."""
+    """Validate config, sources, tasks and output before starting: a bad run fails here, fast.
+
+    The output comes back absolute: the workers that write rejects run in other directories.
+    """
+    output = storage.absolute(output)
     specs = resolve_tasks(cfg.tasks)
     known = {spec.name for spec in resolve_tasks(None)}
     unknown = sorted(set(cfg.heldout_tasks) - known)
