@@ -1,9 +1,9 @@
 """Batch answer generation: a model-holding callable class, run by Ray Data with an actor pool.
 
-The actor loads the model once; each batch is one left-padded `generate` call (greedy unless beams are
-asked for) with the largest answer budget of the batch, each row then cut to its own budget, at the EOS
-token and at a following `### ` marker. Rows are sorted by budget and prompt length in tokens before batching, so a
-batch holds prompts of similar length and padding stays small.
+The actor loads the model once. Rows are sorted by answer budget and prompt length in tokens before
+batching; within a batch, each `generate` call (left-padded, greedy unless beams are asked for) holds rows
+of one budget and similar length under a padded-token cap, so padding stays small. Answers are cut at the
+EOS token and at a following `### ` marker.
 """
 
 from __future__ import annotations
