@@ -34,12 +34,11 @@ def test_a_few_steps_train_the_top_blocks_and_export_a_llama(train_data, offline
     data = load_model(TrainConfig, BACKBONE_YAML).model_dump()
     data["model"].update({"name_or_path": str(offline_backbone), "train_layers": 2})
     data["data"].update({"max_seq_len": 192, "mixture": {"n_tasks": 3, "samples_per_task": 4, "seed": 0}})
-    # DeepSpeed's warm-up schedules give the first two optimizer steps lr 0: the third one trains.
     data["optim"].update({"warmup_steps": 0, "lr": 1e-3})
-    data.update({"max_steps": 3, "batch_size": 2, "checkpoint_every": 3})
+    data.update({"max_steps": 2, "batch_size": 2, "checkpoint_every": 2})
     result = run_train(TrainConfig.model_validate(data), train_data, str(tmp_path / "run"))
 
-    assert result["steps"] == 3 and np.isfinite(result["final_loss"])
+    assert result["steps"] == 2 and np.isfinite(result["final_loss"])
     exported = Path(result["model_path"])
     from transformers import AutoConfig, AutoTokenizer
 

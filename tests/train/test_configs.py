@@ -4,7 +4,7 @@ import pytest
 
 from ecomgpt.config import ConfigError, load_model
 from ecomgpt.train.config import TrainConfig
-from ecomgpt.train.ds_config import deepspeed_config
+from ecomgpt.train.ds_config import deepspeed_config, start_schedule
 
 CONFIGS = sorted((Path(__file__).resolve().parents[2] / "configs" / "train").glob("*.yaml"))
 
@@ -44,4 +44,14 @@ def test_schedules_build_in_deepspeed(schedule, warmup):
     spec = deepspeed_config(cfg, 2)["scheduler"]
     kind = {"WarmupCosineLR": WarmupCosineLR, "WarmupDecayLR": WarmupDecayLR, "WarmupLR": WarmupLR}[spec["type"]]
     optimizer = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))], lr=cfg.optim.lr)
-    kind(optimizer, **spec["params"])
+    scheduler = kind(optimizer, **spec["params"])
+    start_schedule(scheduler)
+    lrs = []
+    for _ in range(cfg.max_steps):  # the lr each optimizer step trains at; the engine steps the schedule after it
+        lrs.append(optimizer.param_groups[0]["lr"])
+        scheduler.step()
+    peak = cfg.optim.lr
+    # No step trains at lr 0: warm-up step k trains at k/(warmup+1) of the peak, the next one at about the peak.
+    assert lrs[:warmup] == pytest.approx([peak * (k + 1) / (warmup + 1) for k in range(warmup)])
+    assert lrs[warmup] == pytest.approx(peak, rel=0.05)
+    assert all(0 < lr <= peak for lr in lrs)

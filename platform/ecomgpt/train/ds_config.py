@@ -6,26 +6,41 @@ from ecomgpt.train.config import TrainConfig
 
 
 def _scheduler(cfg: TrainConfig) -> dict:
-    # DeepSpeed's warm-up schedules reject 0 warm-up steps; one step from 0 to lr is the closest.
+    """Linear warm-up over `warmup_steps` optimizer steps, then the schedule's decay.
+
+    DeepSpeed's warm-up schedules start at iteration -1 (lr 0) and iteration 0 (the floor); `start_schedule`
+    steps it once before training, and the floor is
+    1/(warmup+1), so optimizer step k of the warm-up trains at k/(warmup+1) of lr and none trains at 0.
+    """
     o = cfg.optim
     warmup = min(o.warmup_steps, cfg.max_steps)
+    floor = 1.0 / (warmup + 1)
+    steps = max(warmup, 1)  # DeepSpeed rejects 0 warm-up steps; with floor 1.0 one step is no warm-up
     if o.schedule == "constant":
         return {
             "type": "WarmupLR",
-            "params": {"warmup_min_lr": 0.0, "warmup_max_lr": o.lr, "warmup_num_steps": max(warmup, 1),
+            "params": {"warmup_min_lr": o.lr * floor, "warmup_max_lr": o.lr, "warmup_num_steps": steps,
                        "warmup_type": "linear"},
         }
     if o.schedule == "linear":
         return {
             "type": "WarmupDecayLR",
-            "params": {"total_num_steps": cfg.max_steps, "warmup_min_lr": 0.0, "warmup_max_lr": o.lr,
-                       "warmup_num_steps": max(warmup, 1), "warmup_type": "linear"},
+            "params": {"total_num_steps": cfg.max_steps, "warmup_min_lr": o.lr * floor, "warmup_max_lr": o.lr,
+                       "warmup_num_steps": steps, "warmup_type": "linear"},
         }
     return {
         "type": "WarmupCosineLR",
-        "params": {"total_num_steps": cfg.max_steps, "warmup_min_ratio": 0.0, "warmup_num_steps": max(warmup, 1),
+        "params": {"total_num_steps": cfg.max_steps, "warmup_min_ratio": floor, "warmup_num_steps": steps,
                    "cos_min_ratio": o.min_lr_ratio, "warmup_type": "linear"},
     }
+
+
+def start_schedule(scheduler) -> None:
+    """Moves a fresh DeepSpeed warm-up schedule from iteration -1 (lr 0) to its floor before step 1.
+
+    A resumed run loads the scheduler's state afterwards, which replaces this.
+    """
+    scheduler.step()
 
 
 def deepspeed_config(cfg: TrainConfig, world_size: int) -> dict:

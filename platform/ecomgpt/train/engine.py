@@ -11,7 +11,7 @@ import torch
 
 from ecomgpt import models, storage
 from ecomgpt.train.config import TrainConfig
-from ecomgpt.train.ds_config import deepspeed_config
+from ecomgpt.train.ds_config import deepspeed_config, start_schedule
 
 TAG = "state"  # DeepSpeed checkpoint tag inside every reported checkpoint directory
 STATE_FILE = "trainer_state.json"
@@ -44,6 +44,7 @@ def load_model_and_engine(cfg: TrainConfig, model_source: str, world_size: int):
         model.config.use_cache = False
     trainable = [p for p in model.parameters() if p.requires_grad]
     engine, _, _, _ = deepspeed.initialize(model=model, model_parameters=trainable, config=ds_config)
+    start_schedule(engine.lr_scheduler)
     del hf_ds
     return engine, tokenizer, n_params
 
