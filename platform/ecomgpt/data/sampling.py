@@ -17,7 +17,7 @@ from typing import Iterable
 
 import pyarrow.parquet as pq
 
-from ecomgpt.records import paths
+from ecomgpt import storage
 from ecomgpt.records.ingest import Reject, iter_unit
 from ecomgpt.records.units import ReadUnit
 from ecomgpt.tasks.examples import RenderOptions, build_examples
@@ -48,7 +48,7 @@ def pair_key(record_bits: int, salt: int) -> int:
 
 def _bytes_per_line(path: str) -> float:
     """Average line length over the first few MiB of a file (exact for smaller files)."""
-    with paths.open_binary(path) as handle:
+    with storage.open_binary(path) as handle:
         head = handle.read(_SAMPLE_BYTES)
     return len(head) / max(1, head.count(b"\n"))
 
@@ -67,9 +67,9 @@ def estimate_records(units: Iterable[ReadUnit]) -> int | None:
         if source.format in _LINE_FORMATS:
             if source.name not in line_length:
                 line_length[source.name] = _bytes_per_line(unit.path)
-            total += paths.file_size(unit.path) / line_length[source.name]
+            total += storage.file_size(unit.path) / line_length[source.name]
         elif source.format == "parquet":
-            with paths.open_binary(unit.path) as handle:
+            with storage.open_binary(unit.path) as handle:
                 total += pq.ParquetFile(handle).metadata.num_rows
         else:
             return None

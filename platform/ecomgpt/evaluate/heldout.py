@@ -17,7 +17,6 @@ from typing import Any
 from ecomgpt import storage
 from ecomgpt.errors import UserError
 from ecomgpt.prompts import HEADER, ner_answer
-from ecomgpt.records import paths
 
 TYPES = ("CLS", "NER", "Condition_Extract", "Extract", "Generate")
 TASK_NAME = re.compile(r"(EN|ZH|CN)-(.+)-(" + "|".join(TYPES) + r")-([^-].*)")
@@ -58,19 +57,19 @@ def parse_task_name(folder: str) -> tuple[str, str, str]:
 
 def task_dirs(heldout_dir: str) -> list[str]:
     """Task folders of an EcomGPT-layout directory: `<dir>/*/tasks/*`, `<dir>/tasks/*`, or one task folder."""
-    if paths.exists(paths.join(heldout_dir, "test.json")):
+    if storage.exists(storage.join(heldout_dir, "test.json")):
         return [heldout_dir.rstrip("/")]
-    found = paths.glob(paths.join(heldout_dir, "*", "tasks", "*", "test.json"))
-    found += paths.glob(paths.join(heldout_dir, "tasks", "*", "test.json"))
-    return sorted({paths.parent(path) for path in found}, key=paths.basename)
+    found = storage.glob(storage.join(heldout_dir, "*", "tasks", "*", "test.json"))
+    found += storage.glob(storage.join(heldout_dir, "tasks", "*", "test.json"))
+    return sorted({storage.parent(path) for path in found}, key=storage.basename)
 
 
 def _read_meta(task_dir: str) -> dict[str, Any]:
-    where = paths.join(task_dir, "meta-info.json")
-    if not paths.exists(where):
+    where = storage.join(task_dir, "meta-info.json")
+    if not storage.exists(where):
         raise HeldoutError(f"{where}: missing")
     try:
-        with paths.open_binary(where) as handle:
+        with storage.open_binary(where) as handle:
             meta = json.loads(handle.read().decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise HeldoutError(f"{where}: not valid JSON ({exc})") from exc
@@ -102,9 +101,9 @@ def _label_set(meta: dict[str, Any], where: str) -> list[str] | None:
 
 def load_ecomgpt_task(task_dir: str, limit: int | None = None) -> EvalTask:
     """One EcomGPT task folder as prompts and reference answers; `limit` keeps the first N lines."""
-    folder = paths.basename(task_dir)
+    folder = storage.basename(task_dir)
     lang, _, kind = parse_task_name(folder)
-    meta_path = paths.join(task_dir, "meta-info.json")
+    meta_path = storage.join(task_dir, "meta-info.json")
     meta = _read_meta(task_dir)
     template = _template(meta, meta_path)
     labels = _label_set(meta, meta_path)
@@ -116,8 +115,8 @@ def load_ecomgpt_task(task_dir: str, limit: int | None = None) -> EvalTask:
     header = HEADER.format(definition=meta.get("defi") or kind)
     filled = template.replace("{label_set}", sep.join(labels or []))
     instances = []
-    test_path = paths.join(task_dir, "test.json")
-    with paths.open_binary(test_path) as handle:
+    test_path = storage.join(task_dir, "test.json")
+    with storage.open_binary(test_path) as handle:
         for number, raw in enumerate(handle, start=1):
             if limit is not None and len(instances) >= limit:
                 break
@@ -190,17 +189,17 @@ def load_generated(data_dir: str, limit: int | None = None) -> list[EvalTask]:
 
 
 def is_generated_dir(data_dir: str) -> bool:
-    return paths.is_dir(storage.join(data_dir, "held_out"))
+    return storage.is_dir(storage.join(data_dir, "held_out"))
 
 
 def load_heldout(heldout_dir: str, tasks: list[str] | None = None, limit: int | None = None) -> list[EvalTask]:
     """Every held-out task under `heldout_dir` (EcomGPT layout or a generate run), or the named ones."""
-    if not paths.exists(heldout_dir):
+    if not storage.exists(heldout_dir):
         raise HeldoutError(f"{heldout_dir}: held-out directory not found")
     if is_generated_dir(heldout_dir):
         found = {task.name: task for task in load_generated(heldout_dir, limit)}
         return select_tasks(found, tasks, heldout_dir)
-    dirs = {paths.basename(d): d for d in task_dirs(heldout_dir)}
+    dirs = {storage.basename(d): d for d in task_dirs(heldout_dir)}
     if not dirs:
         raise HeldoutError(
             f"{heldout_dir}: no held-out tasks (expected <Dataset>/tasks/<task>/test.json or a generate "

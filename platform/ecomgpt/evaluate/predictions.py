@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import json
 
+from ecomgpt import storage
 from ecomgpt.errors import UserError
 from ecomgpt.evaluate.heldout import EvalTask
-from ecomgpt.records import paths
 
 _SHOWN = 5
 
@@ -21,10 +21,10 @@ class PredictionsError(UserError, ValueError):
 
 def read_predictions(path: str) -> dict[tuple[str, int], tuple[str, int]]:
     """(task, index) -> (prediction, line number); malformed or duplicate lines are errors."""
-    if not paths.exists(path):
+    if not storage.exists(path):
         raise PredictionsError(f"{path}: predictions file not found")
     found: dict[tuple[str, int], tuple[str, int]] = {}
-    with paths.open_binary(path) as handle:
+    with storage.open_binary(path) as handle:
         for number, raw in enumerate(handle, start=1):
             if not raw.strip():
                 continue

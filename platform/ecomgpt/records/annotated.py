@@ -18,7 +18,7 @@ import json
 import re
 from typing import TYPE_CHECKING, Any, Iterator
 
-from ecomgpt.records import paths
+from ecomgpt import storage
 from ecomgpt.records.readers import RawItem, clip, decode, iter_lines, json_object_lines
 
 if TYPE_CHECKING:
@@ -74,7 +74,7 @@ def _is_utf8(line: bytes) -> bool:
 
 
 def read_bio(unit: ReadUnit, config: SourceConfig) -> Iterator[RawItem]:
-    name = paths.basename(unit.path)
+    name = storage.basename(unit.path)
     lines: list[tuple[int, bytes]] = []
     sentence = 0
     for number, line in iter_lines(unit.path, unit.start, unit.end, unit.first_line):
@@ -157,12 +157,12 @@ def _bio_sentence(name: str, sentence: int, lines: list[tuple[int, bytes]], conf
 @functools.lru_cache(maxsize=64)
 def task_meta(task_dir: str) -> dict[str, Any]:
     """meta-info.json of an EcomGPT task folder plus what its folder name says."""
-    folder = paths.basename(task_dir)
+    folder = storage.basename(task_dir)
     match = TASK_DIR.fullmatch(folder)
     if match is None:
         raise ValueError(f"{task_dir}: task folder name is not LANG-Dataset-TYPE-name "
                          "(TYPE one of CLS, NER, Condition_Extract, Extract, Generate)")
-    with paths.open_binary(paths.join(task_dir, "meta-info.json")) as handle:
+    with storage.open_binary(storage.join(task_dir, "meta-info.json")) as handle:
         meta = json.loads(decode(handle.read()))
     if not isinstance(meta, dict):
         raise ValueError(f"{task_dir}/meta-info.json: expected a JSON object")
@@ -183,7 +183,7 @@ def task_meta(task_dir: str) -> dict[str, Any]:
 
 
 def read_ecomgpt(unit: ReadUnit, config: SourceConfig) -> Iterator[RawItem]:
-    meta = task_meta(paths.parent(unit.path))
+    meta = task_meta(storage.parent(unit.path))
     for item in json_object_lines(unit, meta["task"], allow_python_literals=False):
         if item.reason is None:
             # The row gains the task's meta fields, so the line's own length and BOM checks no longer cover it.

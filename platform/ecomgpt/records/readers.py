@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 import orjson
 import pyarrow.parquet as pq
 
-from ecomgpt.records import paths
+from ecomgpt import storage
 
 if TYPE_CHECKING:
     from ecomgpt.records.sources import SourceConfig
@@ -57,7 +57,7 @@ def clip(text: str) -> str:
 
 def iter_lines(path: str, start: int, end: int, first_line: int) -> Iterator[tuple[int, bytes]]:
     """(line number, line without its newline) for the lines that start in [start, end)."""
-    with paths.open_binary(path) as handle:
+    with storage.open_binary(path) as handle:
         handle.seek(start)
         position, number = start, first_line
         for line in handle:
@@ -120,12 +120,12 @@ def json_object_lines(unit: ReadUnit, id_prefix: str, allow_python_literals: boo
 
 
 def read_json_lines(unit: ReadUnit, config: SourceConfig) -> Iterator[RawItem]:
-    yield from json_object_lines(unit, paths.basename(unit.path), config.allow_python_literals)
+    yield from json_object_lines(unit, storage.basename(unit.path), config.allow_python_literals)
 
 
 def read_json_array(unit: ReadUnit, config: SourceConfig) -> Iterator[RawItem]:
-    name = paths.basename(unit.path)
-    with paths.open_binary(unit.path) as handle:
+    name = storage.basename(unit.path)
+    with storage.open_binary(unit.path) as handle:
         data = handle.read()
     try:
         text = decode(data)
@@ -197,10 +197,10 @@ def csv_rows(handle: Any, delimiter: str) -> Iterator[tuple[int, str, list[str] 
 
 
 def read_csv(unit: ReadUnit, config: SourceConfig) -> Iterator[RawItem]:
-    name = paths.basename(unit.path)
+    name = storage.basename(unit.path)
     header: list[str] | None = None
     row_number = 0
-    with paths.open_binary(unit.path) as handle:
+    with storage.open_binary(unit.path) as handle:
         for line, raw, fields, error in csv_rows(handle, config.delimiter):
             if fields is not None and header is None:
                 header = [field.strip() for field in fields]
@@ -228,8 +228,8 @@ def read_csv(unit: ReadUnit, config: SourceConfig) -> Iterator[RawItem]:
 
 
 def read_parquet(unit: ReadUnit, config: SourceConfig) -> Iterator[RawItem]:
-    name = paths.basename(unit.path)
-    with paths.open_binary(unit.path) as handle:
+    name = storage.basename(unit.path)
+    with storage.open_binary(unit.path) as handle:
         parquet = pq.ParquetFile(handle)
         stop = parquet.num_row_groups if unit.end < 0 else unit.end
         number = unit.first_line

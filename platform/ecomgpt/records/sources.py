@@ -45,8 +45,8 @@ from pydantic import (
 )
 from typing_extensions import TypeAliasType
 
+from ecomgpt import storage
 from ecomgpt.errors import UserError
-from ecomgpt.records import paths
 from ecomgpt.records.parsers import check_parser
 from ecomgpt.records.schema import MODELS
 
@@ -276,7 +276,7 @@ def source_config(data: dict[str, Any], where: str) -> SourceConfig:
 def load_source_config(path: str) -> SourceConfig:
     """Read a YAML source config; unknown keys, unknown parsers and bad fields raise SourceError."""
     try:
-        with paths.open_binary(path) as handle:
+        with storage.open_binary(path) as handle:
             data = yaml.safe_load(handle.read().decode("utf-8"))
     except FileNotFoundError:
         raise SourceError(f"{path}: source config not found") from None
@@ -292,21 +292,21 @@ def input_source(path: str) -> SourceConfig:
     `ecomgpt synth` writes), or a directory in the EcomGPT layout. Anything else raises SourceError.
     """
     head = path.rstrip("/")
-    if paths.has_glob(head):
-        head = paths.parent(head.split("*")[0].split("?")[0].split("[")[0] + "x")
-    name = paths.basename(head) or "input"
-    if paths.has_glob(path):
-        files = paths.glob(path)
+    if storage.has_glob(head):
+        head = storage.parent(head.split("*")[0].split("?")[0].split("[")[0] + "x")
+    name = storage.basename(head) or "input"
+    if storage.has_glob(path):
+        files = storage.glob(path)
         if not files:
             raise SourceError(f"input {path!r}: the glob matches no file")
-    elif not paths.exists(path):
+    elif not storage.exists(path):
         raise SourceError(f"input {path!r}: no such file or directory")
-    elif paths.is_dir(path):
+    elif storage.is_dir(path):
         if ecomgpt_task_dirs(path):
             return SourceConfig(name=name, path=path, format="ecomgpt")
-        files = paths.list_files(path)
+        files = storage.list_files(path)
     else:
-        files = [paths.normalize(path)]
+        files = [storage.normalize(path)]
         name = name.rsplit(".", 1)[0] or name
     formats = {_canonical_format(file) for file in files} - {None}
     if not formats:
@@ -318,24 +318,24 @@ def input_source(path: str) -> SourceConfig:
         raise SourceError(f"input {path!r}: mixes formats {sorted(formats)}; point at one kind of file")
     fmt = formats.pop()
     chosen = [file for file in files if _canonical_format(file) == fmt]
-    if paths.has_glob(path) or not paths.is_dir(path) or directory_files(path, fmt) != chosen:
+    if storage.has_glob(path) or not storage.is_dir(path) or directory_files(path, fmt) != chosen:
         return SourceConfig(name=name, path=chosen if len(chosen) > 1 else chosen[0], format=fmt)
     return SourceConfig(name=name, path=path, format=fmt)
 
 
 def directory_files(directory: str, fmt: str) -> list[str]:
     """The files a directory path contributes to a source of format `fmt`."""
-    return [file for file in paths.list_files(directory) if paths.extension(file) in EXTENSIONS[fmt]]
+    return [file for file in storage.list_files(directory) if storage.extension(file) in EXTENSIONS[fmt]]
 
 
 def _canonical_format(file: str) -> str | None:
-    ext = paths.extension(file)
+    ext = storage.extension(file)
     if ext in (".jsonl", ".ndjson"):
         return "jsonl"
     if ext == ".parquet":
         return "parquet"
     if ext == ".json":
-        with paths.open_binary(file) as handle:
+        with storage.open_binary(file) as handle:
             head = handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
         return "json" if head.startswith(b"[") else "jsonl"
     return None
@@ -344,9 +344,9 @@ def _canonical_format(file: str) -> str | None:
 def ecomgpt_task_dirs(root: str) -> list[str]:
     """Task folders under an EcomGPT root, a <Dataset> folder, or the task folder itself."""
     for pattern in ("meta-info.json", "tasks/*/meta-info.json", "*/tasks/*/meta-info.json"):
-        found = paths.glob(paths.join(paths.normalize(root), pattern))
+        found = storage.glob(storage.join(storage.normalize(root), pattern))
         if found:
-            return sorted(paths.parent(meta) for meta in found)
+            return sorted(storage.parent(meta) for meta in found)
     return []
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ecomgpt.records import paths
+from ecomgpt import storage
 from ecomgpt.records.annotated import task_meta
 from ecomgpt.records.mapping import row_columns
 from ecomgpt.records.readers import BOM, parse_object_text
@@ -85,39 +85,39 @@ def resolve_files(config: SourceConfig) -> list[str]:
 def _resolve_path(config: SourceConfig, path: str) -> list[str]:
     where = f"source {config.name!r}: path {path!r}"
     if config.format == "ecomgpt":
-        if not paths.exists(path) or not paths.is_dir(path):
+        if not storage.exists(path) or not storage.is_dir(path):
             raise SourceError(f"{where}: no such directory (format 'ecomgpt' reads a task folder tree)")
         tasks = ecomgpt_task_dirs(path)
         if not tasks:
             raise SourceError(f"{where}: no EcomGPT task folders (<Dataset>/tasks/<task>/meta-info.json)")
-        return [paths.join(task, "test.json") for task in tasks]
-    if paths.has_glob(path):
-        found = paths.glob(path)
+        return [storage.join(task, "test.json") for task in tasks]
+    if storage.has_glob(path):
+        found = storage.glob(path)
         if not found:
             raise SourceError(f"{where}: the glob matches no file")
         return found
-    if not paths.exists(path):
+    if not storage.exists(path):
         raise SourceError(f"{where}: no such file or directory (relative paths resolve against {_cwd()})")
-    if paths.is_dir(path):
+    if storage.is_dir(path):
         found = directory_files(path, config.format)
         if not found:
             raise SourceError(f"{where}: the directory holds no {'/'.join(EXTENSIONS[config.format])} files")
         return found
-    return [paths.normalize(path)]
+    return [storage.normalize(path)]
 
 
 def _cwd() -> str:
-    return paths.normalize(".")
+    return storage.normalize(".")
 
 
 def check_file(config: SourceConfig, file: str) -> None:
     """Fail fast on a file that cannot serve the source: unreadable header, missing mapped columns."""
     where = f"source {config.name!r}: file {file}"
     if config.format == "ecomgpt":
-        if not paths.exists(file):
+        if not storage.exists(file):
             raise SourceError(f"{where}: missing")
         try:
-            task_meta(paths.parent(file))
+            task_meta(storage.parent(file))
         except (ValueError, OSError) as exc:
             raise SourceError(f"source {config.name!r}: {exc}") from None
         return
@@ -138,10 +138,10 @@ def check_file(config: SourceConfig, file: str) -> None:
 def _columns(config: SourceConfig, file: str, where: str) -> set[str] | None:
     """Column names of a file (None: an empty file, nothing to check)."""
     if config.format == "parquet":
-        with paths.open_binary(file) as handle:
+        with storage.open_binary(file) as handle:
             return set(pq.ParquetFile(handle).schema_arrow.names)
     if config.format == "csv":
-        with paths.open_binary(file) as handle:
+        with storage.open_binary(file) as handle:
             head = handle.readline()
             while head.count(b'"') % 2 and (more := handle.readline()):  # a quoted newline in the header
                 head += more
@@ -158,7 +158,7 @@ def _columns(config: SourceConfig, file: str, where: str) -> set[str] | None:
 
 def _sample_rows(config: SourceConfig, file: str, where: str) -> list[dict] | None:
     if config.format == "json":
-        with paths.open_binary(file) as handle:
+        with storage.open_binary(file) as handle:
             data = handle.read()
         value, error = parse_object_text(data.decode("utf-8", "replace").lstrip(BOM), False)
         if error or not isinstance(value, list):
@@ -166,7 +166,7 @@ def _sample_rows(config: SourceConfig, file: str, where: str) -> list[dict] | No
         rows = [row for row in value[:SAMPLE_ROWS] if isinstance(row, dict)]
         return rows or None
     rows, seen = [], 0
-    with paths.open_binary(file) as handle:
+    with storage.open_binary(file) as handle:
         for line in handle:
             if not line.strip():
                 continue
@@ -185,13 +185,13 @@ def _sample_rows(config: SourceConfig, file: str, where: str) -> list[dict] | No
 
 def line_ranges(file: str, pieces: int) -> list[tuple[int, int, int]]:
     """Up to `pieces` (start, end, first_line) ranges of a file, each starting at a line start."""
-    size = paths.file_size(file)
+    size = storage.file_size(file)
     if pieces <= 1 or size == 0:
         return [(0, -1, 1)]
     targets = [size * k // pieces for k in range(1, pieces)]
     starts = [(0, 1)]
     position, newlines, pending = 0, 0, 0
-    with paths.open_binary(file) as handle:
+    with storage.open_binary(file) as handle:
         while pending < len(targets):
             block = handle.read(_SCAN_BLOCK)
             if not block:
@@ -212,7 +212,7 @@ def line_ranges(file: str, pieces: int) -> list[tuple[int, int, int]]:
 
 
 def row_group_ranges(file: str, pieces: int) -> list[tuple[int, int, int]]:
-    with paths.open_binary(file) as handle:
+    with storage.open_binary(file) as handle:
         meta = pq.ParquetFile(handle).metadata
     groups = meta.num_row_groups
     pieces = max(1, min(pieces, groups))
@@ -246,7 +246,7 @@ def plan_units(
                 where = f"source {config.name!r}: file {file}"
                 raise SourceError(f"{where}: {type(exc).__name__}: {exc}") from None
         planned.append((config, source_json(config), files))
-    splittable = [(file, paths.file_size(file)) for config, _, files in planned
+    splittable = [(file, storage.file_size(file)) for config, _, files in planned
                   if config.format in ("jsonl", "parquet") for file in files]
     fixed = sum(len(files) for config, _, files in planned if config.format not in ("jsonl", "parquet"))
     budget = max(target_units - fixed, len(splittable))

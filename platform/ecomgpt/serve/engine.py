@@ -61,7 +61,7 @@ def check_checkpoint(name: str, path: str) -> None:
     if models.is_offline(path):
         models.check(path, f"model {name!r}")  # converted here once, before any replica loads it
         return
-    if storage.is_uri(path) and not path.startswith("file://"):
+    if not storage.is_local(path):
         return  # remote checkpoints are checked where they are loaded
     local = Path(storage.local_dir(path))
     missing = [f for f in ("config.json", "model.safetensors") if not (local / f).is_file()]

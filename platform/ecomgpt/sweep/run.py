@@ -21,7 +21,6 @@ from ecomgpt import storage
 from ecomgpt.config import deep_merge, load_yaml, parse_model
 from ecomgpt.errors import UserError
 from ecomgpt.evaluate.config import EvaluateConfig
-from ecomgpt.records import paths
 from ecomgpt.sweep.config import SweepConfig
 from ecomgpt.train.config import TrainConfig
 
@@ -67,7 +66,7 @@ def _tasks_of(split_dir: str) -> list[str]:
 
 def _split_tasks(data_dir: str, split: str) -> list[str]:
     where = storage.join(data_dir, split)
-    if not paths.is_dir(where) or not paths.list_files(where):
+    if not storage.is_dir(where) or not storage.list_files(where):
         return []
     return _tasks_of(where)
 
@@ -123,7 +122,7 @@ def trial_points(plan: SweepPlan) -> list[dict]:
 def trial_key(point: dict, multi_model: bool) -> str:
     key = f"tasks{point['n_tasks']}-spt{point['samples_per_task']}-seed{point['seed']}"
     if multi_model:
-        key = paths.basename(point["train_config"]).rsplit(".", 1)[0] + "-" + key
+        key = storage.basename(point["train_config"]).rsplit(".", 1)[0] + "-" + key
     return key
 
 
@@ -163,7 +162,7 @@ def train_and_evaluate(point: dict, plan: dict, trial_dir: str) -> dict[str, Any
     metrics = run_evaluate(eval_cfg)
     average = metrics["average"]
     return {
-        "trial": paths.basename(trial_dir),
+        "trial": storage.basename(trial_dir),
         "train_config": point["train_config"],
         "n_tasks": point["n_tasks"],
         "samples_per_task": point["samples_per_task"],
@@ -252,6 +251,6 @@ def missing_points(plan: SweepPlan) -> list[dict]:
 
 
 def collect_rows(output: str) -> list[dict]:
-    found = paths.glob(paths.join(output, "trials", "*", RESULT))
+    found = storage.glob(storage.join(output, "trials", "*", RESULT))
     rows = [json.loads(storage.read_text(path)) for path in found]
     return sorted(rows, key=lambda row: (row["train_config"], row["n_tasks"], row["samples_per_task"], row["seed"]))
