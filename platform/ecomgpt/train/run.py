@@ -42,22 +42,6 @@ def with_overrides(cfg: TrainConfig, **overrides) -> TrainConfig:
     return parse_model(TrainConfig, data, "command line")
 
 
-def with_mixture(
-    cfg: TrainConfig,
-    *,
-    tasks: list[str] | None = None,
-    n_tasks: int | None = None,
-    samples_per_task: int | None = None,
-    seed: int | None = None,
-) -> TrainConfig:
-    """The config training on another mixture (the sweep's grid point), validated again."""
-    data = cfg.model_dump()
-    mixture = {"tasks": tasks, "n_tasks": n_tasks, "samples_per_task": samples_per_task,
-               "seed": data["data"]["mixture"]["seed"] if seed is None else seed}
-    data["data"]["mixture"] = mixture
-    return parse_model(TrainConfig, data, "mixture")
-
-
 def locate_model(cfg: TrainConfig) -> TrainConfig:
     """The config with a local model path made absolute (see `models.locate`)."""
     if cfg.model.name_or_path == TINY:
