@@ -16,7 +16,8 @@ from typing import Any
 
 from ecomgpt import storage
 from ecomgpt.errors import UserError
-from ecomgpt.prompts import HEADER, ner_answer
+from ecomgpt.answers import NerFormat
+from ecomgpt.prompts import HEADER
 from ecomgpt.records import paths
 
 TYPES = ("CLS", "NER", "Condition_Extract", "Extract", "Generate")
@@ -161,7 +162,7 @@ def _reference(line: dict, kind: str, meta: dict, labels: list[str] | None, sep:
     if kind == "NER":
         if any(not isinstance(span.get("type"), str) for span in spans):
             raise HeldoutError(f"{where}: every NER span needs a 'type'")
-        return ner_answer(labels or [], [(span["type"], span["term"]) for span in spans])
+        return NerFormat(sep).render(labels or [], [(span["type"], span["term"]) for span in spans])
     return sep.join(span["term"] for span in spans)
 
 

@@ -4,8 +4,9 @@ Tokens for Rouge-L: the text lowercased; each CJK character is one token; each m
 letters and digits is one token; everything else separates. (A tokenizer that keeps only ASCII words
 would give every Chinese answer a score of 0.)
 
-Items for set F1: the answer split on the task's separator, each stripped of whitespace and of one trailing
-`.` or `。`, empties dropped; for NER, (type, term) pairs from `Type: a, b` lines, `None` terms dropped.
+Items for set F1: the answer read with its answer format (`ecomgpt.answers`): split on the task's
+separator, each item stripped of whitespace and of one trailing `.` or `。`, empties dropped; for NER,
+(type, term) pairs from `Type: a, b` lines, `None` terms dropped.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from __future__ import annotations
 import dataclasses
 import re
 from typing import Iterable
+
+from ecomgpt.answers import ItemsFormat, NerFormat
 
 F1_TYPES = ("CLS", "NER", "Condition_Extract", "Extract")
 METRICS = ("rouge_l", "micro_f1", "macro_f1")
@@ -27,7 +30,6 @@ _CJK = (
     "\U00020000-\U0003134f"  # CJK extensions B-G
 )
 _TOKEN = re.compile(f"[0-9a-z]+|[{_CJK}]")
-_TYPE_COLON = re.compile(r"[:：]")
 
 
 def rouge_tokens(text: str) -> list[str]:
@@ -59,27 +61,13 @@ def rouge_l(prediction: str, reference: str) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
-def _clean_item(item: str) -> str:
-    item = item.strip()
-    if item.endswith((".", "。")):
-        item = item[:-1].strip()
-    return item
-
-
 def split_items(answer: str, sep: str = ", ") -> set[str]:
-    return {cleaned for part in answer.split(sep) if (cleaned := _clean_item(part))}
+    return set(ItemsFormat(sep).parse(answer))
 
 
 def ner_pairs(answer: str, sep: str = ", ") -> set[tuple[str, str]]:
     """(type, term) pairs of `Type: a, b` lines; lines without a colon and `None` terms are ignored."""
-    pairs = set()
-    for line in answer.splitlines():
-        parts = _TYPE_COLON.split(line, maxsplit=1)
-        if len(parts) != 2 or not parts[0].strip():
-            continue
-        etype = parts[0].strip()
-        pairs.update((etype, term) for term in split_items(parts[1], sep) if term != "None")
-    return pairs
+    return {(etype, term) for etype, terms in NerFormat(sep).parse(answer).items() for term in terms}
 
 
 def answer_items(answer: str, task_type: str, sep: str = ", ") -> set:
