@@ -29,6 +29,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/generate_1m.py
 	$(BIN)/python benchmarks/train_throughput.py
 	$(BIN)/python benchmarks/evaluate_throughput.py
+	$(BIN)/python benchmarks/score_throughput.py
 	$(BIN)/python benchmarks/serve_load.py
 	$(BIN)/python benchmarks/default_run.py
 

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from ecomgpt.evaluate.heldout import HeldoutError, load_heldout, parse_task_name
+from ecomgpt.evaluate.heldout import HeldoutError, load_heldout
 from ecomgpt.evaluate.metrics import score_instance, task_metrics
 from ecomgpt.prompts import HEADER
+from ecomgpt.records.layout import LayoutError, parse_task_name
 from tests.conftest import HELDOUT, needs_shared
 
 CLS_META = {
@@ -34,7 +35,7 @@ def test_task_identity_comes_from_the_folder_name():
     assert parse_task_name("ZH-OpenBG_Align-CLS-item_align") == ("zh", "OpenBG_Align", "CLS")
     assert parse_task_name("EN-Reddit_QA-Extract-Extract_QA") == ("en", "Reddit_QA", "Extract")
     assert parse_task_name("ZH-MEPAVE-Condition_Extract-attribute_value_detection")[2] == "Condition_Extract"
-    with pytest.raises(HeldoutError, match="TYPE one of CLS, NER"):
+    with pytest.raises(LayoutError, match="TYPE one of CLS, NER"):
         parse_task_name("EN-ABSA-Rank-review_rank")
 
 
@@ -64,6 +65,14 @@ def test_ner_reference_has_one_line_per_label_type_in_label_set_order(tmp_path):
     assert [i.reference for i in task.instances] == ["Brand: Toshiba\nProduct: laptop", "Brand: None\nProduct: None"]
 
 
+def test_ner_reference_keeps_repeated_terms_in_span_order(tmp_path):
+    meta = {**CLS_META, "defi": "attribute value extraction", "label_set": {"cn": ["腰型", "裤型", "颜色"]}, "label_key": "cn"}
+    spans = [{"type": "腰型", "term": "高腰"}, {"type": "裤型", "term": "阔腿"}, {"type": "腰型", "term": "高腰"}]
+    make_task(tmp_path, "ZH-Toy-NER-attribute_value_extraction", meta, [{"sentences": "高腰阔腿裤，高腰显瘦", "spans": spans}])
+    (task,) = load_heldout(str(tmp_path))
+    assert task.instances[0].reference == "腰型: 高腰, 高腰\n裤型: 阔腿\n颜色: None"
+
+
 @pytest.mark.parametrize(
     ("folder", "meta", "lines", "message"),
     [
@@ -82,7 +91,7 @@ def test_ner_reference_has_one_line_per_label_type_in_label_set_order(tmp_path):
 )
 def test_bad_task_folders_and_lines_are_errors_naming_where(tmp_path, folder, meta, lines, message):
     make_task(tmp_path, folder, meta, lines)
-    with pytest.raises(HeldoutError, match=message):
+    with pytest.raises(LayoutError, match=message):
         load_heldout(str(tmp_path))
 
 
@@ -120,3 +129,31 @@ def test_gold_answers_score_one_and_empty_answers_zero_on_every_real_task():
         for metric in metrics:
             assert gold[metric] == 1.0, (task.name, metric)
             assert empty[metric] == 0.0, (task.name, metric)
+
+
+def _ecomgpt_answer(meta: dict, line: dict, kind: str) -> str:
+    """The answer the original EcomGPT evaluation code builds for a test line (its src/data/task_cls.py and
+    task_extract.py): CLS labels joined; NER one line per label of the label list with every span term of
+    that type, or None; otherwise every span term."""
+    sep, key = meta["label_sep"], meta.get("label_key")
+    if kind == "CLS":
+        return sep.join(line["labels"][key])
+    if kind == "NER":
+        by_type: dict[str, list[str]] = {}
+        for span in line["spans"]:
+            by_type.setdefault(span["type"], []).append(span["term"])
+        return "\n".join(label + ": " + sep.join(by_type.get(label, ["None"])) for label in meta["label_set"][key])
+    return sep.join(span["term"] for span in line["spans"])
+
+
+@needs_shared(HELDOUT)
+def test_the_original_gold_answer_of_every_real_instance_scores_one():
+    for task in load_heldout(str(HELDOUT)):
+        folder = next(HELDOUT.glob(f"*/tasks/{task.name}"))
+        meta = json.loads((folder / "meta-info.json").read_text(encoding="utf-8-sig"))
+        lines = [json.loads(raw) for raw in (folder / "test.json").read_text(encoding="utf-8-sig").splitlines() if raw.strip()]
+        for instance, line in zip(task.instances, lines, strict=True):
+            gold = _ecomgpt_answer(meta, line, task.type)
+            score = score_instance(gold, instance.reference, task.type, task.sep)
+            assert (score.rouge_l, score.f1) == (1.0, None if task.type == "Generate" else 1.0), (task.name, instance.index)
+            assert instance.reference == gold, (task.name, instance.index)

@@ -9,7 +9,6 @@ import pytest
 from ecomgpt.evaluate.metrics import (
     SetCounts,
     average_metrics,
-    lcs_length,
     ner_pairs,
     normalize_prediction,
     rouge_l,
@@ -35,12 +34,16 @@ def test_tokens_lowercase_ascii_runs_and_one_token_per_cjk_character():
     assert rouge_tokens("café") == ["caf"]  # non-ASCII letters separate, like punctuation
 
 
-def test_bit_parallel_lcs_matches_dynamic_programming():
+def test_rouge_l_is_the_f1_of_the_token_lcs():
     rng = random.Random(0)
+    words = ["a", "b", "c", "d", "圆", "领"]
     for _ in range(300):
-        a = [rng.choice("abcde") for _ in range(rng.randint(0, 40))]
-        b = [rng.choice("abcde") for _ in range(rng.randint(0, 70))]
-        assert lcs_length(a, b) == _dp_lcs(a, b), (a, b)
+        pred = " ".join(rng.choice(words) for _ in range(rng.randint(0, 40)))
+        ref = " ".join(rng.choice(words) for _ in range(rng.randint(0, 70)))
+        p, r = rouge_tokens(pred), rouge_tokens(ref)
+        common = _dp_lcs(p, r)
+        expected = 0.0 if common == 0 else 2 * (common / len(p)) * (common / len(r)) / (common / len(p) + common / len(r))
+        assert rouge_l(pred, ref) == expected, (pred, ref)
 
 
 def test_rouge_l_hand_computed_english():

@@ -226,6 +226,17 @@ def test_ecomgpt_layout(tmp_path):
     assert extract.label_set == [] and extract.instruction == "Extract."
 
 
+def test_ecomgpt_line_without_the_label_key_is_rejected(tmp_path):
+    prompt = "### Instruction:\n{sentences}\nPick one of: {label_set}. \n### Response:"
+    _task(tmp_path, "EN-Toy-CLS-topic", {"defi": "topic", "test_prompt": {"instruction": prompt},
+                                         "label_set": {"en": ["a", "b"]}, "label_key": "en"},
+          [json.dumps({"sentences": "one", "labels": {"en": ["a"]}}), json.dumps({"sentences": "two", "labels": {"zh": ["甲"]}})])
+    records, rejects = read_all([input_source(str(tmp_path))])
+    assert [r.labels for r in records] == [["a"]]
+    assert [(r.location, r.reason) for r in rejects] == [("line 2", "invalid_value")]
+    assert "label_key 'en' is not a key of labels (zh)" in rejects[0].detail
+
+
 def test_ecomgpt_bad_folder_name_fails_fast(tmp_path):
     task = tmp_path / "X" / "tasks" / "EN-Toy-Classify-x"
     task.mkdir(parents=True)

@@ -18,7 +18,7 @@ from ecomgpt.serve.config import AppConfig, app_config, cli_config, parse_model_
 from ecomgpt.serve.engine import apply_stop, releasable
 from ecomgpt.serve.errors import ApiError
 from ecomgpt.serve.protocol import ChatMessage, chat_prompt
-from ecomgpt.serve.tasks import SERVED_TASKS, parse_list, parse_ner, parse_request, task_prompt
+from ecomgpt.serve.tasks import SERVED_TASKS, parse_request, task_prompt
 from ecomgpt.tasks.examples import build_examples
 from ecomgpt.tasks.registry import get_task
 
@@ -195,11 +195,21 @@ def test_chat_prompt_renders_turns_like_response_generation():
 # ---- answers and stop strings --------------------------------------------------------------------------
 
 
+def _answer(name: str, answer: str, **fields) -> dict:
+    task = SERVED_TASKS[name]
+    return task.parse(answer, parse_request(task, {"model": "m", **fields}))
+
+
 def test_answer_parsing_follows_the_platform_formats():
-    assert parse_list("red, blue") == ["red", "blue"]
-    assert parse_list(" None ") == [] and parse_list("") == []
-    ner = parse_ner("color: red, blue\nmaterial: None\nsize: M", ["color", "material", "brand"])
-    assert ner == {"color": ["red", "blue"], "material": [], "brand": []}
+    ner = _answer("attribute_extraction", "color: red, blue\nmaterial: None\nsize: M", title="t",
+                  attributes=["color", "material", "brand"])
+    assert ner == {"attributes": {"color": ["red", "blue"], "material": [], "brand": []}}
+    assert _answer("review_sentiment", " 负面\n", text="x", lang="zh") == {"label": "负面", "sentiment": "negative"}
+    assert _answer("query_item_matching", "not match", query="q", item="i") == {"label": "not match", "match": False}
+    assert _answer("query_item_matching", "maybe", query="q", item="i") == {"label": "maybe", "match": None}
+    assert _answer("category_classification", "Books ", title="t", candidates=["Clothing", "Books"]) == {
+        "label": "Books", "in_candidates": True}
+    assert _answer("title_generation", " Nike red T-Shirt\n", attributes={"color": "red"}) == {"title": "Nike red T-Shirt"}
 
 
 def test_stop_strings_cut_the_answer_and_hold_back_partial_matches():

@@ -212,3 +212,15 @@ def test_every_task_handles_every_sample() -> None:
         for record in (NER_EN, CLS_EN, NER_ZH, ATTR_ZH, CLS_ZH, GENERATE_ZH):
             for draft in spec.fn(record, Rng(0, spec.name)):
                 assert draft.output and draft.input, spec.name
+
+
+def test_repeated_entities_stay_in_the_original_answer_and_once_in_the_atomic_one() -> None:
+    text = "高腰阔腿裤，高腰显瘦"
+    spans = [Span(start=0, end=2, type="腰型", term="高腰"), Span(start=2, end=4, type="裤型", term="阔腿"),
+             Span(start=6, end=8, type="腰型", term="高腰")]
+    twice = NER_ZH.model_copy(update={"text": text, "label_set": ["腰型", "裤型"], "spans": spans})
+    # The held-out references keep every span (EcomGPT's own answers), so the dataset's task does too.
+    (original,) = _run("annotated.original", twice)
+    assert original.output == "腰型: 高腰, 高腰\n裤型: 阔腿"
+    (atomic,) = _run("annotated.typed_entity_extraction", twice)
+    assert atomic.output == "腰型: 高腰\n裤型: 阔腿"

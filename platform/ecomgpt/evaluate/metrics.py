@@ -1,18 +1,23 @@
 """Held-out metrics: Rouge-L F1 for every task, set F1 (micro and macro) where answers are discrete items.
 
-Tokens for Rouge-L: the text lowercased; each CJK character is one token; each maximal run of ASCII
-letters and digits is one token; everything else separates. (A tokenizer that keeps only ASCII words
-would give every Chinese answer a score of 0.)
+Rouge-L is rouge-score's `rougeL` F-measure with the project's tokens: the text lowercased; each CJK
+character is one token; each maximal run of ASCII letters and digits is one token; everything else
+separates. (rouge-score's default tokenizer keeps only ASCII words and would give every Chinese answer
+a score of 0.)
 
-Items for set F1: the answer split on the task's separator, each stripped of whitespace and of one trailing
-`.` or `。`, empties dropped; for NER, (type, term) pairs from `Type: a, b` lines, `None` terms dropped.
+Items for set F1: the answer read with its answer format (`ecomgpt.answers`): split on the task's
+separator, each item stripped of whitespace and of one trailing `.` or `。`, empties dropped; for NER,
+(type, term) pairs from `Type: a, b` lines, `None` terms dropped.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from typing import Iterable
+
+from ecomgpt.answers import ItemsFormat, NerFormat
 
 F1_TYPES = ("CLS", "NER", "Condition_Extract", "Extract")
 METRICS = ("rouge_l", "micro_f1", "macro_f1")
@@ -27,59 +32,39 @@ _CJK = (
     "\U00020000-\U0003134f"  # CJK extensions B-G
 )
 _TOKEN = re.compile(f"[0-9a-z]+|[{_CJK}]")
-_TYPE_COLON = re.compile(r"[:：]")
 
 
 def rouge_tokens(text: str) -> list[str]:
     return _TOKEN.findall(text.lower())
 
 
-def lcs_length(a: list[str], b: list[str]) -> int:
-    """Length of the longest common subsequence, bit-parallel over `b` (Hyyrö 2004): O(len(a)) big-int ops."""
-    if not a or not b:
-        return 0
-    masks: dict[str, int] = {}
-    for position, token in enumerate(b):
-        masks[token] = masks.get(token, 0) | (1 << position)
-    full = (1 << len(b)) - 1
-    v = full
-    for token in a:
-        u = v & masks.get(token, 0)
-        v = ((v + u) | (v - u)) & full
-    return len(b) - v.bit_count()
+class RougeTokenizer:
+    """The tokenizer interface rouge-score takes (`tokenize(text) -> tokens`), over `rouge_tokens`."""
+
+    def tokenize(self, text: str) -> list[str]:
+        return rouge_tokens(text)
+
+
+@functools.cache
+def _rouge_scorer():
+    # Imported on first use: rouge-score imports nltk (about 2 s), which only scoring needs.
+    from rouge_score import rouge_scorer
+
+    return rouge_scorer.RougeScorer(["rougeL"], tokenizer=RougeTokenizer())
 
 
 def rouge_l(prediction: str, reference: str) -> float:
-    """F1 of the token LCS; 0 when either side has no token."""
-    pred, ref = rouge_tokens(prediction), rouge_tokens(reference)
-    common = lcs_length(pred, ref)
-    if common == 0:
-        return 0.0
-    precision, recall = common / len(pred), common / len(ref)
-    return 2 * precision * recall / (precision + recall)
-
-
-def _clean_item(item: str) -> str:
-    item = item.strip()
-    if item.endswith((".", "。")):
-        item = item[:-1].strip()
-    return item
+    """Rouge-L F1 of the prediction against the reference; 0 when either side has no token."""
+    return float(_rouge_scorer().score(reference, prediction)["rougeL"].fmeasure)
 
 
 def split_items(answer: str, sep: str = ", ") -> set[str]:
-    return {cleaned for part in answer.split(sep) if (cleaned := _clean_item(part))}
+    return set(ItemsFormat(sep).parse(answer))
 
 
 def ner_pairs(answer: str, sep: str = ", ") -> set[tuple[str, str]]:
     """(type, term) pairs of `Type: a, b` lines; lines without a colon and `None` terms are ignored."""
-    pairs = set()
-    for line in answer.splitlines():
-        parts = _TYPE_COLON.split(line, maxsplit=1)
-        if len(parts) != 2 or not parts[0].strip():
-            continue
-        etype = parts[0].strip()
-        pairs.update((etype, term) for term in split_items(parts[1], sep) if term != "None")
-    return pairs
+    return {(etype, term) for etype, terms in NerFormat(sep).parse(answer).items() for term in terms}
 
 
 def answer_items(answer: str, task_type: str, sep: str = ", ") -> set:

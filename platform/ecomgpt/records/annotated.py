@@ -3,22 +3,21 @@
 BIO: one `token TAG` per line (CRLF tolerated), a blank line between sentences; tags O, B-X, I-X
 (E-X, S-X also read). A malformed line rejects its whole sentence, never the next one.
 
-EcomGPT: `<Dataset>/tasks/<LANG-Dataset-TYPE-name>/{meta-info.json,test.json}`; test.json is JSON
-lines with `sentences` and gold `labels[label_key]` or `spans`. Span offsets that do not match the
-text (Reddit_QA's are relative to the context, without its "Context: " prefix) are re-anchored to
-the occurrence of the term nearest the given offset; a term absent from the text stays unanchored
-(start = end = 0, as the Generate task's targets are).
+EcomGPT (`records.layout`): each test.json line, with `sentences` and gold `labels[label_key]` or
+`spans`, is one record; a line whose labels or label set lack the task's `label_key` is rejected. Span
+offsets that do not match the text (Reddit_QA's are relative to the context, without its "Context: "
+prefix) are re-anchored to the occurrence of the term nearest the given offset; a term absent from the
+text stays unanchored (start = end = 0, as the Generate task's targets are).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
-import json
-import re
 from typing import TYPE_CHECKING, Any, Iterator
 
 from ecomgpt import storage
+from ecomgpt.records import layout
+from ecomgpt.records.layout import LayoutError, TaskMeta
 from ecomgpt.records.readers import RawItem, clip, decode, iter_lines, json_object_lines
 
 if TYPE_CHECKING:
@@ -26,8 +25,6 @@ if TYPE_CHECKING:
     from ecomgpt.records.units import ReadUnit
 
 _PREFIXES = ("B-", "I-", "E-", "S-")
-TASK_DIR = re.compile(r"(EN|ZH|CN)-(.+?)-(CLS|NER|Condition_Extract|Extract|Generate)-(.+)")
-_LANGS = {"EN": "en", "ZH": "zh", "CN": "zh"}
 
 
 def normalize_text_spans(text: str, spans: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
@@ -154,70 +151,37 @@ def _bio_sentence(name: str, sentence: int, lines: list[tuple[int, bytes]], conf
     return RawItem(where, default_id, raw, row=row)
 
 
-@functools.lru_cache(maxsize=64)
-def task_meta(task_dir: str) -> dict[str, Any]:
-    """meta-info.json of an EcomGPT task folder plus what its folder name says."""
-    folder = storage.basename(task_dir)
-    match = TASK_DIR.fullmatch(folder)
-    if match is None:
-        raise ValueError(f"{task_dir}: task folder name is not LANG-Dataset-TYPE-name "
-                         "(TYPE one of CLS, NER, Condition_Extract, Extract, Generate)")
-    with storage.open_binary(storage.join(task_dir, "meta-info.json")) as handle:
-        meta = json.loads(decode(handle.read()))
-    if not isinstance(meta, dict):
-        raise ValueError(f"{task_dir}/meta-info.json: expected a JSON object")
-    lang, dataset, paradigm, _ = match.groups()
-    prompt = (meta.get("test_prompt") or {}).get("instruction") or ""
-    instruction = prompt.split("{sentences}\n", 1)[1] if "{sentences}\n" in prompt else ""
-    instruction = instruction.split("\n### Response:", 1)[0].strip()
-    return {
-        "task": folder,
-        "lang": _LANGS[lang],
-        "dataset": dataset,
-        "paradigm": paradigm,
-        "definition": meta.get("defi") or paradigm,
-        "instruction": instruction or None,
-        "label_key": meta.get("label_key"),
-        "label_set": meta.get("label_set"),
-    }
-
-
 def read_ecomgpt(unit: ReadUnit, config: SourceConfig) -> Iterator[RawItem]:
-    meta = task_meta(storage.parent(unit.path))
-    for item in json_object_lines(unit, meta["task"], allow_python_literals=False):
+    meta = layout.read_meta(storage.parent(unit.path))
+    for item in json_object_lines(unit, meta.name, allow_python_literals=False):
         if item.reason is None:
-            # The row gains the task's meta fields, so the line's own length and BOM checks no longer cover it.
-            row = _task_row(item.row, meta, item.default_id, config)
-            item = dataclasses.replace(item, row=row, text_len=None, bom_free=False)
+            try:
+                row = _task_row(item.row, meta, item.default_id, config, item.location)
+            except LayoutError as exc:
+                item = dataclasses.replace(item, reason="invalid_value", detail=str(exc))
+            else:
+                # The row gains the task's meta fields, so the line's own length and BOM checks no longer cover it.
+                item = dataclasses.replace(item, row=row, text_len=None, bom_free=False)
         yield item
 
 
-def _task_row(value: dict[str, Any], meta: dict[str, Any], record_id: str, config: SourceConfig) -> dict:
-    key = meta["label_key"]
-    labels = value.get("labels")
-    if isinstance(labels, dict):
-        if key not in labels and len(labels) == 1:
-            key = next(iter(labels))
-        labels = labels.get(key)
-    label_set = value.get("label_set", meta["label_set"])
-    if isinstance(label_set, dict):
-        label_set = label_set.get(key)
-    if isinstance(label_set, list):
-        label_set = [label for label in label_set if label != ""]
+def _task_row(value: dict[str, Any], meta: TaskMeta, record_id: str, config: SourceConfig, where: str) -> dict:
+    labels = layout.by_label_key(value.get("labels"), meta.label_key, where, "labels")
+    label_set = layout.label_list(value["label_set"], meta.label_key, where) if "label_set" in value else meta.label_set
     text, spans = value.get("sentences"), value.get("spans")
     if isinstance(text, str) and isinstance(spans, list):
         text, spans = normalize_text_spans(text, spans)
     row = {
         "record_id": record_id,
         "source": config.name,
-        "lang": meta["lang"],
+        "lang": meta.lang,
         "data_type": "annotated",
         "text": text,
-        "dataset": meta["dataset"],
-        "paradigm": meta["paradigm"],
-        "definition": meta["definition"],
-        "instruction": meta["instruction"],
-        "label_set": label_set,
+        "dataset": meta.dataset,
+        "paradigm": meta.type,
+        "definition": meta.definition,
+        "instruction": meta.instruction,
+        "label_set": list(label_set) if label_set is not None else None,
         "labels": labels,
         "spans": spans,
     }

@@ -47,6 +47,7 @@ from typing_extensions import TypeAliasType
 
 from ecomgpt import storage
 from ecomgpt.errors import UserError
+from ecomgpt.records.layout import task_dirs
 from ecomgpt.records.parsers import check_parser
 from ecomgpt.records.schema import MODELS
 
@@ -302,7 +303,7 @@ def input_source(path: str) -> SourceConfig:
     elif not storage.exists(path):
         raise SourceError(f"input {path!r}: no such file or directory")
     elif storage.is_dir(path):
-        if ecomgpt_task_dirs(path):
+        if task_dirs(path):
             return SourceConfig(name=name, path=path, format="ecomgpt")
         files = storage.list_files(path)
     else:
@@ -312,7 +313,7 @@ def input_source(path: str) -> SourceConfig:
     if not formats:
         raise SourceError(
             f"input {path!r}: found no .jsonl, .json or .parquet records and no EcomGPT task folders "
-            "(<dir>/<Dataset>/tasks/<task>/meta-info.json)"
+            "(<dir>/<Dataset>/tasks/<task>/test.json)"
         )
     if len(formats) > 1:
         raise SourceError(f"input {path!r}: mixes formats {sorted(formats)}; point at one kind of file")
@@ -339,15 +340,6 @@ def _canonical_format(file: str) -> str | None:
             head = handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
         return "json" if head.startswith(b"[") else "jsonl"
     return None
-
-
-def ecomgpt_task_dirs(root: str) -> list[str]:
-    """Task folders under an EcomGPT root, a <Dataset> folder, or the task folder itself."""
-    for pattern in ("meta-info.json", "tasks/*/meta-info.json", "*/tasks/*/meta-info.json"):
-        found = storage.glob(storage.join(storage.normalize(root), pattern))
-        if found:
-            return sorted(storage.parent(meta) for meta in found)
-    return []
 
 
 def source_json(config: SourceConfig) -> str:

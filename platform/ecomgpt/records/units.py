@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ecomgpt import storage
-from ecomgpt.records.annotated import task_meta
+from ecomgpt.records.layout import TEST_FILE, read_meta, task_dirs
 from ecomgpt.records.mapping import row_columns
 from ecomgpt.records.readers import BOM, parse_object_text
 from ecomgpt.records.sources import (
@@ -26,7 +26,6 @@ from ecomgpt.records.sources import (
     SourceConfig,
     SourceError,
     directory_files,
-    ecomgpt_task_dirs,
     parse_source_json,
     source_json,
 )
@@ -87,10 +86,10 @@ def _resolve_path(config: SourceConfig, path: str) -> list[str]:
     if config.format == "ecomgpt":
         if not storage.exists(path) or not storage.is_dir(path):
             raise SourceError(f"{where}: no such directory (format 'ecomgpt' reads a task folder tree)")
-        tasks = ecomgpt_task_dirs(path)
+        tasks = task_dirs(path)
         if not tasks:
-            raise SourceError(f"{where}: no EcomGPT task folders (<Dataset>/tasks/<task>/meta-info.json)")
-        return [storage.join(task, "test.json") for task in tasks]
+            raise SourceError(f"{where}: no EcomGPT task folders (<Dataset>/tasks/<task>/test.json)")
+        return [storage.join(task, TEST_FILE) for task in tasks]
     if storage.has_glob(path):
         found = storage.glob(path)
         if not found:
@@ -117,7 +116,7 @@ def check_file(config: SourceConfig, file: str) -> None:
         if not storage.exists(file):
             raise SourceError(f"{where}: missing")
         try:
-            task_meta(storage.parent(file))
+            read_meta(storage.parent(file))
         except (ValueError, OSError) as exc:
             raise SourceError(f"source {config.name!r}: {exc}") from None
         return

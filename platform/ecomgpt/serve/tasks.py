@@ -1,8 +1,9 @@
 """E-commerce task endpoints: raw fields in, the training prompt rendered, the answer parsed.
 
-Each served task names the registered task it was trained as, builds the task's input exactly as the
-task generator does, and fills the registry's instruction template (template 0 of the request's
-language unless the request picks another), so serving and training see the same prompt.
+Each served task names the registered task it was trained as and asks that task to render its input
+and instruction fields (the functions its generator uses), then fills the registry's instruction
+template (template 0 of the request's language unless the request picks another), so serving and
+training see the same prompt. Answers are read with the answer formats of `ecomgpt.answers`.
 """
 
 from __future__ import annotations
@@ -12,14 +13,11 @@ from typing import Callable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ecomgpt.prompts import LIST_SEP, join_items, render_prompt
+from ecomgpt.answers import ITEMS, LABEL, NER, TEXT
+from ecomgpt.prompts import render_prompt
 from ecomgpt.serve.errors import ApiError
-from ecomgpt.tasks.library._common import SENTIMENT_LABELS, SENTIMENT_SET, render_pairs
-from ecomgpt.tasks.library.product import BRAND_NAME
-from ecomgpt.tasks.library.query import MATCH_LABELS, MATCH_SET
-from ecomgpt.tasks.registry import get_task
-
-NONE_ANSWER = "None"
+from ecomgpt.tasks.library import product, query, review
+from ecomgpt.tasks.registry import TaskInput, get_task
 
 
 class TaskRequest(BaseModel):
@@ -38,8 +36,8 @@ def _not_blank(value: str) -> str:
 
 
 def _labels(values: list[str]) -> list[str]:
-    if any(not v.strip() or LIST_SEP in v for v in values):
-        raise ValueError(f"labels must be non-empty and must not contain {LIST_SEP!r}")
+    if any(not v.strip() or ITEMS.sep in v for v in values):
+        raise ValueError(f"labels must be non-empty and must not contain {ITEMS.sep!r}")
     if len(set(values)) != len(values):
         raise ValueError("labels must be distinct")
     return values
@@ -82,56 +80,29 @@ class ServedTask:
     name: str
     request: type[TaskRequest]
     registry_name: Callable[[TaskRequest], str]
-    render: Callable[[TaskRequest], tuple[str, dict[str, str]]]  # (task input, template fields)
+    render: Callable[[TaskRequest], TaskInput]
     parse: Callable[[str, TaskRequest], dict]
 
 
-def parse_list(text: str) -> list[str]:
-    """A `, `-joined answer as its items; `None` and an empty answer are no items."""
-    text = text.strip()
-    if not text or text == NONE_ANSWER:
-        return []
-    return [item.strip() for item in text.split(LIST_SEP) if item.strip()]
+def _attributes(text: str, req: AttributeExtraction) -> dict:
+    # Every asked attribute is present; lines of other types are dropped.
+    found = NER.parse(text)
+    return {"attributes": {name: found.get(name, []) for name in req.attributes}}
 
 
-def parse_ner(text: str, types: list[str]) -> dict[str, list[str]]:
-    """`Type: a, b` / `Type: None` lines as {type: [spans]}; every asked type is present, lines of other types are dropped."""
-    found: dict[str, list[str]] = {t: [] for t in types}
-    for line in text.splitlines():
-        name, sep, rest = line.partition(":")
-        if sep and name.strip() in found:
-            found[name.strip()] = parse_list(rest)
-    return found
+def _category(text: str, req: CategoryClassification) -> dict:
+    label = LABEL.parse(text)
+    return {"label": label, "in_candidates": label in req.candidates}
 
 
-def _label(text: str, candidates: list[str]) -> dict:
-    label = text.strip()
-    return {"label": label, "in_candidates": label in candidates}
+def _sentiment(text: str, req: ReviewSentiment) -> dict:
+    label = LABEL.parse(text)
+    return {"label": label, "sentiment": review.sentiment_of(label, req.lang)}
 
 
-def _product_text(title: str, attributes: dict[str, str], lang: str) -> str:
-    # As product._product_text: title, tab, attributes.
-    return f"{title}\t{render_pairs(list(attributes.items()), lang)}" if attributes else title
-
-
-def _facts(req: TitleGeneration) -> list[tuple[str, str]]:
-    # As product._facts: the attributes plus the brand unless an attribute already carries it.
-    pairs = list(req.attributes.items())
-    if req.brand and all(value != req.brand for _, value in pairs):
-        pairs.append((BRAND_NAME[req.lang], req.brand))
-    return pairs
-
-
-def _sentiment(text: str, req: TaskRequest) -> dict:
-    by_label = {label: key for key, label in SENTIMENT_LABELS[req.lang].items()}
-    label = text.strip()
-    return {"label": label, "sentiment": by_label.get(label)}
-
-
-def _match(text: str, req: TaskRequest) -> dict:
-    label = text.strip()
-    yes, no = MATCH_LABELS[req.lang]
-    return {"label": label, "match": True if label == yes else False if label == no else None}
+def _match(text: str, req: QueryItemMatching) -> dict:
+    label = LABEL.parse(text)
+    return {"label": label, "match": query.match_of(label, req.lang)}
 
 
 SERVED_TASKS: dict[str, ServedTask] = {
@@ -141,37 +112,36 @@ SERVED_TASKS: dict[str, ServedTask] = {
             "attribute_extraction",
             AttributeExtraction,
             lambda r: "product.attribute_extraction",
-            lambda r: (r.title, {"label_set": join_items(r.attributes)}),
-            lambda text, r: {"attributes": parse_ner(text, r.attributes)},
+            lambda r: product.attribute_extraction_input(r.title, r.attributes),
+            _attributes,
         ),
         ServedTask(
             "category_classification",
             CategoryClassification,
             lambda r: f"product.{r.level}_category_classification",
-            lambda r: (_product_text(r.title, r.attributes, r.lang), {"label_set": join_items(r.candidates)}),
-            lambda text, r: _label(text, r.candidates),
+            lambda r: product.category_input(r.title, list(r.attributes.items()), r.lang, r.candidates),
+            _category,
         ),
         ServedTask(
             "review_sentiment",
             ReviewSentiment,
             lambda r: "review.sentiment_classification",
-            lambda r: (r.text, {"label_set": SENTIMENT_SET[r.lang]}),
+            lambda r: review.sentiment_input(r.text, r.lang),
             _sentiment,
         ),
         ServedTask(
             "query_item_matching",
             QueryItemMatching,
             lambda r: "query.query_item_matching",
-            # As query._pair_text: English field names in both languages.
-            lambda r: (f"Query: {r.query}\nDoc: {r.item}", {"label_set": MATCH_SET[r.lang]}),
+            lambda r: query.matching_input(r.query, r.item, r.lang),
             _match,
         ),
         ServedTask(
             "title_generation",
             TitleGeneration,
             lambda r: "product.title_generation",
-            lambda r: (render_pairs(_facts(r), r.lang), {}),
-            lambda text, r: {"title": text.strip()},
+            lambda r: product.title_generation_input(list(r.attributes.items()), r.brand, r.lang),
+            lambda text, r: {"title": TEXT.parse(text)},
         ),
     )
 }
@@ -202,6 +172,5 @@ def task_prompt(task: ServedTask, req: TaskRequest) -> str:
     templates = spec.templates[req.lang]
     if req.template >= len(templates):
         raise ApiError(f"template must be below {len(templates)} for {task.name!r}", param="template")
-    input_text, fields = task.render(req)
-    instruction = templates[req.template].format(**fields) if fields else templates[req.template]
-    return render_prompt(spec.definition, instruction, input_text)
+    task_input = task.render(req)
+    return render_prompt(spec.definition, spec.instruction(req.lang, req.template, task_input.fields), task_input.input)

@@ -73,7 +73,7 @@ def build_examples(
             else:
                 index = pick.randrange(len(templates))
                 template_id = f"{lang}{index}"
-                instruction = templates[index].format(**draft.fields) if draft.fields else templates[index]
+                instruction = spec.instruction(lang, index, draft.fields)
             definition = draft.definition or spec.definition
             prompt = render_prompt(definition, instruction, draft.input, header=options.header)
             examples.append(

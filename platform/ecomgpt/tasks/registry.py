@@ -35,6 +35,20 @@ class Draft(NamedTuple):
     paradigm: str | None = None
 
 
+class TaskInput(NamedTuple):
+    """A task's input text and the fields its instruction templates take, rendered from raw fields.
+
+    Generators and the serve task routes render through the same functions (e.g.
+    `product.category_input`), so a served prompt is the prompt the task was trained on.
+    """
+
+    input: str
+    fields: dict[str, str] | None = None
+
+    def draft(self, output: str) -> Draft:
+        return Draft(self.input, output, self.fields)
+
+
 GeneratorFn = Callable[[object, Rng], Sequence[Draft]]
 
 
@@ -49,6 +63,11 @@ class TaskSpec:
     fn: GeneratorFn = field(repr=False)
     atomic: bool = True
     label_kind: str = "golden"
+
+    def instruction(self, lang: str, index: int, fields: dict[str, str] | None) -> str:
+        """Instruction template `index` of `lang` with its placeholders filled from `fields`."""
+        template = self.templates[lang][index]
+        return template.format(**fields) if fields else template
 
 
 _TASKS: dict[str, TaskSpec] = {}

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Iterable, MutableSequence, Sequence, TypeVar
+from typing import Hashable, Iterable, MutableSequence, Sequence, TypeVar
 
-from ecomgpt.prompts import join_items
+from ecomgpt.answers import ITEMS
 from ecomgpt.tasks.rng import Rng
 
 T = TypeVar("T")
+H = TypeVar("H", bound=Hashable)
 LANGS = ("en", "zh")
 _NON_ALNUM = re.compile(r"[\W_]+")
 _RUNS = re.compile(r"[a-z0-9]+|[\u3400-\u9fff]+")
@@ -47,13 +48,13 @@ _REFILL = 1 << 20
 
 YES = {"en": "yes", "zh": "是"}
 NO = {"en": "no", "zh": "否"}
-YES_NO_SET = {lang: join_items((YES[lang], NO[lang])) for lang in LANGS}
+YES_NO_SET = {lang: ITEMS.render((YES[lang], NO[lang])) for lang in LANGS}
 
 SENTIMENT_LABELS = {
     "en": {"positive": "positive", "negative": "negative", "neutral": "neutral"},
     "zh": {"positive": "正面", "negative": "负面", "neutral": "中性"},
 }
-SENTIMENT_SET = {lang: join_items(tuple(SENTIMENT_LABELS[lang].values())) for lang in LANGS}
+SENTIMENT_SET = {lang: ITEMS.render(tuple(SENTIMENT_LABELS[lang].values())) for lang in LANGS}
 
 
 @lru_cache(maxsize=1 << 14)
@@ -102,7 +103,7 @@ def _singular(word: str) -> str:
     return word
 
 
-def unique(items: Iterable[str]) -> list[str]:
+def unique(items: Iterable[H]) -> list[H]:
     """Items in first-seen order without repeats."""
     return list(dict.fromkeys(items))
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from operator import attrgetter
 
-from ecomgpt.prompts import join_items, ner_answer
+from ecomgpt.answers import ITEMS, NER
 from ecomgpt.records.schema import AnnotatedText, Span
 from ecomgpt.tasks.library._common import LANGS, YES_NO_SET, unique, yes_no
 from ecomgpt.tasks.registry import Draft, register_task
@@ -53,8 +53,8 @@ def entity_span_detection(a: AnnotatedText, rng: Rng) -> list[Draft]:
     spans = _entities(a)
     if not spans:
         return []
-    fields = {"label_set": join_items(_types(a, spans))}
-    return [Draft(a.text, join_items(unique(s.term for s in spans)), fields)]
+    fields = {"label_set": ITEMS.render(_types(a, spans))}
+    return [Draft(a.text, ITEMS.render(unique(s.term for s in spans)), fields)]
 
 
 @register_task(
@@ -90,7 +90,7 @@ def entity_typing(a: AnnotatedText, rng: Rng) -> list[Draft]:
         return []
     term = rng.choice(eligible)
     (answer,) = types_of[term]
-    return [Draft(a.text, answer, {"entity": term, "label_set": join_items(types)})]
+    return [Draft(a.text, answer, {"entity": term, "label_set": ITEMS.render(types)})]
 
 
 @register_task(
@@ -117,8 +117,9 @@ def typed_entity_extraction(a: AnnotatedText, rng: Rng) -> list[Draft]:
     if not spans:
         return []
     types = _types(a, spans)
-    answer = ner_answer(types, [(s.type, s.term) for s in spans])
-    return [Draft(a.text, answer, {"label_set": join_items(types)})]
+    # Each (type, term) once; types the spans carry beyond the label set get lines too.
+    answer = NER.render(unique([*types, *(s.type for s in spans)]), unique((s.type, s.term) for s in spans))
+    return [Draft(a.text, answer, {"label_set": ITEMS.render(types)})]
 
 
 @register_task(
@@ -146,7 +147,7 @@ def spans_of_type(a: AnnotatedText, rng: Rng) -> list[Draft]:
         return []
     etype = rng.choice(unique(s.type for s in spans))
     terms = unique(s.term for s in spans if s.type == etype)
-    return [Draft(a.text, join_items(terms), {"type": etype})]
+    return [Draft(a.text, ITEMS.render(terms), {"type": etype})]
 
 
 @register_task(
@@ -217,11 +218,14 @@ def _original_answer(a: AnnotatedText) -> str:
     if a.paradigm == "NER":
         typed = [s for s in a.spans if s.type]
         types = _types(a, typed)
-        return ner_answer(types, [(s.type, s.term) for s in typed]) if types else ""
+        if not types:
+            return ""
+        # As the held-out references: every span in span order, repeats included.
+        return NER.render(unique([*types, *(s.type for s in typed)]), [(s.type, s.term) for s in typed])
     if a.paradigm in ("CLS", "Match"):
-        return join_items(unique(a.labels))
+        return ITEMS.render(unique(a.labels))
     # Extract, Condition_Extract, Generate, QA: the span terms (a Generate target is a span term).
-    return join_items(unique(s.term for s in a.spans)) or join_items(unique(a.labels))
+    return ITEMS.render(unique(s.term for s in a.spans)) or ITEMS.render(unique(a.labels))
 
 
 @register_task(
@@ -248,7 +252,7 @@ def original(a: AnnotatedText, rng: Rng) -> list[Draft]:
     answer = _original_answer(a)
     if not answer:
         return []
-    label_set = join_items(a.label_set)
+    label_set = ITEMS.render(a.label_set)
     if a.instruction:
         instruction = a.instruction.replace("{label_set}", label_set)
         return [Draft(a.text, answer, instruction=instruction, definition=a.definition, paradigm=a.paradigm)]

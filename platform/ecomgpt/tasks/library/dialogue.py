@@ -6,7 +6,7 @@ outweigh the other data types.
 
 from __future__ import annotations
 
-from ecomgpt.prompts import join_items, ner_answer
+from ecomgpt.answers import ITEMS, NER
 from ecomgpt.records.schema import Dialogue, Turn
 from ecomgpt.tasks.library._common import LANGS, Vocab, candidate_labels, unique
 from ecomgpt.tasks.registry import Draft, register_task
@@ -82,12 +82,12 @@ def intent_detection(d: Dialogue, rng: Rng) -> list[Draft]:
         return []
     # Candidates: every intent used anywhere in the dialogue, topped up to three from the vocabulary.
     seen = sorted(seen)
-    labels = join_items(candidate_labels(rng, seen, max(0, 3 - len(seen)), INTENTS[d.lang]))
+    labels = ITEMS.render(candidate_labels(rng, seen, max(0, 3 - len(seen)), INTENTS[d.lang]))
     drafts = []
     for i in _pick(rng, eligible):
         # The previous turn is kept because answers such as "yes" only have an intent in context.
         text = _render(turns[max(0, i - 1) : i + 1], d.lang)
-        drafts.append(Draft(text, join_items(unique(turns[i].intents)), {"label_set": labels}))
+        drafts.append(Draft(text, ITEMS.render(unique(turns[i].intents)), {"label_set": labels}))
     return drafts
 
 
@@ -123,12 +123,12 @@ def slot_extraction(d: Dialogue, rng: Rng) -> list[Draft]:
         return []
     # Slot types of the whole dialogue, so a turn without some of them answers `Type: None`.
     types = list(names)
-    label_set = join_items(types)
+    label_set = ITEMS.render(types)
     drafts = []
     for i in _pick(rng, eligible):
         turn = turns[i]
-        pairs = [(slot.name, slot.value) for slot in turn.slots if slot.value in turn.text]
-        drafts.append(Draft(turn.text, ner_answer(types, pairs), {"label_set": label_set}))
+        pairs = unique((slot.name, slot.value) for slot in turn.slots if slot.value in turn.text)
+        drafts.append(Draft(turn.text, NER.render(types, pairs), {"label_set": label_set}))
     return drafts
 
 
@@ -185,4 +185,4 @@ def domain_classification(d: Dialogue, rng: Rng) -> list[Draft]:
     labels = candidate_labels(rng, [d.domain], 4, DOMAINS[d.lang])
     # The opening turns name what the shopper wants; the rest only lengthens the prompt.
     text = _render(d.turns[:CONTEXT_TURNS], d.lang)
-    return [Draft(text, d.domain, {"label_set": join_items(labels)})]
+    return [Draft(text, d.domain, {"label_set": ITEMS.render(labels)})]

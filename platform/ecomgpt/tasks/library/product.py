@@ -8,8 +8,9 @@ answer with even odds, so the two answers stay balanced.
 from __future__ import annotations
 
 import re
+from typing import Sequence
 
-from ecomgpt.prompts import join_items, ner_answer
+from ecomgpt.answers import ITEMS, NER
 from ecomgpt.records.schema import Product
 from ecomgpt.tasks.library._common import (
     COARSE_CATEGORIES,
@@ -24,7 +25,7 @@ from ecomgpt.tasks.library._common import (
     unique,
     yes_no,
 )
-from ecomgpt.tasks.registry import Draft, register_task
+from ecomgpt.tasks.registry import Draft, TaskInput, register_task
 from ecomgpt.tasks.rng import Rng
 
 # Distinct in meaning on purpose (no material/fabric, capacity/net content): a distractor must never
@@ -65,7 +66,7 @@ _BRAND_NAMES = frozenset(("brand", "brand name", "品牌", "品牌名称"))
 _COLOR_WORDS = {lang: frozenset(label.lower() for label in COLORS[lang].labels) for lang in LANGS}
 _NUMBER = re.compile(r"[0-9]+")
 ALIGN_LABELS = {"en": ("same", "not same"), "zh": ("相同", "不相同")}
-ALIGN_SET = {lang: join_items(labels) for lang, labels in ALIGN_LABELS.items()}
+ALIGN_SET = {lang: ITEMS.render(labels) for lang, labels in ALIGN_LABELS.items()}
 _TITLE_SEP = {"en": " ", "zh": ""}
 
 
@@ -81,19 +82,36 @@ def _in_title(p: Product) -> list[tuple[int, str, str]]:
     return found
 
 
-def _facts(p: Product) -> list[tuple[str, str]]:
+def facts(attributes: Sequence[tuple[str, str]], brand: str | None, lang: str) -> list[tuple[str, str]]:
     """Attribute pairs plus the brand, unless an attribute already carries it."""
-    pairs = [(a.name, a.value) for a in p.attributes]
-    if p.brand and all(value != p.brand for _, value in pairs):
-        pairs.append((BRAND_NAME[p.lang], p.brand))
+    pairs = list(attributes)
+    if brand and all(value != brand for _, value in pairs):
+        pairs.append((BRAND_NAME[lang], brand))
     return pairs
 
 
-def _product_text(p: Product) -> str:
-    # Title, tab, attributes: the input layout of the OpenBG category held-out set.
-    if not p.attributes:
-        return p.title
-    return f"{p.title}\t{render_pairs([(a.name, a.value) for a in p.attributes], p.lang)}"
+def product_text(title: str, attributes: Sequence[tuple[str, str]], lang: str) -> str:
+    """Title, tab, attributes: the input layout of the OpenBG category held-out set."""
+    return f"{title}\t{render_pairs(attributes, lang)}" if attributes else title
+
+
+def attribute_extraction_input(title: str, types: Sequence[str]) -> TaskInput:
+    """product.attribute_extraction: the title, asked for the values of `types`."""
+    return TaskInput(title, {"label_set": ITEMS.render(types)})
+
+
+def category_input(title: str, attributes: Sequence[tuple[str, str]], lang: str, candidates: Sequence[str]) -> TaskInput:
+    """product.coarse_category_classification and product.fine_category_classification."""
+    return TaskInput(product_text(title, attributes, lang), {"label_set": ITEMS.render(candidates)})
+
+
+def title_generation_input(attributes: Sequence[tuple[str, str]], brand: str | None, lang: str) -> TaskInput:
+    """product.title_generation: the attributes and the brand as one line."""
+    return TaskInput(render_pairs(facts(attributes, brand, lang), lang))
+
+
+def _pairs(p: Product) -> list[tuple[str, str]]:
+    return [(a.name, a.value) for a in p.attributes]
 
 
 def _leaf(p: Product) -> str | None:
@@ -162,7 +180,7 @@ def attribute_value_detection(p: Product, rng: Rng) -> list[Draft]:
         return []
     chosen = rng.sample(names, 1 + rng.randrange(min(2, len(names))))
     values = unique(value for _, name, value in found if name in chosen)
-    return [Draft(p.title, join_items(values), {"attribute": join_items(chosen)})]
+    return [Draft(p.title, ITEMS.render(values), {"attribute": ITEMS.render(chosen)})]
 
 
 @register_task(
@@ -200,7 +218,7 @@ def attribute_name_classification(p: Product, rng: Rng) -> list[Draft]:
         a.name for a in p.attributes if a.name != name and value not in a.value and a.value not in value
     )
     labels = candidate_labels(rng, [name], 3, ATTRIBUTE_NAMES[p.lang], own)
-    return [Draft(p.title, name, {"value": value, "label_set": join_items(labels)})]
+    return [Draft(p.title, name, {"value": value, "label_set": ITEMS.render(labels)})]
 
 
 @register_task(
@@ -223,10 +241,9 @@ def attribute_name_classification(p: Product, rng: Rng) -> list[Draft]:
     },
 )
 def title_generation(p: Product, rng: Rng) -> list[Draft]:
-    facts = _facts(p)
-    if len(facts) < 2:
+    if len(facts(_pairs(p), p.brand, p.lang)) < 2:
         return []
-    return [Draft(render_pairs(facts, p.lang), p.title)]
+    return [title_generation_input(_pairs(p), p.brand, p.lang).draft(p.title)]
 
 
 _CATEGORY_TEMPLATES = {
@@ -270,7 +287,7 @@ def coarse_category_classification(p: Product, rng: Rng) -> list[Draft]:
         return []
     gold = p.category[0]
     labels = candidate_labels(rng, [gold], 4, COARSE_CATEGORIES[p.lang], avoid=p.category[1:])
-    return [Draft(_product_text(p), gold, {"label_set": join_items(labels)})]
+    return [category_input(p.title, _pairs(p), p.lang, labels).draft(gold)]
 
 
 @register_task(
@@ -287,7 +304,7 @@ def fine_category_classification(p: Product, rng: Rng) -> list[Draft]:
     if gold is None:
         return []
     labels = candidate_labels(rng, [gold], 4, FINE_CATEGORIES[p.lang], avoid=p.category[:-1])
-    return [Draft(_product_text(p), gold, {"label_set": join_items(labels)})]
+    return [category_input(p.title, _pairs(p), p.lang, labels).draft(gold)]
 
 
 @register_task(
@@ -360,23 +377,23 @@ def _rerendered_title(p: Product, pairs: list[tuple[str, str]]) -> str:
     },
 )
 def item_alignment(p: Product, rng: Rng) -> list[Draft]:
-    facts = _facts(p)
-    if len(facts) < 2:
+    known = facts(_pairs(p), p.brand, p.lang)
+    if len(known) < 2:
         return []
     lang = p.lang
     # Only products that could give either answer take part, which keeps the labels balanced.
-    changeable = [i for i, (name, value) in enumerate(facts) if _changeable(name, value, lang)]
+    changeable = [i for i, (name, value) in enumerate(known) if _changeable(name, value, lang)]
     if not changeable:
         return []
     same = rng.random() < 0.5
-    other = list(facts)
+    other = list(known)
     if not same:
         index = rng.choice(changeable)
-        name, value = facts[index]
+        name, value = known[index]
         other[index] = (name, _changed_value(name, value, lang, rng))
     Draws(rng).shuffle(other)
     text = (
-        _item_text("Item 1", p.title, facts, lang)
+        _item_text("Item 1", p.title, known, lang)
         + "\n"
         + _item_text("Item 2", _rerendered_title(p, other), other, lang)
     )
@@ -446,5 +463,5 @@ def attribute_extraction(p: Product, rng: Rng) -> list[Draft]:
     if not found:
         return []
     types = unique(name for _, name, _ in found)
-    answer = ner_answer(types, [(name, value) for _, name, value in found])
-    return [Draft(p.title, answer, {"label_set": join_items(types)})]
+    answer = NER.render(types, unique((name, value) for _, name, value in found))
+    return [attribute_extraction_input(p.title, types).draft(answer)]

@@ -6,24 +6,35 @@ Chinese Multi-CPR held-out set does.
 
 from __future__ import annotations
 
-from ecomgpt.prompts import join_items
-from ecomgpt.records.schema import Candidate, Query
+from ecomgpt.answers import ITEMS
+from ecomgpt.records.schema import Query
 from ecomgpt.tasks.library._common import COARSE_CATEGORIES, FINE_CATEGORIES, LANGS, category_candidates
-from ecomgpt.tasks.registry import Draft, register_task
+from ecomgpt.tasks.registry import Draft, TaskInput, register_task
 from ecomgpt.tasks.rng import Rng
 
 MATCH_LABELS = {"en": ("match", "not match"), "zh": ("匹配", "不匹配")}
-MATCH_SET = {lang: join_items(labels) for lang, labels in MATCH_LABELS.items()}
+MATCH_SET = {lang: ITEMS.render(labels) for lang, labels in MATCH_LABELS.items()}
 RELEVANCE_LABELS = {
     "en": {"exact": "exact", "substitute": "substitute", "complement": "complement", "irrelevant": "irrelevant"},
     "zh": {"exact": "完全相关", "substitute": "可替代", "complement": "互补", "irrelevant": "不相关"},
 }
-RELEVANCE_SET = {lang: join_items(tuple(labels.values())) for lang, labels in RELEVANCE_LABELS.items()}
+RELEVANCE_SET = {lang: ITEMS.render(tuple(labels.values())) for lang, labels in RELEVANCE_LABELS.items()}
 MAX_CANDIDATES = 4
 
 
-def _pair_text(q: Query, item: Candidate) -> str:
-    return f"Query: {q.query}\nDoc: {item.title}"
+def pair_text(query: str, title: str) -> str:
+    return f"Query: {query}\nDoc: {title}"
+
+
+def matching_input(query: str, title: str, lang: str) -> TaskInput:
+    """query.query_item_matching: the query and the item title, with the match labels of `lang`."""
+    return TaskInput(pair_text(query, title), {"label_set": MATCH_SET[lang]})
+
+
+def match_of(label: str, lang: str) -> bool | None:
+    """True for the match label of `lang`, False for the no-match label, else None."""
+    yes, no = MATCH_LABELS[lang]
+    return True if label == yes else False if label == no else None
 
 
 @register_task(
@@ -51,8 +62,7 @@ def query_item_matching(q: Query, rng: Rng) -> list[Draft]:
     other = [item for item in q.items if item.relevance != "exact"]
     match = bool(exact) and (not other or rng.random() < 0.5)
     item = rng.choice(exact if match else other)
-    labels = MATCH_LABELS[q.lang]
-    return [Draft(_pair_text(q, item), labels[0 if match else 1], {"label_set": MATCH_SET[q.lang]})]
+    return [matching_input(q.query, item.title, q.lang).draft(MATCH_LABELS[q.lang][0 if match else 1])]
 
 
 @register_task(
@@ -80,7 +90,7 @@ def relevance_classification(q: Query, rng: Rng) -> list[Draft]:
     level = rng.choice(levels)
     item = rng.choice([item for item in q.items if item.relevance == level])
     labels = RELEVANCE_LABELS[q.lang]
-    return [Draft(_pair_text(q, item), labels[level], {"label_set": RELEVANCE_SET[q.lang]})]
+    return [Draft(pair_text(q.query, item.title), labels[level], {"label_set": RELEVANCE_SET[q.lang]})]
 
 
 @register_task(
@@ -145,7 +155,7 @@ def category_classification(q: Query, rng: Rng) -> list[Draft]:
     if not found:
         return []
     gold, labels = found
-    return [Draft(q.query, gold, {"label_set": join_items(labels)})]
+    return [Draft(q.query, gold, {"label_set": ITEMS.render(labels)})]
 
 
 @register_task(

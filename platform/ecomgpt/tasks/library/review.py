@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ecomgpt.prompts import join_items
+from ecomgpt.answers import ITEMS
 from ecomgpt.records.schema import Review
 from ecomgpt.tasks.library._common import (
     COARSE_CATEGORIES,
@@ -15,7 +15,7 @@ from ecomgpt.tasks.library._common import (
     category_candidates,
     unique,
 )
-from ecomgpt.tasks.registry import Draft, register_task
+from ecomgpt.tasks.registry import Draft, TaskInput, register_task
 from ecomgpt.tasks.rng import Rng
 
 TOPICS = {
@@ -35,7 +35,17 @@ PRODUCT_CATEGORIES = {
     "zh": Vocab(FINE_CATEGORIES["zh"].labels + ("书籍", "平板", "水果", "热水器", "计算机", "酒店", "衣服")),
 }
 RATINGS = ("1", "2", "3", "4", "5")
-RATING_SET = join_items(RATINGS)
+RATING_SET = ITEMS.render(RATINGS)
+
+
+def sentiment_input(text: str, lang: str) -> TaskInput:
+    """review.sentiment_classification: the review, with the sentiment labels of `lang` as candidates."""
+    return TaskInput(text, {"label_set": SENTIMENT_SET[lang]})
+
+
+def sentiment_of(label: str, lang: str) -> str | None:
+    """The sentiment (`positive`, `negative`, `neutral`) a sentiment label of `lang` names, else None."""
+    return next((key for key, name in SENTIMENT_LABELS[lang].items() if name == label), None)
 
 
 def _sentiment(r: Review) -> str | None:
@@ -84,7 +94,7 @@ def topic_classification(r: Review, rng: Rng) -> list[Draft]:
     if not gold:
         return []
     labels = candidate_labels(rng, gold, max(2, 5 - len(gold)), TOPICS[r.lang])
-    return [Draft(r.text, join_items(gold), {"label_set": join_items(labels)})]
+    return [Draft(r.text, ITEMS.render(gold), {"label_set": ITEMS.render(labels)})]
 
 
 @register_task(
@@ -110,7 +120,7 @@ def sentiment_classification(r: Review, rng: Rng) -> list[Draft]:
     sentiment = _sentiment(r)
     if sentiment is None:
         return []
-    return [Draft(r.text, SENTIMENT_LABELS[r.lang][sentiment], {"label_set": SENTIMENT_SET[r.lang]})]
+    return [sentiment_input(r.text, r.lang).draft(SENTIMENT_LABELS[r.lang][sentiment])]
 
 
 @register_task(
@@ -220,7 +230,7 @@ def aspect_term_extraction(r: Review, rng: Rng) -> list[Draft]:
     terms = _terms_in_text(r)
     if not terms:
         return []
-    return [Draft(r.text, join_items(terms))]
+    return [Draft(r.text, ITEMS.render(terms))]
 
 
 @register_task(
@@ -248,7 +258,7 @@ def category_aspect_term_extraction(r: Review, rng: Rng) -> list[Draft]:
     if not categories:
         return []
     category = rng.choice(categories)
-    return [Draft(text, join_items(_terms_in_text(r, category)), {"category": category})]
+    return [Draft(text, ITEMS.render(_terms_in_text(r, category)), {"category": category})]
 
 
 @register_task(
@@ -276,4 +286,4 @@ def product_category_classification(r: Review, rng: Rng) -> list[Draft]:
     if not found:
         return []
     gold, labels = found
-    return [Draft(r.text, gold, {"label_set": join_items(labels)})]
+    return [Draft(r.text, gold, {"label_set": ITEMS.render(labels)})]
