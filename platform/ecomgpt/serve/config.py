@@ -13,6 +13,7 @@ from typing import Literal, NamedTuple
 from pydantic import Field, field_validator, model_validator
 
 from ecomgpt.config import ConfigError, StrictModel, load_yaml, parse_model
+from ecomgpt.runner import DTYPE_POLICY, Dtype
 
 # Model names travel in URLs, headers and JSON; keep them plain.
 MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
@@ -61,9 +62,7 @@ class ModelDeploymentConfig(StrictModel):
     )
     autoscaling: AutoscalingConfig = Field(default_factory=AutoscalingConfig, description="replica autoscaling")
     batching: BatchingConfig = Field(default_factory=BatchingConfig, description="dynamic batching")
-    dtype: Literal["float32", "bfloat16", "float16"] = Field(
-        default="float32", description="weights dtype (float32 on CPU)"
-    )
+    dtype: Dtype = Field(default="auto", description=f"weights' dtype ({DTYPE_POLICY})")
 
     @model_validator(mode="after")
     def _target_reachable(self) -> ModelDeploymentConfig:

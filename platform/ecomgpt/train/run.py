@@ -127,7 +127,7 @@ def _model_source(plan: TrainPlan) -> str:
     if cfg.model.name_or_path != TINY:
         return cfg.model.name_or_path
     init = storage.join(plan.output, "init")
-    if storage.exists(storage.join(init, "config.json")):
+    if models.checkpoint_problem(init) is None:
         return init  # a resumed run keeps the tokenizer it started with
     import tempfile
 
