@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 
 from ecomgpt import models, storage
-from ecomgpt.config import ConfigError, parse_model
+from ecomgpt.config import ConfigError
 from ecomgpt.errors import UserError
 from ecomgpt.train.config import TINY, TrainConfig
 from ecomgpt.train.data import MixturePlan, plan_mixture
@@ -33,29 +33,6 @@ class TrainPlan:
     output: str
     resume: bool
     mixture: MixturePlan
-
-
-def with_overrides(cfg: TrainConfig, **overrides) -> TrainConfig:
-    """The config with the given top-level fields replaced (None: keep), validated again."""
-    data = cfg.model_dump()
-    data.update({key: value for key, value in overrides.items() if value is not None})
-    return parse_model(TrainConfig, data, "command line")
-
-
-def with_mixture(
-    cfg: TrainConfig,
-    *,
-    tasks: list[str] | None = None,
-    n_tasks: int | None = None,
-    samples_per_task: int | None = None,
-    seed: int | None = None,
-) -> TrainConfig:
-    """The config training on another mixture (the sweep's grid point), validated again."""
-    data = cfg.model_dump()
-    mixture = {"tasks": tasks, "n_tasks": n_tasks, "samples_per_task": samples_per_task,
-               "seed": data["data"]["mixture"]["seed"] if seed is None else seed}
-    data["data"]["mixture"] = mixture
-    return parse_model(TrainConfig, data, "mixture")
 
 
 def locate_model(cfg: TrainConfig) -> TrainConfig:
@@ -151,8 +128,6 @@ def run_train(
     output: str,
     *,
     resume: bool = False,
-    max_steps: int | None = None,
-    num_workers: int | None = None,
 ) -> dict:
     """Train, export `<output>/model/` and write `<output>/manifest.json`; needs a Ray session.
 
@@ -166,7 +141,6 @@ def run_train(
     from ecomgpt.train.loop import train_loop_per_worker
 
     started = time.time()
-    cfg = with_overrides(cfg, max_steps=max_steps, num_workers=num_workers)
     plan = plan_train(cfg, data_dir, output, resume=resume)
     cfg, data_dir, output = plan.cfg, plan.data_dir, plan.output
     storage.make_dirs(output)
