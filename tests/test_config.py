@@ -74,7 +74,8 @@ def test_set_errors_name_the_key(sets, message):
 
 
 def test_training_overrides_in_a_sweep_config_are_checked_when_it_loads():
-    with pytest.raises(ConfigError, match=r"train_overrides: .*unknown training config key\(s\): 'optim.learning_rate'"):
+    message = r"train_overrides: .*unknown training config key\(s\): 'optim.learning_rate'"
+    with pytest.raises(ConfigError, match=message):
         load_config(SweepConfig, SMOKE, (), ["train_overrides.optim.learning_rate=0.1"])
     assert load_config(SweepConfig, SMOKE, (), ["train_overrides.max_steps=3"]).train_overrides["max_steps"] == 3
 
