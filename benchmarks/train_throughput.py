@@ -27,8 +27,9 @@ import pyarrow.dataset as pads
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
+from ecomgpt import models
 from ecomgpt.cli import main as cli
-from ecomgpt.config import load_model
+from ecomgpt.config import Override, load_config
 from ecomgpt.runtime import ray_session
 from ecomgpt.train.config import TrainConfig
 from ecomgpt.train.data import plan_mixture, read_texts
@@ -96,9 +97,9 @@ def plain_loop(cfg: TrainConfig, model_dir: str, rows: list[dict], steps: int, s
     return {"tokens_per_s": tokens / elapsed, "useful_tokens_per_s": useful / elapsed}
 
 
-def ray_run(cfg: TrainConfig, zero_stage: int, data: str, workdir: Path, skip: int) -> dict:
+def ray_run(overrides: list[Override], zero_stage: int, data: str, workdir: Path, skip: int) -> dict:
     """`run_train` with 2 workers at this ZeRO stage: mean rates of the steps after `skip`."""
-    cfg = cfg.model_copy(update={"deepspeed": cfg.deepspeed.model_copy(update={"zero_stage": zero_stage})})
+    cfg = load_config(TrainConfig, TINY, [*overrides, ("deepspeed.zero_stage", zero_stage)])
     out = workdir / f"ray_run_zero{zero_stage}"
     if out.exists():
         shutil.rmtree(out)
@@ -125,19 +126,18 @@ def main() -> None:
 
     with ray_session():
         data = make_data(workdir)
-        base = load_model(TrainConfig, TINY)
-        plan = plan_mixture(data, base.data)
+        plan = plan_mixture(data, load_config(TrainConfig, TINY).data)
         model_dir = workdir / "model"
-        if not (model_dir / "config.json").exists():
+        if models.checkpoint_problem(str(model_dir)) is not None:
             build_tiny_checkpoint(read_texts(plan, 20_000), model_dir, vocab_size=SHAPE["vocab_size"],
                                   n_layer=SHAPE["n_layer"], hidden_size=SHAPE["hidden_size"], n_head=SHAPE["n_head"])
         n_params = sum(p.numel() for p in AutoModelForCausalLM.from_pretrained(model_dir).parameters())
-        cfg = base.model_copy(update={"model": base.model.model_copy(update={"name_or_path": str(model_dir)}),
-                                      "max_steps": args.steps, "checkpoint_every": args.steps, "log_every": 1,
-                                      "batch_size": args.batch_size, "gradient_accumulation_steps": args.accumulation,
-                                      "optim": base.optim.model_copy(update={"warmup_steps": 0})})
+        overrides = [("model.name_or_path", str(model_dir)), ("max_steps", args.steps),
+                     ("checkpoint_every", args.steps), ("log_every", 1), ("batch_size", args.batch_size),
+                     ("gradient_accumulation_steps", args.accumulation), ("optim.warmup_steps", 0)]
+        cfg = load_config(TrainConfig, TINY, overrides)
         stages = [int(stage) for stage in args.zero_stages.split(",")]
-        ray_runs = {stage: ray_run(cfg, stage, data, workdir, args.skip) for stage in stages}
+        ray_runs = {stage: ray_run(overrides, stage, data, workdir, args.skip) for stage in stages}
 
     tok = Tokenize(str(model_dir), cfg.data.max_seq_len)
     table = pa.concat_tables([pads.dataset(f, filesystem=plan.filesystem).to_table() for f in plan.files])

@@ -6,37 +6,20 @@
 With `--output`, the run directory's model (`<output>/train/model`) is served as `--name`; without it,
 the config's models are. Serve applications outlive the job that deployed them: the job ends once the
 application is running, and `serve shutdown` (or `ray down`) stops it.
+
+The flags are those of `ecomgpt serve` with `--deploy`, `--set KEY=VALUE` included.
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
 
-from ecomgpt import storage
-from ecomgpt.errors import UserError
-from ecomgpt.runtime import ray_session
-from ecomgpt.serve.app import build_from_config
-from ecomgpt.serve.config import cli_config
-from ecomgpt.serve.run import start
+from ecomgpt.cli import run_stage
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--config", required=True, help="Serve config file (see configs/serve/)")
-    parser.add_argument("--output", help="a pipeline run directory whose train/model to serve (path or URI)")
-    parser.add_argument("--name", default="ecomgpt", help="the served model name (with --output)")
-    args = parser.parse_args(argv)
-    models = [f"{args.name}={storage.join(args.output, 'train', 'model')}"] if args.output else None
-    cfg, host, port = cli_config(args.config, models, None, None)
-    app = build_from_config(cfg)
-    with ray_session():
-        url = start(app, host, port)
-    print(f"serving {', '.join(sorted(cfg.models))} at {url}/v1")
+def main(argv: list[str] | None = None) -> int:
+    return run_stage("serve", argv, "--deploy")
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except UserError as err:
-        sys.exit(f"error: {err}")
+    sys.exit(main())

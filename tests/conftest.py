@@ -67,3 +67,42 @@ def offline_backbone(tmp_path_factory) -> Path:
     from ecomgpt import models
 
     return models.offline_dir(models.DEFAULT_OFFLINE, root=tmp_path_factory.mktemp("model-cache"))
+
+
+SECTION_ANSWER = "positive"
+SECTION_REQUEST = {"model": "m", "text": "Fits well, fast shipping"}  # to the review_sentiment task route
+
+
+@pytest.fixture(scope="session")
+def section_writer(tmp_path_factory) -> tuple[str, str]:
+    """(prompt, checkpoint): a tiny BLOOM that answers the review_sentiment task route's prompt for
+    SECTION_REQUEST with SECTION_ANSWER and then writes on into the next `### ` section, as a base model
+    that never learnt to stop does; trained here on that one text until greedy decoding repeats it."""
+    import torch
+
+    from ecomgpt import models
+    from ecomgpt.serve.tasks import SERVED_TASKS, parse_request, task_prompt
+    from ecomgpt.train.tiny import build_tiny_checkpoint
+
+    served = SERVED_TASKS["review_sentiment"]
+    prompt = task_prompt(served, parse_request(served, SECTION_REQUEST))
+    text = f"{prompt} {SECTION_ANSWER}\n### Instruction:\nthe next task"
+    path = str(build_tiny_checkpoint([text] * 8, tmp_path_factory.mktemp("section-writer"), vocab_size=400))
+    tokenizer = models.load_tokenizer(path)
+    model = models.load_causal_lm(path, torch.float32)
+    ids = torch.tensor([tokenizer(text, add_special_tokens=False)["input_ids"]])
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # a 2-layer model: more threads only contend
+    try:
+        for _ in range(300):
+            loss = model(input_ids=ids, labels=ids).loss
+            if loss.item() < 0.05:
+                break
+            loss.backward()
+            optimizer.step()
+            optimizer.zero_grad()
+    finally:
+        torch.set_num_threads(threads)
+    model.save_pretrained(path, safe_serialization=True)
+    return prompt, path

@@ -8,9 +8,12 @@ A model is named by
   (`smollm2-135m-instruct`). It is converted once into a Hugging Face directory under the cache
   (`ECOMGPT_CACHE_DIR`, default `~/.cache/ecomgpt`) and read from there afterwards, on every node.
 
-`check` raises a ModelError naming the model before any worker starts; `local_source` turns a name into
-something `from_pretrained` reads on this node; `load_tokenizer` and `load_causal_lm` are the loaders that
-training, tokenization, evaluation and serving share.
+`check` is the one checkpoint check of every stage (training's backbone, evaluation's and serving's
+models): it raises a ModelError naming the model before any worker starts. A checkpoint directory holds
+config.json and safetensors weights (`model.safetensors`, or the index of a sharded one); pickled weights
+are never loaded. `local_source` turns a name into something `from_pretrained` reads on this node;
+`load_tokenizer` and `load_causal_lm` are the loaders that training, tokenization, evaluation and serving
+share (`ecomgpt.runner` generates with them).
 """
 
 from __future__ import annotations
@@ -25,14 +28,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ecomgpt import storage
-from ecomgpt.errors import UserError
+from ecomgpt.config import ConfigError
 
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 CACHE_ENV = "ECOMGPT_CACHE_DIR"
+WEIGHTS = ("model.safetensors", "model.safetensors.index.json")  # one file, or the index of its shards
 
 
-class ModelError(UserError, ValueError):
-    """A model that cannot be found or loaded, named with the reason."""
+class ModelError(ConfigError):
+    """A model that cannot be found or loaded, named with the reason (a config or flag names it)."""
 
 
 @dataclass(frozen=True)
@@ -168,19 +172,27 @@ def _looks_local(name_or_path: str) -> bool:
     return name_or_path.startswith(("/", ".", "~")) or not HUB_ID.match(name_or_path)
 
 
+def checkpoint_problem(location: str) -> str | None:
+    """Why a directory (a local path or a URI) is not a checkpoint the platform loads, or None when it is."""
+    if not storage.exists(storage.join(location, "config.json")):
+        return "not a Hugging Face model directory (no config.json)"
+    if not any(storage.exists(storage.join(location, name)) for name in WEIGHTS):
+        return f"has no safetensors weights ({' or '.join(WEIGHTS)}); pickled weights are not loaded"
+    return None
+
+
 def check(name_or_path: str, what: str = "model") -> None:
     """A ModelError for a model that cannot be used, before any work starts; converts an offline model."""
     if is_offline(name_or_path):
         offline_dir(name_or_path)
         return
-    if storage.is_uri(name_or_path):
-        if not storage.exists(storage.join(name_or_path, "config.json")):
-            raise ModelError(f"{what} {name_or_path}: not a Hugging Face model directory (no config.json)")
-        return
     path = Path(name_or_path).expanduser()
-    if path.exists():
-        if not (path / "config.json").is_file():
-            raise ModelError(f"{what} {name_or_path}: not a Hugging Face model directory (no config.json)")
+    if storage.is_uri(name_or_path) or path.exists():
+        if not storage.is_uri(name_or_path) and not path.is_dir():
+            raise ModelError(f"{what} {name_or_path}: not a directory")
+        problem = checkpoint_problem(name_or_path)
+        if problem:
+            raise ModelError(f"{what} {name_or_path}: {problem}")
         return
     if _looks_local(name_or_path):
         raise ModelError(f"{what} {name_or_path}: no such directory (nor one of the offline models: "
@@ -217,7 +229,9 @@ def load_tokenizer(name_or_path: str, *, padding_side: str = "right"):
 
 
 def load_causal_lm(name_or_path: str, dtype):
-    """The causal LM from safetensors or the hub, no remote code, in `dtype` (a torch dtype)."""
+    """The causal LM from safetensors (local or from the hub), no remote code, in `dtype` (a torch dtype)."""
     from transformers import AutoModelForCausalLM
 
-    return AutoModelForCausalLM.from_pretrained(local_source(name_or_path), dtype=dtype, trust_remote_code=False)
+    return AutoModelForCausalLM.from_pretrained(
+        local_source(name_or_path), dtype=dtype, trust_remote_code=False, use_safetensors=True
+    )

@@ -26,7 +26,7 @@ from contextlib import ExitStack
 from typing import Any, Callable
 
 from ecomgpt import storage
-from ecomgpt.config import ConfigError, deep_merge, load_yaml, parse_model
+from ecomgpt.config import ConfigError, leaves, load_yaml, override, parse_model
 from ecomgpt.evaluate.config import EvaluateConfig
 from ecomgpt.evaluate.report import compare, comparison_table, markdown_table
 from ecomgpt.pipeline_config import (
@@ -153,8 +153,8 @@ def _generate(st: Stages, synth_key: str | None) -> tuple[str, dict]:
 
 
 def train_config(stage_cfg: TrainStageConfig) -> TrainConfig:
-    """The training config file with the stage's overrides merged in, validated."""
-    data = deep_merge(load_yaml(stage_cfg.config), stage_cfg.overrides)
+    """The training config file with the stage's overrides set over it, validated."""
+    data = override(load_yaml(stage_cfg.config), leaves(stage_cfg.overrides))
     return parse_model(TrainConfig, data, f"{stage_cfg.config} (with train.overrides)")
 
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from ecomgpt.config import StrictModel
 from ecomgpt.data.config import GenerateConfig
 from ecomgpt.evaluate.config import GenerationConfig
+from ecomgpt.train.config import check_overrides
 
 
 class SynthConfig(StrictModel):
@@ -29,8 +30,10 @@ class TrainStageConfig(StrictModel):
     )
     overrides: dict[str, Any] = Field(
         default_factory=dict,
-        description="keys merged into the training config (nested mappings merge), validated like its own keys",
+        description="keys of the training config set over the file's (nested mappings merge key by key), "
+        "checked against the training config's keys here and validated with the file's values",
     )
+    _known = field_validator("overrides")(check_overrides)
 
 
 class HeldoutConfig(StrictModel):

@@ -7,6 +7,8 @@ HEADER = (
     "Write a response that appropriately completes the request.\n"
 )
 RESPONSE_MARKER = "### Response:"
+# Where an answer ends: a model that writes on starts a new `### ` section (evaluation and serving stop here).
+RESPONSE_STOP = "### "
 
 
 def render_prompt(definition: str, instruction: str, input_text: str, *, header: bool = True) -> str:

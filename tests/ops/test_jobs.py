@@ -121,6 +121,47 @@ def test_every_job_takes_config_and_output(name, capsys):
     assert "--config" in usage and "--output" in usage
 
 
+def _job(name: str):
+    spec = importlib.util.spec_from_file_location(f"job_{name}", REPO / "jobs" / f"{name}.py")
+    job = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(job)
+    return job
+
+
+@pytest.mark.parametrize("name", JOBS)
+def test_every_job_parses_exactly_like_its_cli_command(name, capsys):
+    from ecomgpt.cli import main
+
+    def help_text(run) -> str:
+        with pytest.raises(SystemExit):
+            run(["--help"])
+        return capsys.readouterr().out
+
+    assert help_text(_job(name).main) == help_text(lambda argv: main([name, *argv]))
+
+
+@pytest.mark.parametrize(
+    ("name", "argv", "message"),
+    [
+        ("train", ["--config", "configs/train/tiny.yaml", "--output", "o", "--set", "max_stepz=3"],
+         "unknown key 'max_stepz'"),
+        ("pipeline", ["--config", "configs/local.yaml", "--set", "train.max_stepz=3"], "unknown key 'train.max_stepz'"),
+        ("evaluate", ["--config", "configs/evaluate/gpu.yaml", "--model", "m", "--output", "o", "--heldout-dir", "h",
+                      "--batch-size", "0"], "generation.batch_size: Input should be greater than 0"),
+        ("serve", ["--config", "configs/serve/cluster.yaml", "--output", "o", "--set", "model.num_gpus=-1"],
+         "model.num_gpus: Input should be greater than or equal to 0"),
+    ],
+)
+def test_a_job_reports_a_bad_config_like_the_cli(name, argv, message, capsys, monkeypatch):
+    from ecomgpt.cli import main
+
+    monkeypatch.chdir(REPO)
+    assert _job(name).main(argv) == 2
+    from_job = capsys.readouterr().err
+    assert message in from_job
+    assert main([name, *argv]) == 2 and capsys.readouterr().err == from_job
+
+
 @pytest.mark.slow
 def test_pipeline_job_on_a_loopback_head(ray_head, tmp_path):
     from ray.job_submission import JobStatus

@@ -14,13 +14,15 @@ from ecomgpt.config import ConfigError
 from ecomgpt.records.schema import MODELS
 from ecomgpt.records.synth import iter_synthetic
 from ecomgpt.serve.app import api_key_hash, build_app, build_from_config
-from ecomgpt.serve.config import AppConfig, app_config, cli_config, parse_model_specs, read_serve_file
-from ecomgpt.serve.engine import apply_stop, releasable
+from ecomgpt.serve.api import task_generation
+from ecomgpt.serve.config import AppConfig, LimitsConfig, app_config, cli_config, parse_model_specs, read_serve_file
+from ecomgpt.serve.engine import TransformersModel, apply_stop, releasable
 from ecomgpt.serve.errors import ApiError
 from ecomgpt.serve.protocol import ChatMessage, chat_prompt
 from ecomgpt.serve.tasks import SERVED_TASKS, parse_request, task_prompt
 from ecomgpt.tasks.examples import build_examples
 from ecomgpt.tasks.registry import get_task
+from tests.conftest import SECTION_ANSWER, SECTION_REQUEST
 
 REPO = Path(__file__).resolve().parents[2]
 SERVE_FILES = sorted((REPO / "configs" / "serve").glob("*.yaml"))
@@ -210,6 +212,20 @@ def test_answer_parsing_follows_the_platform_formats():
     assert _answer("category_classification", "Books ", title="t", candidates=["Clothing", "Books"]) == {
         "label": "Books", "in_candidates": True}
     assert _answer("title_generation", " Nike red T-Shirt\n", attributes={"color": "red"}) == {"title": "Nike red T-Shirt"}
+
+
+def test_task_routes_stop_at_the_section_marker(section_writer):
+    prompt, writer = section_writer
+    served = SERVED_TASKS["review_sentiment"]
+    req = parse_request(served, SECTION_REQUEST)
+    assert task_prompt(served, req) == prompt
+    model = TransformersModel("m", writer, dtype="auto", use_gpu=False, max_context=512)
+    request = task_generation(prompt, 32, LimitsConfig())
+    (done,) = model.generate([model.encode(prompt, request.max_tokens)], [request])
+    # The model writes on into a `### Instruction:` section; the route's answer ends where evaluation cuts.
+    assert done.text.strip() == SECTION_ANSWER and done.finish_reason == "stop"
+    assert done.completion_tokens < request.max_tokens
+    assert served.parse(done.text, req) == {"label": SECTION_ANSWER, "sentiment": "positive"}
 
 
 def test_stop_strings_cut_the_answer_and_hold_back_partial_matches():

@@ -66,7 +66,7 @@ def test_zero2_keeps_last_checkpoints(zero2_run):
 
 def test_resume_continues_at_saved_step(zero2_run, train_data):
     out, before = zero2_run
-    result = run_train(tiny_config(), train_data, out, resume=True, max_steps=20)
+    result = run_train(tiny_config(max_steps=20), train_data, out, resume=True)
     rows = read_metrics(out)
     assert [row["step"] for row in rows] == list(range(1, 21))
     assert result["steps"] == 20 and result["train_tokens"] > before["train_tokens"]

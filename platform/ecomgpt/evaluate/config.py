@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from ecomgpt.config import StrictModel
+from ecomgpt.runner import DTYPE_POLICY, Dtype
 
 DEFAULT_MAX_NEW_TOKENS = {"CLS": 32, "NER": 128, "Condition_Extract": 64, "Extract": 128, "Generate": 64}
 
@@ -28,9 +29,7 @@ class GenerationConfig(StrictModel):
     max_input_tokens: int = Field(
         default=1024, gt=0, description="longer prompts are cut from the left, keeping the instruction"
     )
-    dtype: Literal["auto", "float32", "bfloat16", "float16"] = Field(
-        default="auto", description="weights' dtype; auto is bfloat16 on a GPU and float32 on a CPU"
-    )
+    dtype: Dtype = Field(default="auto", description=f"weights' dtype ({DTYPE_POLICY})")
     concurrency: int | None = Field(
         default=None, gt=0, description="model actors (None: one per GPU, or per `num_cpus` CPUs without GPUs)"
     )

@@ -1,9 +1,9 @@
 """Batch answer generation: a model-holding callable class, run by Ray Data with an actor pool.
 
-The actor loads the model once. Rows are sorted by answer budget and prompt length in tokens before
-batching; within a batch, each `generate` call (left-padded, greedy unless beams are asked for) holds rows
-of one budget and similar length under a padded-token cap, so padding stays small. Answers are cut at the
-EOS token and at a following `### ` marker.
+The actor holds one `ecomgpt.runner.ModelRunner`, loaded once. Rows are sorted by answer budget and prompt
+length in tokens before batching; within a batch, each `generate` call (left-padded, greedy unless beams
+are asked for) holds rows of one budget and similar length under a padded-token cap, so padding stays
+small. Answers end at the EOS token or at the prompt format's next `### ` marker.
 """
 
 from __future__ import annotations
@@ -14,15 +14,9 @@ import numpy as np
 
 from ecomgpt import models
 from ecomgpt.evaluate.config import GenerationConfig
-from ecomgpt.evaluate.metrics import RESPONSE_STOP, normalize_prediction
-
-
-def _torch_dtype(name: str, on_gpu: bool):
-    import torch
-
-    if name == "auto":
-        return torch.bfloat16 if on_gpu else torch.float32
-    return getattr(torch, name)
+from ecomgpt.evaluate.metrics import normalize_prediction
+from ecomgpt.prompts import RESPONSE_STOP
+from ecomgpt.runner import ModelRunner, Sampling, encode_prompts, pick_device
 
 
 def generate_calls(lengths: list[int], budgets: list[int], max_tokens: int) -> list[tuple[list[int], int]]:
@@ -46,70 +40,41 @@ def generate_calls(lengths: list[int], budgets: list[int], max_tokens: int) -> l
 
 
 class AnswerGenerator:
-    """Holds a causal LM and its tokenizer; called on a batch {"prompt", "max_new_tokens"} of numpy arrays."""
+    """Holds a model runner; called on a batch {"prompt", "max_new_tokens"} of numpy arrays."""
 
     def __init__(self, model: str, gen: dict[str, Any]) -> None:
         import torch
-        from transformers.generation import StoppingCriteriaList, StopStringCriteria
-        from transformers.utils import logging as hf_logging
 
-        hf_logging.disable_progress_bar()  # one bar per actor would interleave on the driver's console
         self.cfg = GenerationConfig.model_validate(gen)
-        self.device = "cuda" if self.cfg.num_gpus > 0 and torch.cuda.is_available() else "cpu"
-        if self.device == "cpu":
+        if pick_device(self.cfg.num_gpus > 0) == "cpu":
             torch.set_num_threads(max(1, int(self.cfg.num_cpus)))
-        self.tokenizer = models.load_tokenizer(model, padding_side="left")
-        self.model = models.load_causal_lm(model, _torch_dtype(self.cfg.dtype, self.device == "cuda")).to(self.device)
-        self.model.eval()
-        self.eos_id = self.tokenizer.eos_token_id
-        # A row that writes the next-section marker is done: the prediction is cut there anyway, so decoding
-        # on (as a base model that has not learnt to stop does) changes no score and only costs time.
-        self.stop = StoppingCriteriaList([StopStringCriteria(self.tokenizer, [RESPONSE_STOP])])
+        self.runner = ModelRunner(model, dtype=self.cfg.dtype, use_gpu=self.cfg.num_gpus > 0)
+        self.sampling = Sampling(num_beams=self.cfg.num_beams)
+        self.eos_tokens = (self.runner.tokenizer.eos_token or "",)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         prompts = [str(p) for p in batch["prompt"]]
         budgets = [int(b) for b in batch["max_new_tokens"]]
-        ids = self.tokenizer(prompts)["input_ids"]
+        ids = self.runner.encode(prompts)
         limit = self.cfg.max_input_tokens
         truncated = [len(row) > limit for row in ids]
         ids = [row[-limit:] for row in ids]
-        new_tokens: list[list[int]] = [[] for _ in prompts]
+        answers = [None] * len(prompts)
         for rows, budget in generate_calls([len(row) for row in ids], budgets, self.cfg.max_batch_tokens):
-            for i, tokens in zip(rows, self._generate([ids[i] for i in rows], budget)):
-                new_tokens[i] = tokens
-        raws, predictions, lengths = [], [], []
-        for tokens in new_tokens:
-            if self.eos_id in tokens:
-                tokens = tokens[: tokens.index(self.eos_id)]
-            raw = self.tokenizer.decode(tokens, skip_special_tokens=True)
-            raws.append(raw)
-            predictions.append(normalize_prediction(raw, (self.tokenizer.eos_token or "",)))
-            lengths.append(len(tokens))
+            # A row that writes the next-section marker is done: the prediction is cut there anyway, so
+            # decoding on (as a base model that has not learnt to stop does) changes no score, only costs time.
+            done = self.runner.generate([ids[i] for i in rows], [budget] * len(rows), sampling=self.sampling,
+                                        stop=(RESPONSE_STOP,))
+            for i, answer in zip(rows, done):
+                answers[i] = answer
+        predictions = [normalize_prediction(a.decoded, self.eos_tokens) for a in answers]
         return {
             **batch,
-            "raw": np.array(raws, dtype=object),
+            "raw": np.array([a.decoded for a in answers], dtype=object),
             "prediction": np.array(predictions, dtype=object),
-            "new_tokens": np.array(lengths),
+            "new_tokens": np.array([len(a.tokens) for a in answers]),
             "truncated": np.array(truncated),
         }
-
-    def _generate(self, ids: list[list[int]], budget: int) -> list[list[int]]:
-        """New token ids of each row: greedy or beam search, until EOS, the answer marker or the budget."""
-        import torch
-
-        enc = self.tokenizer.pad({"input_ids": ids}, return_tensors="pt")
-        enc = {key: value.to(self.device) for key, value in enc.items()}
-        with torch.inference_mode():
-            out = self.model.generate(
-                **enc,
-                max_new_tokens=budget,
-                do_sample=False,
-                num_beams=self.cfg.num_beams,
-                eos_token_id=self.eos_id,
-                pad_token_id=self.tokenizer.pad_token_id,
-                stopping_criteria=self.stop,
-            )
-        return out[:, enc["input_ids"].shape[1] :].tolist()
 
 
 def _actor_count(gen: GenerationConfig) -> int:
@@ -134,7 +99,7 @@ def generate_answers(rows: list[dict[str, Any]], model: str, gen: GenerationConf
 
     # By budget, then by prompt length in the model's own tokens (characters are a poor proxy across
     # languages), so each batch pads little and decodes to one budget.
-    lengths = [len(ids) for ids in models.load_tokenizer(model)([row["prompt"] for row in rows])["input_ids"]]
+    lengths = [len(ids) for ids in encode_prompts(models.load_tokenizer(model), [row["prompt"] for row in rows])]
     ordered = [row for _, _, row in sorted(zip((r["max_new_tokens"] for r in rows), lengths, rows),
                                            key=lambda item: item[:2])]
     actors = _actor_count(gen)

@@ -18,10 +18,10 @@ import re
 from typing import Iterable
 
 from ecomgpt.answers import ItemsFormat, NerFormat
+from ecomgpt.prompts import RESPONSE_STOP
 
 F1_TYPES = ("CLS", "NER", "Condition_Extract", "Extract")
 METRICS = ("rouge_l", "micro_f1", "macro_f1")
-RESPONSE_STOP = "### "
 
 _CJK = (
     "\u3040-\u30ff"  # hiragana, katakana

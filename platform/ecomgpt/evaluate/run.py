@@ -9,8 +9,18 @@ import orjson
 
 from ecomgpt import models, storage
 from ecomgpt.evaluate.config import EvaluateConfig
-from ecomgpt.evaluate.heldout import EvalTask, first_instances, load_heldout, select_tasks
-from ecomgpt.evaluate.metrics import average_metrics, normalize_prediction, score_instance, task_metrics
+from ecomgpt.evaluate.heldout import (
+    EvalTask,
+    first_instances,
+    load_heldout,
+    select_tasks,
+)
+from ecomgpt.evaluate.metrics import (
+    average_metrics,
+    normalize_prediction,
+    score_instance,
+    task_metrics,
+)
 from ecomgpt.evaluate.predictions import match_predictions, read_predictions
 from ecomgpt.evaluate.report import write_report
 from ecomgpt.versions import versions

@@ -17,8 +17,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.exceptions import HTTPException
 
+from ecomgpt.prompts import RESPONSE_STOP
 from ecomgpt.serve import protocol as proto
-from ecomgpt.serve.config import AppConfig
+from ecomgpt.serve.config import AppConfig, LimitsConfig
 from ecomgpt.serve.engine import Completion, GenRequest
 from ecomgpt.serve.errors import ApiError, error_body, unknown_model
 from ecomgpt.serve.tasks import SERVED_TASKS, parse_request, served_task, task_prompt
@@ -153,6 +154,15 @@ def _gen_request(req: proto.SamplingRequest, prompt: str, max_tokens: int | None
     return GenRequest(prompt, tokens, req.temperature, req.top_p, proto.stop_strings(req.stop))
 
 
+def task_generation(prompt: str, max_tokens: int | None, limits: LimitsConfig) -> GenRequest:
+    """A task route's generation: greedy, within the token limits, and ending at the prompt format's next
+    `### ` section marker, where evaluation cuts its answers too."""
+    tokens = limits.default_max_tokens if max_tokens is None else max_tokens
+    if not 1 <= tokens <= limits.max_tokens:
+        raise ApiError(f"max_tokens must be between 1 and {limits.max_tokens}, got {tokens}", param="max_tokens")
+    return GenRequest(prompt, tokens, stop=(RESPONSE_STOP,))
+
+
 def build_api(cfg: AppConfig, handle, api_key_hash: str | None) -> FastAPI:
     app = FastAPI(title="ecomgpt", docs_url=None, redoc_url=None, openapi_url=None)
     app.add_middleware(BodyLimit, max_bytes=cfg.limits.max_body_bytes)
@@ -224,11 +234,7 @@ def build_api(cfg: AppConfig, handle, api_key_hash: str | None) -> FastAPI:
         req = parse_request(served, await _json_body(request))
         backend.check_model(req.model)
         prompt = task_prompt(served, req)
-        limits = cfg.limits
-        tokens = limits.default_max_tokens if req.max_tokens is None else req.max_tokens
-        if not 1 <= tokens <= limits.max_tokens:
-            raise ApiError(f"max_tokens must be between 1 and {limits.max_tokens}, got {tokens}", param="max_tokens")
-        done = await backend.complete(req.model, GenRequest(prompt, tokens))
+        done = await backend.complete(req.model, task_generation(prompt, req.max_tokens, cfg.limits))
         return {
             "task": served.name,
             "model": req.model,

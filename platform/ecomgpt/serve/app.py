@@ -14,7 +14,6 @@ import os
 from ecomgpt import models
 from ecomgpt.config import ConfigError
 from ecomgpt.serve.config import AppConfig, app_config
-from ecomgpt.serve.engine import check_checkpoint
 
 APP_NAME = "ecomgpt"
 
@@ -40,7 +39,7 @@ def build_from_config(cfg: AppConfig):
     # Replicas run in another working directory: local paths are made absolute where the app is built.
     cfg = cfg.model_copy(update={"models": {name: models.locate(path) for name, path in cfg.models.items()}})
     for name, path in cfg.models.items():
-        check_checkpoint(name, path)
+        models.check(path, f"model {name!r}: checkpoint")  # an offline model is converted here, once
     if cfg.backend == "vllm":
         return build_vllm_app(cfg)
     from ecomgpt.serve.deployments import Gateway, ModelServer

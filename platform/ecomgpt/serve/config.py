@@ -8,11 +8,19 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal, NamedTuple
+from typing import Literal, NamedTuple, Sequence
 
 from pydantic import Field, field_validator, model_validator
 
-from ecomgpt.config import ConfigError, StrictModel, load_yaml, parse_model
+from ecomgpt.config import (
+    ConfigError,
+    StrictModel,
+    apply_overrides,
+    load_yaml,
+    parse_model,
+    source_name,
+)
+from ecomgpt.runner import DTYPE_POLICY, Dtype
 
 # Model names travel in URLs, headers and JSON; keep them plain.
 MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
@@ -61,9 +69,7 @@ class ModelDeploymentConfig(StrictModel):
     )
     autoscaling: AutoscalingConfig = Field(default_factory=AutoscalingConfig, description="replica autoscaling")
     batching: BatchingConfig = Field(default_factory=BatchingConfig, description="dynamic batching")
-    dtype: Literal["float32", "bfloat16", "float16"] = Field(
-        default="float32", description="weights dtype (float32 on CPU)"
-    )
+    dtype: Dtype = Field(default="auto", description=f"weights' dtype ({DTYPE_POLICY})")
 
     @model_validator(mode="after")
     def _target_reachable(self) -> ModelDeploymentConfig:
@@ -171,17 +177,17 @@ def app_config(args: dict, where: str) -> AppConfig:
 
 
 def cli_config(
-    config: str | None, models: list[str] | None, host: str | None, port: int | None
+    config: str | None, models: list[str] | None, host: str | None, port: int | None, sets: Sequence[str] = ()
 ) -> tuple[AppConfig, str, int]:
     """`ecomgpt serve` options over the Serve config file: (app config, host, port).
 
-    `--model` pairs replace the file's models; `--host`/`--port` replace its http_options.
+    `--model` pairs replace the file's models, then `--set KEY=VALUE` sets keys of the application's args;
+    `--host`/`--port` replace its http_options.
     """
     file = read_serve_file(config) if config else ServeFile({}, "127.0.0.1", 8000)
-    args = dict(file.args)
-    if models:
-        args["models"] = parse_model_specs(models)
+    shortcuts = [("models", parse_model_specs(models) if models else None)]
+    args = apply_overrides(file.args, shortcuts, sets)
     if not args.get("models"):
         raise ConfigError("no model to serve: give --model NAME=PATH or a config whose args list models")
-    cfg = app_config(args, config or "command line")
+    cfg = app_config(args, source_name(config, sets))
     return cfg, host or file.host, port if port is not None else file.port

@@ -10,7 +10,7 @@ from ray import serve
 
 from ecomgpt.serve.api import build_api
 from ecomgpt.serve.config import AppConfig
-from ecomgpt.serve.engine import Completion, GenRequest, TransformersModel
+from ecomgpt.serve.engine import Completion, GenRequest, TransformersModel, sampling
 from ecomgpt.serve.errors import ApiError, unknown_model
 
 
@@ -22,11 +22,10 @@ class _Job:
 
 
 def _groups(jobs: list[_Job]) -> dict[tuple, list[int]]:
-    """Indices of the jobs one `generate` call can serve together: same model, same sampling."""
+    """Indices of the jobs one `generate` call can serve together: same model, sampling and stop strings."""
     groups: dict[tuple, list[int]] = {}
     for i, job in enumerate(jobs):
-        sampling = (0.0, 1.0) if job.request.temperature <= 0 else (job.request.temperature, job.request.top_p)
-        groups.setdefault((id(job.model), *sampling), []).append(i)
+        groups.setdefault((id(job.model), sampling(job.request), job.request.stop), []).append(i)
     return groups
 
 

@@ -1,4 +1,5 @@
-"""`ecomgpt serve` in the foreground: start Serve, run the application, stop cleanly on Ctrl-C or SIGTERM."""
+"""`ecomgpt serve`: in the foreground (start Serve, run the application, stop cleanly on Ctrl-C or SIGTERM),
+or deployed onto the connected Ray (`--deploy`, what `jobs/serve.py` does), where it outlives the command."""
 
 from __future__ import annotations
 
@@ -33,6 +34,16 @@ def serve_forever(cfg: AppConfig, host: str, port: int, address: str | None) -> 
     app = build_from_config(cfg)
     with ray_session(address):
         _run_until_interrupted(app, cfg, host, port, own_ray=not (address or os.environ.get("RAY_ADDRESS")))
+
+
+def deploy(cfg: AppConfig, host: str, port: int, address: str | None) -> str:
+    """Deploy the application on the Ray at `address` (or RAY_ADDRESS) and return its base URL; it keeps
+    serving after this returns, until `serve shutdown`. Config and checkpoint errors surface first."""
+    from ecomgpt.runtime import ray_session
+
+    app = build_from_config(cfg)
+    with ray_session(address):
+        return start(app, host, port)
 
 
 def _run_until_interrupted(app, cfg: AppConfig, host: str, port: int, own_ray: bool) -> None:

@@ -8,6 +8,7 @@ from pydantic import Field, field_validator
 
 from ecomgpt.config import StrictModel
 from ecomgpt.evaluate.config import GenerationConfig
+from ecomgpt.train.config import check_overrides
 
 
 def _positive_unique(values: list[int], name: str) -> list[int]:
@@ -61,7 +62,8 @@ class SweepConfig(StrictModel):
     train: str = Field(description="training config file every trial starts from (e.g. configs/train/tiny.yaml)")
     train_overrides: dict[str, Any] = Field(
         default_factory=dict,
-        description="keys merged into every trial's training config (validated like the file's own keys)",
+        description="keys of the training config set over every trial's training config file (nested mappings "
+        "merge key by key), checked against the training config's keys",
     )
     grid: GridConfig = Field(description="the trials: n_tasks × samples_per_task × seeds (× train_configs)")
     evaluate: SweepEvalConfig = Field(default_factory=SweepEvalConfig, description="held-out evaluation of a trial")
@@ -73,6 +75,8 @@ class SweepConfig(StrictModel):
     )
     max_failures: int = Field(default=1, ge=0, description="retries of a failed trial (Tune FailureConfig)")
     metric: str = Field(default="rouge_l", description="the held-out metric the curves and fits use")
+
+    _known = field_validator("train_overrides")(check_overrides)
 
     @field_validator("metric")
     @classmethod

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ecomgpt import storage
-from ecomgpt.config import deep_merge, load_yaml, parse_model
+from ecomgpt.config import leaves, load_yaml, override, parse_model
 from ecomgpt.errors import UserError
 from ecomgpt.evaluate.config import EvaluateConfig
 from ecomgpt.sweep.config import SweepConfig
@@ -46,13 +46,13 @@ def trial_train_data(train: dict, point: dict) -> dict:
     """A trial's training config: the base config with the point's mixture."""
     mixture = {"tasks": None, "n_tasks": point["n_tasks"], "samples_per_task": point["samples_per_task"],
                "seed": point["seed"]}
-    return deep_merge(train, {"data": {"mixture": mixture}})
+    return override(train, leaves({"data": {"mixture": mixture}}))
 
 
 def _load_train_config(path: str, overrides: dict) -> dict:
     from ecomgpt.train.run import locate_model
 
-    data = deep_merge(load_yaml(path), overrides)
+    data = override(load_yaml(path), leaves(overrides))
     return locate_model(parse_model(TrainConfig, data, f"{path} (with train_overrides)")).model_dump(mode="json")
 
 
@@ -71,15 +71,12 @@ def _split_tasks(data_dir: str, split: str) -> list[str]:
     return _tasks_of(where)
 
 
-def plan_sweep(
-    cfg: SweepConfig, data_dir: str, output: str, *, heldout_dir: str | None = None, resume: bool = False
-) -> SweepPlan:
+def plan_sweep(cfg: SweepConfig, data_dir: str, output: str, *, resume: bool = False) -> SweepPlan:
     """Every check that needs no trial: configs, the grid against the data, held-out tasks, the output.
 
     Local paths come back absolute: each trial runs in its own working directory.
     """
     data_dir, output = storage.absolute(data_dir), storage.absolute(output)
-    heldout_dir = storage.absolute(heldout_dir) if heldout_dir else None
     files = cfg.grid.train_configs or [cfg.train]
     train_configs = {path: _load_train_config(path, cfg.train_overrides) for path in files}
     held_in = _split_tasks(data_dir, "held_in")
@@ -90,7 +87,7 @@ def plan_sweep(
         raise SweepError(
             f"grid.n_tasks asks for {max(too_many)} tasks but {data_dir} holds {len(held_in)} held-in tasks"
         )
-    heldout = heldout_dir or (cfg.evaluate.heldout_dir and storage.absolute(cfg.evaluate.heldout_dir)) or data_dir
+    heldout = storage.absolute(cfg.evaluate.heldout_dir) if cfg.evaluate.heldout_dir else data_dir
     if heldout == data_dir and not _split_tasks(data_dir, "held_out"):
         raise SweepError(f"{data_dir}: no held-out tasks (held_out/ is empty); give evaluate.heldout_dir")
     from ecomgpt.evaluate.heldout import load_heldout

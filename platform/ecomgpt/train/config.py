@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from ecomgpt.config import StrictModel
+from ecomgpt.config import StrictModel, unknown_keys
 
 TINY = "tiny"
 
@@ -164,3 +164,12 @@ class TrainConfig(StrictModel):
                 f"gradient_accumulation_steps {self.gradient_accumulation_steps} = {parts}"
             )
         return None
+
+
+def check_overrides(overrides: dict) -> dict:
+    """Overrides of a training config (the pipeline's `train.overrides`, the sweep's `train_overrides`): every
+    key must be one of the training config's, checked when the config that carries them loads."""
+    unknown = unknown_keys(TrainConfig, overrides)
+    if unknown:
+        raise ValueError(f"unknown training config key(s): {', '.join(repr(key) for key in unknown)}")
+    return overrides

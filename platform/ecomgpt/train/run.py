@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 
 from ecomgpt import models, storage
-from ecomgpt.config import ConfigError, parse_model
+from ecomgpt.config import ConfigError
 from ecomgpt.errors import UserError
 from ecomgpt.train.config import TINY, TrainConfig
 from ecomgpt.train.data import MixturePlan, plan_mixture
@@ -33,13 +33,6 @@ class TrainPlan:
     output: str
     resume: bool
     mixture: MixturePlan
-
-
-def with_overrides(cfg: TrainConfig, **overrides) -> TrainConfig:
-    """The config with the given top-level fields replaced (None: keep), validated again."""
-    data = cfg.model_dump()
-    data.update({key: value for key, value in overrides.items() if value is not None})
-    return parse_model(TrainConfig, data, "command line")
 
 
 def locate_model(cfg: TrainConfig) -> TrainConfig:
@@ -111,7 +104,7 @@ def _model_source(plan: TrainPlan) -> str:
     if cfg.model.name_or_path != TINY:
         return cfg.model.name_or_path
     init = storage.join(plan.output, "init")
-    if storage.exists(storage.join(init, "config.json")):
+    if models.checkpoint_problem(init) is None:
         return init  # a resumed run keeps the tokenizer it started with
     import tempfile
 
@@ -135,8 +128,6 @@ def run_train(
     output: str,
     *,
     resume: bool = False,
-    max_steps: int | None = None,
-    num_workers: int | None = None,
 ) -> dict:
     """Train, export `<output>/model/` and write `<output>/manifest.json`; needs a Ray session.
 
@@ -150,7 +141,6 @@ def run_train(
     from ecomgpt.train.loop import train_loop_per_worker
 
     started = time.time()
-    cfg = with_overrides(cfg, max_steps=max_steps, num_workers=num_workers)
     plan = plan_train(cfg, data_dir, output, resume=resume)
     cfg, data_dir, output = plan.cfg, plan.data_dir, plan.output
     storage.make_dirs(output)

@@ -1,0 +1,181 @@
+"""The one model runner: load a checkpoint, left-pad prompts, generate, cut at EOS and stop strings, decode.
+
+Evaluation's Ray Data actor (`evaluate/generation.py`) and the Serve deployment's engine (`serve/engine.py`)
+both wrap a `ModelRunner`, so a prompt gets the same answer from either. Callers pass the stop strings:
+evaluation and the task routes stop at the prompt format's next section marker (`### `), a completion
+request at the client's `stop`; generation ends for a row as soon as one appears in its new text.
+
+dtype policy, for every stage that generates: `auto` (the default) is bfloat16 on a GPU and float32 on a
+CPU (CPU kernels for half precision are slow or missing); a config may name a dtype instead.
+
+Prompts are encoded as training encodes them: no special tokens added.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Sequence
+
+from ecomgpt import models
+
+Dtype = Literal["auto", "float32", "bfloat16", "float16"]
+DTYPE_POLICY = "auto: bfloat16 on a GPU, float32 on a CPU"
+_STOP_CACHE = 16  # stop-string criteria kept per runner (each one indexes the vocabulary once)
+
+
+def torch_dtype(name: Dtype, on_gpu: bool):
+    """The torch dtype of a config's `dtype` on this device."""
+    import torch
+
+    if name == "auto":
+        return torch.bfloat16 if on_gpu else torch.float32
+    return getattr(torch, name)
+
+
+def pick_device(use_gpu: bool) -> str:
+    """`cuda` when a GPU is asked for and present, else `cpu`."""
+    import torch
+
+    return "cuda" if use_gpu and torch.cuda.is_available() else "cpu"
+
+
+def encode_prompts(tokenizer, prompts: Sequence[str]) -> list[list[int]]:
+    """Prompt token ids as training sees them (no special tokens added)."""
+    return tokenizer(list(prompts), add_special_tokens=False)["input_ids"]
+
+
+def apply_stop(text: str, stop: Sequence[str]) -> tuple[str, bool]:
+    """`text` cut before the earliest stop string, and whether one was found."""
+    cut = min((i for i in (text.find(s) for s in stop if s) if i >= 0), default=-1)
+    return (text[:cut], True) if cut >= 0 else (text, False)
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """Decoding settings one `generate` call shares: greedy (temperature 0) or beam search, or sampling."""
+
+    temperature: float = 0.0
+    top_p: float = 1.0
+    num_beams: int = 1
+
+    def generate_kwargs(self) -> dict:
+        if self.temperature <= 0:
+            return {"do_sample": False, "num_beams": self.num_beams}
+        return {"do_sample": True, "temperature": self.temperature, "top_p": self.top_p, "top_k": 0}
+
+
+GREEDY = Sampling()
+
+
+@dataclass(frozen=True)
+class Generated:
+    """One row's answer."""
+
+    tokens: list[int]  # new token ids within the row's budget, cut before EOS
+    decoded: str  # those tokens decoded (special tokens skipped)
+    text: str  # `decoded` cut before the earliest stop string
+    eos: bool  # the model wrote EOS within the budget
+    cut: bool  # a stop string was found (and `text` ends before it)
+
+    @property
+    def stopped(self) -> bool:
+        """EOS or a stop string ended the answer, not the budget."""
+        return self.eos or self.cut
+
+
+class ModelRunner:
+    """A causal LM and its tokenizer on one device, loaded through `ecomgpt.models`."""
+
+    def __init__(self, name_or_path: str, *, dtype: Dtype = "auto", use_gpu: bool = False) -> None:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # one bar per actor or replica would interleave on the console
+        self.device = pick_device(use_gpu)
+        # Left padding: every row's answer starts at the same column.
+        self.tokenizer = models.load_tokenizer(name_or_path, padding_side="left")
+        self.model = models.load_causal_lm(name_or_path, torch_dtype(dtype, self.device == "cuda"))
+        self.model.to(self.device).eval()
+        self.eos_id = self.tokenizer.eos_token_id
+        self.pad_id = self.tokenizer.pad_token_id  # load_tokenizer gives every tokenizer one
+        self._stops: dict[tuple[str, ...], object] = {}
+
+    def encode(self, prompts: Sequence[str]) -> list[list[int]]:
+        return encode_prompts(self.tokenizer, prompts)
+
+    def generate(
+        self,
+        prompts: Sequence[Sequence[int]],
+        budgets: Sequence[int],
+        *,
+        sampling: Sampling = GREEDY,
+        stop: Sequence[str] = (),
+    ) -> list[Generated]:
+        """One `generate` call for these rows; each decodes at most its own budget of new tokens."""
+        stop = tuple(s for s in stop if s)
+        criteria = [self._stop_criteria(stop)] if stop else []
+        rows = self.generate_ids(prompts, max(budgets), sampling, criteria)
+        return [self._finish(row[:budget], stop) for row, budget in zip(rows, budgets)]
+
+    def generate_ids(self, prompts: Sequence[Sequence[int]], max_new_tokens: int, sampling: Sampling,
+                     criteria: Sequence = (), streamer=None) -> list[list[int]]:
+        """New token ids of each row, after EOS padded: the one place the model's `generate` is called.
+
+        A stopping criterion sees only the new tokens, so a stop string cannot begin inside the prompt.
+        """
+        import torch
+        from transformers.generation import StoppingCriteria, StoppingCriteriaList
+
+        ids, mask = self._inputs(prompts)
+        start = ids.shape[1]
+
+        class NewTokens(StoppingCriteria):
+            def __init__(self, inner) -> None:
+                self.inner = inner
+
+            def __call__(self, input_ids, scores, **kwargs):
+                return self.inner(input_ids[:, start:], scores, **kwargs)
+
+        with torch.inference_mode():
+            out = self.model.generate(
+                input_ids=ids,
+                attention_mask=mask,
+                max_new_tokens=max_new_tokens,
+                eos_token_id=self.eos_id,
+                pad_token_id=self.pad_id,
+                stopping_criteria=StoppingCriteriaList([NewTokens(c) for c in criteria]),
+                streamer=streamer,
+                **sampling.generate_kwargs(),
+            )
+        return out[:, start:].tolist()
+
+    def _inputs(self, rows: Sequence[Sequence[int]]):
+        """Left-padded input ids and attention mask on the model's device."""
+        import torch
+
+        width = max(len(r) for r in rows)
+        ids = torch.full((len(rows), width), self.pad_id, dtype=torch.long)
+        mask = torch.zeros((len(rows), width), dtype=torch.long)
+        for i, row in enumerate(rows):
+            ids[i, width - len(row) :] = torch.tensor(row, dtype=torch.long)
+            mask[i, width - len(row) :] = 1
+        return ids.to(self.device), mask.to(self.device)
+
+    def _stop_criteria(self, stop: tuple[str, ...]):
+        from transformers.generation import StopStringCriteria
+
+        if stop not in self._stops:
+            if len(self._stops) >= _STOP_CACHE:
+                self._stops.clear()
+            self._stops[stop] = StopStringCriteria(self.tokenizer, list(stop))
+        return self._stops[stop]
+
+    def _finish(self, tokens: list[int], stop: tuple[str, ...]) -> Generated:
+        eos = self.eos_id in tokens
+        if eos:
+            tokens = tokens[: tokens.index(self.eos_id)]
+        decoded = self.decode(tokens)
+        text, cut = apply_stop(decoded, stop)
+        return Generated(tokens, decoded, text, eos, cut)
+
+    def decode(self, tokens: Sequence[int]) -> str:
+        return self.tokenizer.decode(tokens, skip_special_tokens=True)

@@ -1,0 +1,75 @@
+"""The one model runner: evaluation's actor and the Serve engine answer alike, stop at the section marker,
+and every stage checks a checkpoint the same way."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from ecomgpt import models
+from ecomgpt.cli import main
+from ecomgpt.config import ConfigError
+from ecomgpt.evaluate.config import GenerationConfig
+from ecomgpt.evaluate.generation import AnswerGenerator
+from ecomgpt.prompts import RESPONSE_STOP
+from ecomgpt.runner import ModelRunner, torch_dtype
+from ecomgpt.serve.app import build_from_config
+from ecomgpt.serve.config import AppConfig, ModelDeploymentConfig
+from ecomgpt.serve.engine import GenRequest, TransformersModel
+from ecomgpt.train.config import TrainConfig
+from ecomgpt.train.run import check_model_source
+
+from tests.conftest import SECTION_ANSWER
+
+BUDGET = 32
+
+
+def test_generation_ends_at_a_stop_string_and_is_cut_before_it(section_writer):
+    prompt, writer = section_writer
+    runner = ModelRunner(writer)
+    ids = runner.encode([prompt])
+    (plain,) = runner.generate(ids, [BUDGET])
+    assert plain.decoded.startswith(f" {SECTION_ANSWER}\n### Instruction") and not plain.stopped
+    (stopped,) = runner.generate(ids, [BUDGET], stop=(RESPONSE_STOP,))
+    assert stopped.text.strip() == SECTION_ANSWER and stopped.cut and stopped.stopped
+    assert len(stopped.tokens) < len(plain.tokens) == BUDGET  # generation ended there, not only the text
+
+
+def test_evaluation_and_serving_give_the_same_answer(section_writer):
+    prompt, writer = section_writer
+    batch = {"prompt": np.array([prompt], dtype=object), "max_new_tokens": np.array([BUDGET])}
+    evaluated = AnswerGenerator(writer, {"num_cpus": 1})(batch)
+    served = TransformersModel("w", writer, dtype="auto", use_gpu=False, max_context=512)
+    request = GenRequest(prompt, BUDGET, stop=(RESPONSE_STOP,))
+    (completion,) = served.generate([served.encode(prompt, BUDGET)], [request])
+    assert evaluated["prediction"][0] == completion.text.strip() == SECTION_ANSWER
+    assert evaluated["new_tokens"][0] < BUDGET and completion.finish_reason == "stop"
+
+
+def test_one_dtype_policy_for_evaluation_and_serving():
+    assert torch_dtype("auto", on_gpu=False) == torch.float32
+    assert torch_dtype("auto", on_gpu=True) == torch.bfloat16
+    assert torch_dtype("float16", on_gpu=False) == torch.float16
+    assert GenerationConfig().dtype == ModelDeploymentConfig().dtype == "auto"
+
+
+@pytest.fixture
+def pickled_checkpoint(tmp_path) -> str:
+    """A Hugging Face directory whose weights are pickled, not safetensors."""
+    (tmp_path / "config.json").write_text("{}")
+    (tmp_path / "pytorch_model.bin").write_bytes(b"")
+    return str(tmp_path)
+
+
+def test_every_stage_checks_a_checkpoint_the_same_way(pickled_checkpoint, tmp_path, capsys):
+    with pytest.raises(models.ModelError, match="no safetensors weights"):
+        models.check(pickled_checkpoint)
+    with pytest.raises(ConfigError, match="no safetensors weights"):
+        build_from_config(AppConfig(models={"m": pickled_checkpoint}))
+    code = main(["evaluate", "--model", pickled_checkpoint, "--heldout-dir", str(tmp_path),
+                 "--output", str(tmp_path / "out")])
+    assert code == 2 and "no safetensors weights" in capsys.readouterr().err
+    with pytest.raises(models.ModelError, match="no safetensors weights"):
+        check_model_source(TrainConfig(model={"name_or_path": pickled_checkpoint}))
+    (tmp_path / "model.safetensors.index.json").write_text("{}")  # a sharded checkpoint's index is enough
+    models.check(pickled_checkpoint)
