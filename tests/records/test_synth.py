@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import shutil
 import tracemalloc
 from collections import Counter
 from pathlib import Path
@@ -11,7 +13,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from ecomgpt.records import synth_vocab as V
+from ecomgpt.config import ConfigError
 from ecomgpt.records.schema import MODELS, RECORD_ADAPTER
 from ecomgpt.records.synth import (
     PARQUET_SCHEMA,
@@ -20,6 +22,7 @@ from ecomgpt.records.synth import (
     synthetic_record,
     write_synthetic,
 )
+from ecomgpt.records.synth.vocabulary import EN, WORDS, ZH, load_vocabulary
 
 N = 2000
 
@@ -142,15 +145,43 @@ def test_duplicate_titles_below_one_percent():
 
 
 def test_attribute_values_never_hide_inside_other_title_words():
-    for spec in V.CATEGORIES:
-        for L in (0, 1):
-            groups = [[v[L] for v in V.ATTRIBUTES[key].values] for key in spec.attrs]
-            others = [n[L] for n in spec.nouns] + [b[L] for b in V.BRANDS[spec.coarse]] + [m[L] for m in V.MARKETING]
+    vocab = load_vocabulary()
+    for key, category in vocab.catalog.categories.items():
+        brands = vocab.catalog.departments[category.department].brands
+        for lang in (EN, ZH):
+            groups = [[v[lang] for v in vocab.attributes[name].values] for name in category.attributes]
+            others = [w[lang] for w in category.title_nouns + brands + vocab.titles.marketing_words]
             for i, group in enumerate(groups):
                 rest = [w for j, g in enumerate(groups) if j != i for w in g] + others
                 for value in group:
                     clash = [w for w in rest if value in w]
-                    assert not clash, (spec.key, value, clash)
+                    assert not clash, (key, value, clash)
+
+
+def test_records_stay_what_version_1_generates(tmp_path: Path):
+    # the JSON lines of seed 0 as version 1 wrote them; a change here needs a new VERSION
+    paths = write_synthetic(2000, seed=0, out=str(tmp_path), shard_records=700)
+    digest = hashlib.sha256(b"".join(Path(p).read_bytes() for p in paths)).hexdigest()
+    assert digest == "93e71468673d1d35ac0b0b8ae3db1afd239049d0c7c4229af18f077cecd167c7"
+
+
+@pytest.mark.parametrize(("name", "old", "new", "message"), [
+    ("attributes.yaml", "  place: pre\n", "  place: pre\n  plase: post\n",
+     r"attributes.yaml: invalid configuration\n  - unknown key 'color.plase'"),
+    ("catalog.yaml", "[color, fabric, dress_style", "[colour, fabric, dress_style",
+     r"catalog.yaml: categories.dress.attributes: unknown \['colour'\]"),
+    ("catalog.yaml", "complements: [handbag, sandals]", "complements: [handbags]",
+     r"catalog.yaml: categories.dress.complements: unknown \['handbags'\]"),
+    ("dialogues.yaml", "  thank:", "  thanks:", r"dialogues.yaml: intents: missing \['thank'\]"),
+])
+def test_word_list_errors_name_the_file_and_the_key(tmp_path: Path, name, old, new, message):
+    words = tmp_path / "words"
+    shutil.copytree(WORDS, words)
+    text = (words / name).read_text(encoding="utf-8")
+    assert old in text
+    (words / name).write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(ConfigError, match=message):
+        load_vocabulary(words)
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "parquet"])
