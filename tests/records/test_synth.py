@@ -15,16 +15,22 @@ import pytest
 
 from ecomgpt.config import ConfigError
 from ecomgpt.records.schema import MODELS, RECORD_ADAPTER
+from ecomgpt.records.ingest import Reject, iter_unit
+from ecomgpt.records.sources import input_source
 from ecomgpt.records.synth import (
-    PARQUET_SCHEMA,
+    PARQUET_SCHEMAS,
+    SOURCE,
     iter_synthetic,
-    row_to_record,
     synthetic_record,
     write_synthetic,
 )
 from ecomgpt.records.synth.vocabulary import EN, WORDS, ZH, load_vocabulary
+from ecomgpt.records.units import plan_units
 
 N = 2000
+TYPES = ("product", "review", "query", "dialogue")
+SHARD_NAMES = {"jsonl": lambda i: [f"records-{i:05d}.jsonl"],
+               "parquet": lambda i: [f"records-{i:05d}-{t}.parquet" for t in TYPES]}
 
 
 @pytest.fixture(scope="module")
@@ -189,7 +195,7 @@ def test_write_is_byte_identical_per_seed(tmp_path: Path, fmt):
     a = write_synthetic(700, seed=5, out=str(tmp_path / "a"), fmt=fmt, shard_records=300)
     b = write_synthetic(700, seed=5, out=str(tmp_path / "b"), fmt=fmt, shard_records=300)
     c = write_synthetic(700, seed=6, out=str(tmp_path / "c"), fmt=fmt, shard_records=300)
-    assert [Path(p).name for p in a] == [f"records-0000{i}.{fmt}" for i in range(3)]
+    assert [Path(p).name for p in a] == [name for i in range(3) for name in SHARD_NAMES[fmt](i)]
     for x, y, z in zip(a, b, c):
         assert Path(x).read_bytes() == Path(y).read_bytes()
         assert Path(x).read_bytes() != Path(z).read_bytes()
@@ -211,20 +217,31 @@ def test_jsonl_round_trip_and_manifest(tmp_path: Path):
     assert manifest["version"] and manifest["elapsed_s"] >= 0
 
 
-def test_parquet_round_trip(tmp_path: Path):
+def test_parquet_files_hold_the_records_of_their_type(tmp_path: Path):
     paths = write_synthetic(900, seed=4, out=str(tmp_path / "pq"), fmt="parquet", shard_records=500)
-    assert len(paths) == 2
-    rows = []
-    for p in paths:
-        table = pq.read_table(p)
-        assert table.schema.equals(PARQUET_SCHEMA)
-        rows.extend(table.to_pylist())
+    assert [Path(p).name for p in paths] == SHARD_NAMES["parquet"](0) + SHARD_NAMES["parquet"](1)
     expected = list(iter_synthetic(900, seed=4))
-    for row, record in zip(rows, expected, strict=True):
-        # a row with its nulls dropped is a valid record as it stands ...
-        RECORD_ADAPTER.validate_python({key: value for key, value in row.items() if value is not None})
-        # ... and row_to_record gives back exactly what was generated
-        assert row_to_record(row) == record
+    for data_type in TYPES:
+        rows = []
+        for path in paths[TYPES.index(data_type)::4]:
+            table = pq.read_table(path)
+            assert table.schema.equals(PARQUET_SCHEMAS[data_type])
+            rows.extend(table.to_pylist())
+        assert rows == _by_type(expected, data_type)  # a row is its record, field for field
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "parquet"])
+def test_generate_reads_every_record_back_exactly(tmp_path: Path, fmt):
+    out = tmp_path / fmt
+    write_synthetic(1200, seed=4, out=str(out), fmt=fmt, shard_records=500)
+    items = [item for unit in plan_units([input_source(str(out))], 4) for item in iter_unit(unit)]
+    assert not [item for item in items if isinstance(item, Reject)]
+    # the reader names the source after its directory; every other field is the record's own
+    back = {item.record_id: {**item.model_dump(), "source": SOURCE} for item in items}
+    expected = list(iter_synthetic(1200, seed=4))
+    assert len(items) == len(back) == len(expected)
+    for record in expected:
+        assert back[record["record_id"]] == record
 
 
 def test_uri_output_and_rerun_replaces_shards(tmp_path: Path):

@@ -12,8 +12,8 @@ lists in `words/` (YAML, loaded and checked by `vocabulary`); `stream` draws rec
 """
 
 from ecomgpt.records.synth.catalog import SOURCE
-from ecomgpt.records.synth.shards import PARQUET_SCHEMA, row_to_record, write_shard, write_synthetic
+from ecomgpt.records.synth.shards import PARQUET_SCHEMAS, shard_files, write_shard, write_synthetic
 from ecomgpt.records.synth.stream import VERSION, iter_synthetic, synthetic_record
 
-__all__ = ["PARQUET_SCHEMA", "SOURCE", "VERSION", "iter_synthetic", "row_to_record", "synthetic_record",
+__all__ = ["PARQUET_SCHEMAS", "SOURCE", "VERSION", "iter_synthetic", "shard_files", "synthetic_record",
            "write_shard", "write_synthetic"]
