@@ -29,23 +29,23 @@ INTENTS = (*INTENTS_ASKED, "ask_size", "thank")  # `ask_size` only where sizes e
 
 
 class PerLanguage(StrictModel):
-    en: tuple[str, ...]
-    zh: tuple[str, ...]
+    en: tuple[str, ...] = Field(description="the English texts")
+    zh: tuple[str, ...] = Field(description="the Chinese texts")
 
     def of(self, lang: int) -> tuple[str, ...]:
         return self.zh if lang == ZH else self.en
 
 
 class BySentiment(StrictModel):
-    positive: PerLanguage
-    negative: PerLanguage
-    neutral: PerLanguage
+    positive: PerLanguage = Field(description="texts for a positive sentiment")
+    negative: PerLanguage = Field(description="texts for a negative sentiment")
+    neutral: PerLanguage = Field(description="texts for a neutral sentiment")
 
 
 class Attribute(StrictModel):
-    name: Bilingual
+    name: Bilingual = Field(description="the attribute's name in a record, e.g. [color, 颜色]")
     place: Literal["pre", "post", "any"] = Field(description="in a title: before the noun, after it, or either")
-    values: Bilinguals = Field(min_length=2)
+    values: Bilinguals = Field(min_length=2, description="the values a listing may have")
 
 
 class _Attributes(RootModel[dict[str, Attribute]]):
@@ -53,61 +53,63 @@ class _Attributes(RootModel[dict[str, Attribute]]):
 
 
 class Department(StrictModel):
-    name: Bilingual
-    brands: Bilinguals = Field(min_length=BRANDS_PER_DEPARTMENT, max_length=BRANDS_PER_DEPARTMENT)
-    selling_points: Bilinguals = Field(min_length=2)
-    review_aspects: tuple[str, ...]
+    name: Bilingual = Field(description="the coarse category level, e.g. [Clothing, 服饰]")
+    brands: Bilinguals = Field(min_length=BRANDS_PER_DEPARTMENT, max_length=BRANDS_PER_DEPARTMENT,
+                               description="invented brand names")
+    selling_points: Bilinguals = Field(min_length=2, description="sentences of listing descriptions")
+    review_aspects: tuple[str, ...] = Field(description="aspects its reviews mention, besides the general ones")
 
 
 class Category(StrictModel):
-    department: str
-    name: Bilingual
-    title_nouns: Bilinguals = Field(min_length=1)
-    query_nouns: Bilinguals = Field(min_length=1)
-    attributes: tuple[str, ...] = Field(min_length=2)
+    department: str = Field(description="key of its department")
+    name: Bilingual = Field(description="the fine category level, e.g. [Dresses, 连衣裙]")
+    title_nouns: Bilinguals = Field(min_length=1, description="what a listing title calls the item")
+    query_nouns: Bilinguals = Field(min_length=1, description="what a shopper calls it in a query or a chat")
+    attributes: tuple[str, ...] = Field(min_length=2, description="keys of its attributes")
     price_usd: tuple[int, int] = Field(description="[low, high] in US dollars; Chinese listings are priced in yuan")
-    complements: tuple[str, ...] = Field(min_length=1)
+    complements: tuple[str, ...] = Field(min_length=1, description="keys of categories bought with it")
 
 
 class Catalog(StrictModel):
-    departments: dict[str, Department]
-    categories: dict[str, Category]
+    departments: dict[str, Department] = Field(description="departments by key")
+    categories: dict[str, Category] = Field(description="categories by key, in the order records draw them")
 
 
 class TitleWords(StrictModel):
-    marketing_words: Bilinguals = Field(max_length=MARKETING_SLOTS - 1)
-    model_code_letters: str = Field(min_length=1)
-    model_code_suffixes: tuple[str, ...] = Field(min_length=MODEL_CODE_SUFFIXES, max_length=MODEL_CODE_SUFFIXES)
+    marketing_words: Bilinguals = Field(max_length=MARKETING_SLOTS - 1, description="words a title may open with")
+    model_code_letters: str = Field(min_length=1, description="letters of model-code prefixes")
+    model_code_suffixes: tuple[str, ...] = Field(min_length=MODEL_CODE_SUFFIXES, max_length=MODEL_CODE_SUFFIXES,
+                                                 description="endings of model codes, by weight")
 
 
 class Aspect(StrictModel):
-    label: Bilingual
-    terms: PerLanguage
+    label: Bilingual = Field(description="the aspect's category label in a record")
+    terms: PerLanguage = Field(description="words a review uses for it")
     generic: bool = Field(default=True, description="whether the generic sentences suit it")
-    sentences: BySentiment | None = Field(default=None, description="sentences of its own")
+    sentences: BySentiment | None = Field(default=None, description="sentences of its own, with {term}")
 
 
 class ReviewWords(StrictModel):
-    general_aspects: tuple[str, ...]
-    generic_sentences: BySentiment
-    aspects: dict[str, Aspect]
-    openings: BySentiment
-    closings: BySentiment
-    titles: BySentiment
+    general_aspects: tuple[str, ...] = Field(description="aspects any review may mention")
+    generic_sentences: BySentiment = Field(description="sentences for any aspect, with {term}")
+    aspects: dict[str, Aspect] = Field(description="aspects by key")
+    openings: BySentiment = Field(description="first sentences by overall sentiment; empty means none")
+    closings: BySentiment = Field(description="last sentences by overall sentiment")
+    titles: BySentiment = Field(description="review headlines by overall sentiment")
 
 
 class Intent(StrictModel):
-    user: PerLanguage
-    agent: PerLanguage
+    user: PerLanguage = Field(description="user turns; their {placeholders} are the turn's slots")
+    agent: PerLanguage = Field(description="agent replies")
 
 
 class DialogueWords(StrictModel):
-    cities: Bilinguals = Field(min_length=1)
-    return_reasons: Bilinguals = Field(min_length=1)
-    heights: Bilinguals = Field(min_length=1)
-    weights: Bilinguals = Field(min_length=1)
-    sizes_by_department: dict[str, Bilinguals]
-    intents: dict[str, Intent]
+    cities: Bilinguals = Field(min_length=1, description="delivery cities")
+    return_reasons: Bilinguals = Field(min_length=1, description="why an item goes back")
+    heights: Bilinguals = Field(min_length=1, description="a shopper's height, for size advice")
+    weights: Bilinguals = Field(min_length=1, description="a shopper's weight, for size advice")
+    sizes_by_department: dict[str, Bilinguals] = Field(description="sizes a shopper may ask about")
+    intents: dict[str, Intent] = Field(description="turns by intent")
 
 
 @dataclass(frozen=True)
