@@ -58,6 +58,16 @@ def test_precap_then_global_cap_equals_a_single_global_cap():
         assert split.to_pylist() == whole.to_pylist()
 
 
+def test_precap_breaks_key_ties_by_id_like_the_global_cap():
+    # one record can give a task several examples, which share the record's key
+    rows = sorted((_row("t", n, "r1") for n in range(6)), key=lambda row: row["id"], reverse=True)
+    whole = dedup_and_cap(candidates_table(rows), 2, frozenset())
+    bucket = _TaskBucket(2)
+    for row in rows:
+        bucket.add(dict(row))
+    assert sorted(row["id"] for row in bucket.finish()) == sorted(row["id"] for row in whole.to_pylist())
+
+
 def test_digest_is_independent_of_row_order():
     rows = [_row("t", n, f"r{n}") for n in range(20)]
     table = dedup_and_cap(candidates_table(rows), None, frozenset())

@@ -65,7 +65,9 @@ class UnitResult:
 
 
 def _order(row: dict) -> tuple:
-    return row["_key"], row["source"], row["record_id"]
+    # The order of finalize.dedup_and_cap. One record can give a task several examples, all with the
+    # record's key: the id breaks their tie, so a unit keeps the examples the global cap would.
+    return row["_key"], row["source"], row["record_id"], row["id"]
 
 
 class _TaskBucket:

@@ -18,14 +18,13 @@ from typing import Iterable
 import pyarrow.parquet as pq
 
 from ecomgpt import storage
+from ecomgpt.hashing import mix64, stable_hash64
 from ecomgpt.records.ingest import Reject, iter_unit
 from ecomgpt.records.units import ReadUnit
 from ecomgpt.tasks.examples import RenderOptions, build_examples
 from ecomgpt.tasks.registry import TaskSpec
-from ecomgpt.tasks.rng import stable_hash64
 
 FULL = 1 << 64  # exclusive upper bound of the key space
-_MASK = FULL - 1
 _LINE_FORMATS = ("jsonl", "csv")  # about one record per line; BIO has one per sentence
 _SAMPLE_BYTES = 4 << 20
 
@@ -39,11 +38,8 @@ def record_hash(seed: int, source: str, record_id: str) -> int:
 
 
 def pair_key(record_bits: int, salt: int) -> int:
-    """Uniformly spread key of a (record, task) pair (splitmix64 finaliser)."""
-    z = (record_bits ^ salt) & _MASK
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
-    return z ^ (z >> 31)
+    """Uniformly spread key of a (record, task) pair."""
+    return mix64(record_bits ^ salt)
 
 
 def _bytes_per_line(path: str) -> float:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from hashlib import blake2b
 from typing import Iterable, Literal
 
 import pyarrow as pa
 
+from ecomgpt.hashing import stable_hex128
 from ecomgpt.prompts import render_prompt
 from ecomgpt.tasks.registry import TaskSpec
 from ecomgpt.tasks.rng import Rng
@@ -48,8 +48,7 @@ class RenderOptions:
 
 def example_id(task: str, prompt: str, output: str) -> str:
     """Stable 128-bit hash of (task, prompt, output)."""
-    data = f"{task}\x1f{prompt}\x1f{output}".encode("utf-8")
-    return blake2b(data, digest_size=16).hexdigest()
+    return stable_hex128(task, prompt, output)
 
 
 def build_examples(

@@ -7,17 +7,11 @@ stable digest of its key, so the same (seed, task, record) draws the same values
 
 from __future__ import annotations
 
-from hashlib import blake2b
 from typing import MutableSequence, Sequence, TypeVar
 
+from ecomgpt.hashing import GOLDEN_GAMMA, MASK64, mix64, stable_hash64
+
 T = TypeVar("T")
-_MASK = (1 << 64) - 1
-
-
-def stable_hash64(*key: object) -> int:
-    """64-bit digest of the key's parts, identical across processes and machines."""
-    data = "\x1f".join(map(str, key)).encode("utf-8")
-    return int.from_bytes(blake2b(data, digest_size=8).digest(), "little")
 
 
 class Rng:
@@ -29,16 +23,13 @@ class Rng:
     def derive(self, salt: int) -> "Rng":
         """An independent stream from this generator's current state, without hashing again."""
         child = Rng.__new__(Rng)
-        child._state = (self._state ^ salt) & _MASK
+        child._state = (self._state ^ salt) & MASK64
         child.next64()
         return child
 
     def next64(self) -> int:
-        self._state = (self._state + 0x9E3779B97F4A7C15) & _MASK
-        z = self._state
-        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
-        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
-        return z ^ (z >> 31)
+        self._state = state = (self._state + GOLDEN_GAMMA) & MASK64
+        return mix64(state)
 
     def random(self) -> float:
         """Uniform float in [0, 1)."""

@@ -10,28 +10,24 @@ Pure functions over task names and example ids, so a sweep can plan its grid wit
 
 from __future__ import annotations
 
-import hashlib
 from typing import Iterable, Mapping, Sequence
 
 from ecomgpt.errors import UserError
+from ecomgpt.hashing import stable_hash64
 
 
 class MixtureError(UserError, ValueError):
     """A mixture that names unknown tasks or asks for more tasks than the data has."""
 
 
-def _hash64(text: str) -> int:
-    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "big")
-
-
 def task_rank(task: str, seed: int) -> int:
     """Seeded rank of a task; tasks are drawn in increasing rank."""
-    return _hash64(f"task|{seed}|{task}")
+    return stable_hash64("task", seed, task)
 
 
 def sample_key(example_id: str, seed: int) -> int:
     """Seeded rank of an example inside its task; a cap keeps the smallest keys."""
-    return _hash64(f"example|{seed}|{example_id}")
+    return stable_hash64("example", seed, example_id)
 
 
 def select_tasks(
