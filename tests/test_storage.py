@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import uuid
 
 import fsspec
@@ -117,13 +116,12 @@ def test_an_fsspec_only_scheme_serves_writes_reads_and_listings(memory_root):
 
 
 def test_directories_upload_to_and_copy_back_from_a_uri(tree, tmp_path, memory_root, monkeypatch):
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))  # the copy cache lives under it
-    (tmp_path / "tmp").mkdir()
+    monkeypatch.setenv(storage.CACHE_ENV, str(tmp_path / "cache"))  # the copy cache lives under it
     target = storage.join(memory_root, "model")
     storage.upload_dir(str(tree / "sub"), target)
     assert storage.read_text(storage.join(target, "b.JSONL")) == '{"x": 2}\n{"x": 3}\n'
     local = storage.local_dir(target)
-    assert local.startswith(str(tmp_path / "tmp")) and os.listdir(local) == ["b.JSONL"]
+    assert local.startswith(str(tmp_path / "cache")) and os.listdir(local) == ["b.JSONL"]
     assert storage.local_dir(target) == local  # copied once
     # local locations are read where they are; a hub name passes through
     assert storage.local_dir(str(tree)) == str(tree) == storage.local_dir(f"file://{tree}")
@@ -146,3 +144,73 @@ def _selector(path: str):
     import pyarrow.fs as pafs
 
     return pafs.FileSelector(path, recursive=False)
+
+
+def test_a_failed_write_leaves_the_old_file_whole(tmp_path, memory_root):
+    for location in (str(tmp_path / "pipeline.json"), storage.join(memory_root, "result.json")):
+        storage.write_json(location, {"stages": {"generate": "done"}})
+        with pytest.raises(TypeError):
+            storage.write_bytes(location, object())  # fails once the output is open
+        assert json.loads(storage.read_text(location)) == {"stages": {"generate": "done"}}
+        assert [storage.basename(f) for f in storage.glob(storage.join(storage.parent(location), "*"))] == [
+            storage.basename(location)]  # no temporary file left behind
+    assert not [f for f in os.listdir(tmp_path) if f.startswith(".")]
+
+
+def test_a_staged_directory_replaces_the_old_one_whole(tmp_path, memory_root):
+    for target in (str(tmp_path / "out"), storage.join(memory_root, "out")):
+        storage.write_text(storage.join(target, "old.txt"), "old")
+        staging = storage.staging_dir(target)
+        assert storage.parent(staging) == storage.parent(target) and storage.basename(staging).startswith(".")
+        storage.write_text(storage.join(staging, "new.txt"), "new")
+        storage.replace_dir(staging, target)
+        assert [storage.basename(f) for f in storage.list_files(target)] == ["new.txt"]
+        assert not storage.exists(staging)
+    assert sorted(os.listdir(tmp_path)) == ["out"]
+
+
+def test_inside_and_manifest_stage(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert storage.inside("x/raw", "x") and storage.inside(str(tmp_path / "x"), "x/")
+    assert storage.inside("x/raw/*.csv", "x") and not storage.inside("xy/raw", "x")
+    assert storage.inside("s3://b/run/raw", "s3://b/run") and not storage.inside("s3://b/run2", "s3://b/run")
+    assert not storage.inside("x", "x/raw") and not storage.inside("s3://b/x", "x")
+    (tmp_path / "x").mkdir()
+    assert storage.manifest_stage("x") is None
+    (tmp_path / "x" / "manifest.json").write_text('{"stage": "generate"}', encoding="utf-8")
+    assert storage.manifest_stage("x") == "generate"
+
+
+def test_a_fingerprint_changes_with_content_and_not_with_the_directory_name(tree, tmp_path):
+    before = storage.fingerprint(str(tree))
+    assert [row[0] for row in before] == [".hidden", "_SUCCESS", "a.jsonl", "manifest.json", "sub/b.JSONL"]
+    moved = tmp_path / "moved"
+    os.rename(tree, moved)
+    assert storage.fingerprint(str(moved)) == before
+    (moved / "a.jsonl").write_text('{"x": 10}\n', encoding="utf-8")
+    assert storage.fingerprint(str(moved)) != before
+    assert storage.fingerprint(str(moved / "*.jsonl")) == [storage.fingerprint(str(moved))[2]]
+    assert storage.fingerprint(str(tmp_path / "absent")) == []
+
+
+def test_uri_copies_follow_the_content_are_private_bounded_and_never_partial(tmp_path, memory_root, monkeypatch):
+    monkeypatch.setenv(storage.CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.setenv(storage.CACHE_ENTRIES_ENV, "2")
+    model = storage.join(memory_root, "model")
+    storage.write_text(storage.join(model, "config.json"), '{"v": 1}')
+    first = storage.local_dir(model)
+    assert oct(os.stat(tmp_path / "cache" / "dirs").st_mode & 0o777) == "0o700"
+    storage.write_text(storage.join(model, "config.json"), '{"v": 2, "retrained": true}')
+    second = storage.local_dir(model)  # the same URI, a new model: a fresh copy, the stale one dropped
+    assert second != first and not os.path.exists(first)
+    assert open(os.path.join(second, "config.json"), encoding="utf-8").read() == '{"v": 2, "retrained": true}'
+    for name in ("a", "b", "c"):
+        storage.write_text(storage.join(memory_root, name, "f.txt"), name)
+        storage.local_dir(storage.join(memory_root, name))
+    assert len(os.listdir(tmp_path / "cache" / "dirs")) == 2  # bounded: the most recently used
+    stale = tmp_path / "cache" / "dirs" / "0-0.partial-dead"
+    stale.mkdir()
+    os.utime(stale, (0, 0))
+    storage.local_dir(storage.join(memory_root, "a"))
+    assert not stale.exists()  # a dead process's partial copy is cleaned
+    assert not [d for d in os.listdir(tmp_path / "cache" / "dirs") if ".partial-" in d]

@@ -166,7 +166,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--samples-per-task", type=int, help="cap of examples per task")
     p.add_argument("--seed", type=int)
     p.add_argument("--num-blocks", type=int, help="parallel read units")
-    p.add_argument("--overwrite", action="store_true", help="replace a non-empty output directory")
+    p.add_argument(
+        "--overwrite", action="store_true", help="replace the generate run the output directory holds"
+    )
     _common(p)
     p.set_defaults(func=_generate)
 

@@ -29,9 +29,9 @@ from pathlib import Path
 
 from ecomgpt import storage
 from ecomgpt.config import ConfigError
+from ecomgpt.storage import CACHE_ENV, cache_root  # noqa: F401 (CACHE_ENV: the variable tests set)
 
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
-CACHE_ENV = "ECOMGPT_CACHE_DIR"
 WEIGHTS = ("model.safetensors", "model.safetensors.index.json")  # one file, or the index of its shards
 
 
@@ -72,14 +72,6 @@ DEFAULT_OFFLINE = "smollm2-135m-instruct"
 
 def is_offline(name_or_path: str) -> bool:
     return name_or_path in OFFLINE_MODELS
-
-
-def cache_root() -> Path:
-    """ECOMGPT_CACHE_DIR, else $XDG_CACHE_HOME/ecomgpt, else ~/.cache/ecomgpt."""
-    if os.environ.get(CACHE_ENV):
-        return Path(os.environ[CACHE_ENV]).expanduser().resolve()
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base).resolve() / "ecomgpt"
 
 
 def gguf_file(model: OfflineModel) -> Path:

@@ -36,6 +36,7 @@ from ecomgpt.pipeline_config import (
     SweepStageConfig,
     TrainStageConfig,
 )
+from ecomgpt.records.sources import load_source_config
 from ecomgpt.train.config import TrainConfig
 
 RECORD = "pipeline.json"
@@ -48,6 +49,12 @@ def stage_key(stage: str, config: Any, upstream: list[str]) -> str:
     """A stable hash of what a stage's outputs depend on: its resolved config and its inputs' keys."""
     text = json.dumps({"stage": stage, "config": config, "upstream": upstream}, sort_keys=True, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def contents(locations: list[str | None]) -> dict[str, list]:
+    """What the given inputs hold (`storage.fingerprint`: each file's size and modification time), for a
+    stage key: an edited config or a replaced raw file changes the key. Absent inputs hold nothing."""
+    return {location: storage.fingerprint(location) for location in locations if location}
 
 
 def _read_json(uri: str) -> Any:
@@ -146,7 +153,9 @@ def _generate(st: Stages, synth_key: str | None) -> tuple[str, dict]:
         return run_generate(plan_generate(cfg, where, overwrite=True))
 
     # The key leaves out the run directory's own paths, so a moved run directory is still up to date.
-    key = stage_key("generate", user_cfg.model_dump(mode="json"), [synth_key or ""])
+    data = [path for source in user_cfg.sources for path in load_source_config(source).paths]
+    inputs = contents([*user_cfg.sources, *user_cfg.inputs, *data, user_cfg.heldout_dir])
+    key = stage_key("generate", {**user_cfg.model_dump(mode="json"), "contents": inputs}, [synth_key or ""])
     manifest = st.run("generate", key, work, lambda: _read_json(storage.join(where, "manifest.json")))
     print(summary_table(manifest))
     return key, manifest
@@ -178,7 +187,8 @@ def _train(st: Stages, data_key: str, data_dir: str) -> tuple[str, dict]:
                 "model_path": storage.join(where, "model"), "manifest_path": storage.join(where, "manifest.json"),
                 "model_source": manifest["inputs"]["model_source"]}
 
-    key = stage_key("train", cfg.model_dump(mode="json"), [data_key])
+    key = stage_key("train", {**cfg.model_dump(mode="json"), "contents": contents([cfg.model.name_or_path])},
+                    [data_key])
     result = st.run("train", key, work, load)
     print(f"trained {result['steps']} steps, final loss {result['final_loss']:.4f}; model: {result['model_path']}")
     return key, result
@@ -203,6 +213,7 @@ def _evaluate(st: Stages, stage: str, model: str, upstream: list[str], data_dir:
         return run_evaluate(cfg)
 
     config = stage_cfg.model_dump(mode="json", exclude={"base"})
+    config["contents"] = contents([stage_cfg.heldout_dir, model if upstream == [model] else None])
     key = stage_key(stage, config, upstream + ([st.data_key] if stage_cfg.heldout_dir is None else []))
     return st.run(stage, key, work, lambda: _read_json(storage.join(where, "metrics.json")))
 
@@ -257,7 +268,8 @@ def _sweep(st: Stages, stage_cfg: SweepStageConfig, data_key: str, data_dir: str
         return manifest
 
     # The trials' training config files are inputs too: editing one re-runs the sweep.
-    config = {"sweep": cfg.model_dump(mode="json"), "train_files": {path: load_yaml(path) for path in files}}
+    config = {"sweep": cfg.model_dump(mode="json"), "train_files": {path: load_yaml(path) for path in files},
+              "contents": contents([cfg.evaluate.heldout_dir])}
     key = stage_key("sweep", config, [data_key])
     return st.run("sweep", key, work, lambda: _read_json(storage.join(where, "manifest.json")))
 

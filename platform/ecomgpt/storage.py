@@ -16,6 +16,8 @@ import json
 import os
 import shutil
 import tempfile
+import time
+import uuid
 from pathlib import Path
 from typing import IO, Any
 
@@ -192,10 +194,19 @@ def delete_dir(location: str) -> None:
 
 
 def write_bytes(location: str, data: bytes) -> None:
+    """Write a whole file atomically: into a temporary file beside it, then renamed over it, so that a crash
+    leaves the old file or the new one, never a truncated one."""
     fs, path = resolve(location)
     fs.create_dir(parent(path), recursive=True)
-    with fs.open_output_stream(path) as out:
-        out.write(data)
+    temporary = join(parent(path), f".{basename(path)}.tmp-{uuid.uuid4().hex[:12]}")
+    try:
+        with fs.open_output_stream(temporary) as out:
+            out.write(data)
+        fs.move(temporary, path)
+    except BaseException:
+        if fs.get_file_info(temporary).type != pafs.FileType.NotFound:
+            fs.delete_file(temporary)
+        raise
 
 
 def write_text(location: str, text: str) -> None:
@@ -216,24 +227,158 @@ def upload_dir(local: str, location: str) -> None:
     pafs.copy_files(local, path, source_filesystem=pafs.LocalFileSystem(), destination_filesystem=fs)
 
 
+def inside(location: str, directory: str) -> bool:
+    """Whether `location` (a glob is taken at its fixed prefix) is `directory` or lies under it."""
+    location, directory = normalize(location), normalize(directory)
+    if has_glob(location):
+        location = location[: min(location.find(char) for char in GLOB_CHARS if char in location)]
+    if is_local(location) != is_local(directory):
+        return False
+    if is_local(directory):
+        location, directory = os.path.realpath(location), os.path.realpath(directory)
+    directory = directory.rstrip("/")
+    return location.rstrip("/") == directory or location.startswith(directory + "/")
+
+
+def manifest_stage(directory: str) -> str | None:
+    """The `stage` named by the directory's manifest.json; None without a readable one."""
+    location = join(directory, "manifest.json")
+    if not exists(location):
+        return None
+    try:
+        manifest = json.loads(read_text(location))
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return manifest.get("stage") if isinstance(manifest, dict) else None
+
+
+def staging_dir(target: str) -> str:
+    """Where a stage builds `target` before `replace_dir` puts it in place: a hidden sibling, so that the
+    rename stays on one filesystem and no listing of the parent yields it."""
+    return join(parent(target), f".{basename(target)}.staging")
+
+
+def replace_dir(staging: str, target: str) -> None:
+    """Put the finished directory `staging` at `target`, replacing what was there. Locally two renames: a
+    reader sees the old directory or the new one. Object stores have no rename: a copy, then `staging` goes."""
+    if is_local(staging) and is_local(target):
+        source, destination = normalize(staging), normalize(target)
+        retired = None
+        if os.path.lexists(destination):
+            retired = f"{parent(destination)}/.{basename(destination)}.old-{uuid.uuid4().hex[:12]}"
+            os.rename(destination, retired)
+        os.rename(source, destination)
+        if retired is not None:
+            shutil.rmtree(retired)
+        return
+    delete_dir(target)
+    source_fs, source = resolve(staging)
+    fs, path = resolve(target)
+    fs.create_dir(path, recursive=True)
+    pafs.copy_files(source, path, source_filesystem=source_fs, destination_filesystem=fs)
+    delete_dir(staging)
+
+
+def fingerprint(location: str) -> list[list]:
+    """What a location holds, cheaply: each file under it (or matching its glob) with its size and
+    modification time, sorted; a replaced or edited file changes it, a moved run directory does not."""
+    fs, path = filesystem(location)
+    if has_glob(path):
+        base = path[: path.rfind("/", 0, min(path.find(char) for char in GLOB_CHARS if char in path))]
+        found = {match: fs.info(match) for match in fs.glob(path)}
+    elif fs.isdir(path):
+        base, found = path, fs.find(path, detail=True)
+    elif fs.exists(path):
+        base, found = parent(path), {path: fs.info(path)}
+    else:
+        return []
+    rows = []
+    for name, info in found.items():
+        if info.get("type") == "directory":
+            continue
+        relative = name[len(base.rstrip("/")) :].lstrip("/")
+        modified = info.get("mtime") or info.get("LastModified") or info.get("created") or ""
+        if hasattr(modified, "timestamp"):
+            modified = modified.timestamp()
+        rows.append([relative, int(info.get("size") or 0), str(info.get("ETag") or modified)])
+    return sorted(rows)
+
+
+# --- local copies of URIs ---------------------------------------------------------------------------
+
+CACHE_ENV = "ECOMGPT_CACHE_DIR"
+CACHE_ENTRIES_ENV = "ECOMGPT_DIR_CACHE_ENTRIES"
+DEFAULT_CACHE_ENTRIES = 4
+STALE_PARTIAL_S = 6 * 3600  # a copy in progress this long belongs to a process that died
+
+
+def cache_root() -> Path:
+    """ECOMGPT_CACHE_DIR, else $XDG_CACHE_HOME/ecomgpt, else ~/.cache/ecomgpt."""
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV]).expanduser().resolve()
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base).resolve() / "ecomgpt"
+
+
+def _private_dir(path: Path) -> Path:
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+    return path
+
+
+def _copy_key(location: str) -> str:
+    """The cache entry of a URI's current content: the URI and its listing's sizes and times (ETags where the
+    store gives them), so a directory rewritten at the same URI gets a new entry."""
+    text = json.dumps([location, fingerprint(location)])
+    return hashlib.sha256(location.encode()).hexdigest()[:16] + "-" + hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _prune(cache: Path, keep: Path, entries: int) -> None:
+    """Drop partial copies of dead processes, older copies of `keep`'s URI, then the least recently used
+    entries beyond `entries`."""
+    now = time.time()
+    uri_prefix = keep.name.split("-", 1)[0] + "-"
+    finished = []
+    for entry in cache.iterdir():
+        if entry == keep:
+            continue
+        if ".partial-" in entry.name:
+            if now - entry.stat().st_mtime > STALE_PARTIAL_S:
+                shutil.rmtree(entry, ignore_errors=True)
+        elif entry.name.startswith(uri_prefix):
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            finished.append(entry)
+    finished.sort(key=lambda entry: entry.stat().st_mtime, reverse=True)
+    for entry in finished[max(entries - 1, 0) :]:
+        shutil.rmtree(entry, ignore_errors=True)
+
+
 def local_dir(location: str) -> str:
     """A local directory holding `location`'s files, for libraries that read only local paths.
 
     A local path (or a hub name) comes back as it is, a file:// URI as its path; any other URI is copied
-    once into a cache under the temp directory, keyed by the URI, so the actors of one node share a copy.
+    into the user's private cache (`<cache_root>/dirs`, mode 0700), keyed by its content's listing so the
+    actors of one node share a copy and a rewritten URI is copied afresh. The cache keeps the
+    `ECOMGPT_DIR_CACHE_ENTRIES` (default 4) most recently used copies.
     """
     if is_local(location):
         return os.path.expanduser(location.split("://", 1)[-1])
-    cache = Path(tempfile.gettempdir()) / "ecomgpt-dirs" / hashlib.sha1(location.encode()).hexdigest()[:16]
+    cache_dir = _private_dir(cache_root() / "dirs")
+    cache = cache_dir / _copy_key(location)
     if not cache.is_dir():
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        partial = tempfile.mkdtemp(prefix=f"{cache.name}-", dir=cache.parent)
-        fs, path = resolve(location)
-        pafs.copy_files(path, partial, source_filesystem=fs, destination_filesystem=pafs.LocalFileSystem())
+        partial = tempfile.mkdtemp(prefix=f"{cache.name}.partial-", dir=cache_dir)
         try:
+            fs, path = resolve(location)
+            pafs.copy_files(path, partial, source_filesystem=fs, destination_filesystem=pafs.LocalFileSystem())
             os.rename(partial, cache)  # whole or not at all: a reader never sees half a copy
         except OSError:
+            shutil.rmtree(partial, ignore_errors=True)
             if not cache.is_dir():
                 raise
-            shutil.rmtree(partial)  # another process finished the same copy first
+        except BaseException:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise
+    os.utime(cache)  # most recently used
+    _prune(cache_dir, cache, int(os.environ.get(CACHE_ENTRIES_ENV, DEFAULT_CACHE_ENTRIES)))
     return str(cache)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -21,12 +23,25 @@ from .conftest import TINY_YAML, tiny_config
 def _data_dir(tmp_path, table: pa.Table) -> str:
     (tmp_path / "held_in").mkdir(parents=True)
     pq.write_table(table, tmp_path / "held_in" / "part-0.parquet")
+    (tmp_path / "manifest.json").write_text(json.dumps({"stage": "generate"}), encoding="utf-8")
     return str(tmp_path)
 
 
 def test_missing_data_dir(tmp_path):
     with pytest.raises(DataError, match="no such directory"):
         plan_train(tiny_config(), str(tmp_path / "nowhere"), str(tmp_path / "out"))
+
+
+def test_data_dir_without_generate_manifest(train_data, tmp_path):
+    """A generate run that died before its manifest (or a directory of foreign Parquet) is refused."""
+    unfinished = tmp_path / "unfinished"
+    shutil.copytree(train_data, unfinished)
+    (unfinished / "manifest.json").unlink()
+    with pytest.raises(DataError, match=f"{unfinished}: no manifest.json of `ecomgpt generate`"):
+        plan_train(tiny_config(), str(unfinished), str(tmp_path / "out"))
+    (unfinished / "manifest.json").write_text(json.dumps({"stage": "train"}), encoding="utf-8")
+    with pytest.raises(DataError, match="no manifest.json of `ecomgpt generate`"):
+        plan_train(tiny_config(), str(unfinished), str(tmp_path / "out"))
 
 
 def test_empty_dataset(tmp_path):

@@ -52,6 +52,7 @@ class GeneratePlan:
 
     config: GenerateConfig
     output: str
+    staging: str  # where the run is built before it replaces `output`
     sources: list[SourceConfig]
     units: list[ReadUnit]
     task_names: list[str]
@@ -81,15 +82,32 @@ def plan_generate(cfg: GenerateConfig, output: str, overwrite: bool = False) -> 
     unknown = sorted(set(cfg.heldout_tasks) - known)
     if unknown:
         raise UnknownTaskError(f"heldout_tasks names unknown tasks {unknown}; known tasks: {sorted(known)}")
-    occupied = not storage.is_empty_dir(output)
-    if occupied and not overwrite:
-        raise OutputExistsError(f"output {output} is not empty; choose another or pass --overwrite")
     sources = resolve_sources(cfg)
+    check_output(output, cfg, sources, overwrite)
     units = plan_units(sources, cfg.num_blocks or 4 * cluster_cpus())
     texts = load_heldout_texts(cfg.heldout_dir) if cfg.heldout_dir else []
-    if occupied:  # only once everything else checked out: a failed plan leaves the old run intact
-        storage.delete_dir(output)
-    return GeneratePlan(cfg, output, sources, units, [s.name for s in specs], texts)
+    staging = storage.staging_dir(output)
+    storage.delete_dir(staging)  # what a crashed run left half-built
+    return GeneratePlan(cfg, output, staging, sources, units, [s.name for s in specs], texts)
+
+
+def check_output(output: str, cfg: GenerateConfig, sources: list[SourceConfig], overwrite: bool) -> None:
+    """The output may be replaced only when it holds a `generate` run, and never when an input lies inside it
+    (replacing it would delete what the run reads)."""
+    inputs = [*cfg.sources, *(path for source in sources for path in source.paths)]
+    inputs += [cfg.heldout_dir] if cfg.heldout_dir else []
+    for location in inputs:
+        if storage.inside(location, output):
+            raise OutputExistsError(f"input {location} lies inside the output {output}; choose another output")
+    if storage.is_empty_dir(output):
+        return
+    if not overwrite:
+        raise OutputExistsError(f"output {output} is not empty; choose another or pass --overwrite")
+    if storage.manifest_stage(output) != "generate":
+        raise OutputExistsError(
+            f"output {output} holds no generate run (no manifest.json of `generate`): --overwrite replaces only "
+            "a generate run; choose another output"
+        )
 
 
 class UnitWorker:
@@ -246,7 +264,7 @@ def _process(plan: GeneratePlan, ranges: KeyRanges) -> ray.data.Dataset:
                 "ranges_json": json.dumps(ranges),
                 # Wrapped in a list so that Ray passes the reference, not the texts, to every task.
                 "heldout": [ray.put(plan.heldout_texts)],
-                "output": plan.output,
+                "output": plan.staging,
             },
             batch_size=1,
             num_cpus=1,
@@ -293,7 +311,7 @@ def _digest(final: ray.data.Dataset) -> OutputDigest:
 
 def run_generate(plan: GeneratePlan) -> dict:
     """Run a checked plan on the connected Ray; returns the manifest (also written to the output)."""
-    cfg, output = plan.config, plan.output
+    cfg, output = plan.config, plan.staging  # built aside, then put in place whole
     # The shuffles below move bounded data (capped candidates, id buckets); the sort-based shuffle
     # runs them in plain tasks, where the hash shuffle first starts a pool of aggregator actors.
     DataContext.get_current().shuffle_strategy = ShuffleStrategy.SORT_SHUFFLE_PULL_BASED
@@ -347,4 +365,5 @@ def run_generate(plan: GeneratePlan) -> dict:
         },
     )
     storage.write_json(storage.join(output, "manifest.json"), manifest)
+    storage.replace_dir(output, plan.output)
     return manifest

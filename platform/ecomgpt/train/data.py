@@ -56,6 +56,16 @@ def parquet_files(data_dir: str, split: str) -> tuple[pafs.FileSystem, list[str]
     return fs, files
 
 
+def check_generated(data_dir: str) -> None:
+    """Only a finished `generate` run is trained on: its manifest.json is written last, so a directory
+    without it is a run that died half-way (or no instruction data at all)."""
+    if storage.manifest_stage(data_dir) != "generate":
+        raise DataError(
+            f"{data_dir}: no manifest.json of `ecomgpt generate` (an unfinished or foreign directory); "
+            "train on the output of a finished generate run"
+        )
+
+
 def check_schema(schema: pa.Schema, where: str) -> None:
     problems = []
     for name, kind in REQUIRED.items():
@@ -70,6 +80,7 @@ def check_schema(schema: pa.Schema, where: str) -> None:
 def plan_mixture(data_dir: str, cfg: DataConfig) -> MixturePlan:
     """Check the data and choose its rows: reads only the `id` and `task` columns."""
     fs, files = parquet_files(data_dir, cfg.split)
+    check_generated(data_dir)
     dataset = pads.dataset(files, filesystem=fs, format="parquet")
     where = storage.join(data_dir, cfg.split)
     check_schema(dataset.schema, where)

@@ -53,8 +53,7 @@ def save_checkpoint(engine, directory: str, state: dict, rank: int) -> None:
     """DeepSpeed state (model, optimizer and scheduler shards of this rank) plus the trainer state."""
     engine.save_checkpoint(directory, tag=TAG, client_state=state)
     if rank == 0:
-        with open(os.path.join(directory, STATE_FILE), "w", encoding="utf-8") as fh:
-            json.dump(state, fh)
+        storage.write_json(os.path.join(directory, STATE_FILE), state)
 
 
 def load_checkpoint(engine, directory: str) -> dict:
@@ -89,11 +88,14 @@ def export_model(state_dict: dict, config, tokenizer, target: str) -> None:
     model.config.use_cache = True
     model.generation_config.eos_token_id = tokenizer.eos_token_id
     model.generation_config.pad_token_id = tokenizer.pad_token_id
-    staging = tempfile.mkdtemp(prefix="ecomgpt-export-") if storage.is_uri(target) else target
-    if not storage.is_uri(target) and os.path.isdir(target):
-        shutil.rmtree(target)
-    model.save_pretrained(staging, safe_serialization=True)
-    tokenizer.save_pretrained(staging)
-    if storage.is_uri(target):
-        storage.delete_dir(target)
-        storage.upload_dir(staging, target)
+    # Built aside and put in place whole: a crash never leaves half a model where a stage would load it.
+    local = storage.is_local(target)
+    staging = storage.staging_dir(storage.normalize(target)) if local else tempfile.mkdtemp(prefix="ecomgpt-export-")
+    if local:
+        shutil.rmtree(staging, ignore_errors=True)  # what a crashed export left
+    try:
+        model.save_pretrained(staging, safe_serialization=True)
+        tokenizer.save_pretrained(staging)
+        storage.replace_dir(staging, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
