@@ -10,7 +10,7 @@
     <output>/pipeline.json   every stage's key, status and wall time
 
 Local paths are made absolute first (Ray's workers run in other directories). A stage's key hashes its
-resolved config and the keys of the stages it reads from, so a changed upstream stage changes every key
+resolved config, what its inputs hold and the keys of the stages it reads from, so a changed upstream stage changes every key
 below it. A stage whose key is recorded as done (and whose manifest exists) is
 skipped; one recorded as started with the same key resumes where it can (training from its last
 checkpoint, a sweep without its finished trials). Any output location may be a local path or a URI.
