@@ -1,8 +1,10 @@
 """Instruction data on Ray Data as a Ray job: raw records -> held_in/ and held_out/ Parquet + manifest.
 
-    ray job submit --working-dir . --runtime-env-json '{"py_modules": ["platform/ecomgpt"]}' -- \
+    RAY_AUTH_MODE=token ray job submit --working-dir . --runtime-env-json '{"py_modules": ["platform/ecomgpt"]}' -- \
         python jobs/generate.py --config configs/generate/default.yaml \
         --input s3://ecomgpt-runs/records --output s3://ecomgpt-runs/data
+
+`RAY_AUTH_MODE=token` makes the client send the cluster's token (`~/.ray/auth_token`; README, "Cluster").
 
 The flags are those of `ecomgpt generate`, `--set KEY=VALUE` included.
 """

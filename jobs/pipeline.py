@@ -1,7 +1,9 @@
 """The whole pipeline as a Ray job: synth -> generate -> train -> evaluate -> (sweep) -> serve.
 
-    ray job submit --working-dir . --runtime-env-json '{"py_modules": ["platform/ecomgpt"]}' -- \
+    RAY_AUTH_MODE=token ray job submit --working-dir . --runtime-env-json '{"py_modules": ["platform/ecomgpt"]}' -- \
         python jobs/pipeline.py --config configs/local.yaml --output s3://ecomgpt-runs/local
+
+`RAY_AUTH_MODE=token` makes the client send the cluster's token (`~/.ray/auth_token`; README, "Cluster").
 
 `py_modules` ships this checkout's package to the driver and every worker, so the job runs the code
 submitted (the cluster's setup commands install the dependencies). A re-submitted job skips finished stages.

@@ -1,7 +1,9 @@
 """Serving as a Ray job: deploy the Ray Serve application onto the cluster and return.
 
-    ray job submit --working-dir . --runtime-env-json '{"py_modules": ["platform/ecomgpt"]}' -- \
+    RAY_AUTH_MODE=token ray job submit --working-dir . --runtime-env-json '{"py_modules": ["platform/ecomgpt"]}' -- \
         python jobs/serve.py --config configs/serve/cluster.yaml --output s3://ecomgpt-runs/local
+
+`RAY_AUTH_MODE=token` makes the client send the cluster's token (`~/.ray/auth_token`; README, "Cluster").
 
 With `--output`, the run directory's model (`<output>/train/model`) is served as `--name`; without it,
 the config's models are. Serve applications outlive the job that deployed them: the job ends once the

@@ -1,4 +1,5 @@
-"""`ray job submit` for real: a Ray head on loopback (its own ports and temp dir), the pipeline job, its outputs.
+"""`ray job submit` for real: a Ray head on loopback (its own ports, temp dir and token, with Ray's token
+authentication on, as on every cluster of this project), the docstrings' submit command, the pipeline job.
 
 The head runs `ray start --head --block` in its own process group, so teardown ends exactly the processes
 it started (never `ray stop`, which would stop every Ray on the machine, the test session's included).
@@ -7,10 +8,12 @@ it started (never `ray stop`, which would stop every Ray on the machine, the tes
 from __future__ import annotations
 
 import ast
+import dataclasses
 import importlib.util
 import json
 import os
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -39,26 +42,53 @@ def _free_ports(n: int) -> list[int]:
     return ports
 
 
-def _wait_for_jobs_api(url: str, head: subprocess.Popen, timeout_s: float):
-    from ray.job_submission import JobSubmissionClient
-
+def _wait_for_jobs_api(head_info, head: subprocess.Popen, timeout_s: float):
     deadline = time.monotonic() + timeout_s
     while True:
         if head.poll() is not None:
             raise RuntimeError(f"ray start exited with {head.returncode}")
         try:
-            return JobSubmissionClient(url)
+            return head_info.client()
         except ConnectionError:
             if time.monotonic() > deadline:
                 raise
             time.sleep(2)
 
 
+@dataclasses.dataclass(frozen=True)
+class Head:
+    url: str
+    home: Path  # HOME of the head and of the clients: its .ray/auth_token is the token (never this user's own)
+
+    @property
+    def token(self) -> str:
+        return (self.home / ".ray" / "auth_token").read_text()
+
+    def env(self, *, mode: str | None = None, token_file: bool = True) -> dict[str, str]:
+        """A process's environment with RAY_AUTH_MODE=`mode` (unset: None) and, with `token_file`, the token in
+        ~/.ray/auth_token, where `ray get-auth-token --generate` puts it (README, "Cluster")."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
+        env |= {"RAY_ADDRESS": self.url, "HOME": str(self.home if token_file else self.home.parent / "no-token"),
+                "PATH": f"{RAY.parent}{os.pathsep}{env.get('PATH', '')}"}
+        return env | ({"RAY_AUTH_MODE": mode} if mode else {})
+
+    def client(self):
+        from ray.job_submission import JobSubmissionClient
+
+        return JobSubmissionClient(self.url, headers={"Authorization": f"Bearer {self.token}"})
+
+
 @pytest.fixture(scope="module")
 def ray_head():
-    """A Ray head on 127.0.0.1 with the dashboard (the Jobs API) on a free port; killed by process group."""
+    """A Ray head on 127.0.0.1 with token auth on and the dashboard (the Jobs API) on a free port; its token is
+    in a HOME of its own temp dir (never this user's ~/.ray/auth_token); killed by process group."""
     gcs, dashboard, client, node, objects, agent, agent_grpc, metrics, env_agent = _free_ports(9)
     temp_dir = tempfile.mkdtemp(prefix="rayh-", dir="/tmp")  # short: Ray's socket paths have a length limit
+    home = Path(temp_dir) / "home"
+    (home / ".ray").mkdir(parents=True)
+    (Path(temp_dir) / "no-token").mkdir()
+    (home / ".ray" / "auth_token").write_text(secrets.token_hex(32))
+    (home / ".ray" / "auth_token").chmod(0o600)
     command = [
         str(RAY), "start", "--head", "--block", "--node-ip-address=127.0.0.1", f"--port={gcs}",
         "--include-dashboard=true", "--dashboard-host=127.0.0.1", f"--dashboard-port={dashboard}",
@@ -67,15 +97,15 @@ def ray_head():
         f"--metrics-export-port={metrics}", f"--runtime-env-agent-port={env_agent}",
         "--num-cpus=2", f"--temp-dir={temp_dir}", "--disable-usage-stats",
     ]
-    # Loopback only, so no token: the client then needs none of this machine's Ray auth state. The job's
-    # `python` is this environment's, as on a cluster node whose setup installed the project.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
-    env |= {"RAY_AUTH_MODE": "disabled", "PATH": f"{RAY.parent}{os.pathsep}{env.get('PATH', '')}"}
+    head_info = Head(f"http://127.0.0.1:{dashboard}", home)
+    # Token auth on, as cluster.yaml starts Ray on every node. The job's `python` is this environment's, as
+    # on a cluster node whose setup installed the project.
+    env = {k: v for k, v in head_info.env(mode="token").items() if k != "RAY_ADDRESS"}
     log = open(Path(temp_dir) / "ray-start.log", "w")
     head = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     try:
-        url = f"http://127.0.0.1:{dashboard}"
-        yield _wait_for_jobs_api(url, head, timeout_s=180), url
+        _wait_for_jobs_api(head_info, head, timeout_s=180)
+        yield head_info
     finally:
         # SIGTERM lets `ray start --block` stop its own processes; then anything left in its group goes.
         for sig, wait_s in ((signal.SIGTERM, 5), (signal.SIGKILL, 10)):
@@ -101,7 +131,7 @@ def _docstring_command(name: str) -> str:
 @pytest.mark.parametrize("name", JOBS)
 def test_every_job_opens_with_its_submit_command(name):
     command = _docstring_command(name)
-    assert command.startswith("ray job submit --working-dir . --runtime-env-json ")
+    assert command.startswith("RAY_AUTH_MODE=token ray job submit --working-dir . --runtime-env-json ")
     assert re.search(rf"-- +python jobs/{name}\.py --config \S+", command)
     if name != "serve":
         assert "--output" in command
@@ -166,7 +196,7 @@ def test_a_job_reports_a_bad_config_like_the_cli(name, argv, message, capsys, mo
 def test_pipeline_job_on_a_loopback_head(ray_head, tmp_path):
     from ray.job_submission import JobStatus
 
-    client, url = ray_head
+    client = ray_head.client()
     config = tmp_path / "pipeline.yaml"
     config.write_text(yaml.safe_dump(tiny_pipeline("unused", train=False)))
     output = f"file://{tmp_path / 'run'}"
@@ -186,3 +216,28 @@ def test_pipeline_job_on_a_loopback_head(ray_head, tmp_path):
     manifest = json.loads((run / "data" / "manifest.json").read_text())
     assert manifest["records_in"] == 600 and manifest["examples_out"] > 0
     assert json.loads((run / "pipeline.json").read_text())["stages"]["generate"]["status"] == "done"
+
+
+def _submit(command: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(command, shell=True, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_the_head_refuses_a_client_without_the_token(ray_head):
+    for env in (ray_head.env(token_file=False), ray_head.env(mode="token", token_file=False)):
+        done = _submit(f"{RAY} job list", env)
+        output = done.stdout + done.stderr
+        assert done.returncode != 0 and "authentication" in output.lower(), output[-3000:]
+    # The token file alone is not enough: without RAY_AUTH_MODE=token the client does not send it.
+    done = _submit(f"{RAY} job list", ray_head.env())
+    assert done.returncode != 0 and "no authentication token was found" in done.stdout + done.stderr
+    assert _submit(f"{RAY} job list", ray_head.env(mode="token")).returncode == 0
+
+
+def test_the_docstrings_submit_command_runs_a_job_on_a_head_with_token_auth(ray_head):
+    # The docstring's command up to `--`, with the token where `ray get-auth-token --generate` puts it and
+    # nothing else set: the command itself must turn the client's token auth on. `--help` keeps the job short.
+    submit = _docstring_command("pipeline").split(" -- ")[0]
+    done = _submit(f"{submit} -- python jobs/pipeline.py --help", ray_head.env())
+    output = done.stdout + done.stderr
+    assert done.returncode == 0 and "succeeded" in output, output[-3000:]
+    assert "--config" in output and "--output" in output  # the job's own usage, printed on the cluster
