@@ -323,6 +323,8 @@ CHAT_OK = {"model": "tiny-a", "messages": [{"role": "user", "content": "hi"}], "
         ("/v1/completions", {**OK, "top_p": 0}, 400, None, "top_p"),
         ("/v1/completions", {**OK, "n": 2}, 400, None, "n"),
         ("/v1/completions", {**OK, "stop": ["a", "b", "c", "d", "e"]}, 400, None, "stop"),
+        ("/v1/completions", {**OK, "stop": ["x" * 5_000]}, 400, None, "stop"),
+        ("/v1/chat/completions", {**CHAT_OK, "stop": "x" * 129}, 400, None, "stop"),
         ("/v1/completions", [1, 2, 3], 400, None, None),
     ],
 )
@@ -335,6 +337,13 @@ def test_malformed_json_is_400(http, base):
         response = http.post(base + path, data=b'{"model": "tiny-a", "prompt": ', timeout=TIMEOUT,
                              headers={"Content-Type": "application/json"})
         assert_error(response, 400, code="invalid_json")
+
+
+@pytest.mark.parametrize("path", ["/v1/completions", "/v1/chat/completions", "/v1/tasks/review_sentiment"])
+def test_a_body_nested_5000_deep_is_400(http, base, path):
+    raw = b'{"model": "tiny-a", "text": ' + b"[" * 5000 + b"]" * 5000 + b"}"
+    response = http.post(base + path, data=raw, timeout=TIMEOUT, headers={"Content-Type": "application/json"})
+    assert_error(response, 400, code="json_too_deep")
 
 
 def test_body_over_the_limit_is_413_with_or_without_a_length(http, base):

@@ -18,7 +18,7 @@ from ecomgpt.serve.api import task_generation
 from ecomgpt.serve.config import AppConfig, LimitsConfig, app_config, cli_config, parse_model_specs, read_serve_file
 from ecomgpt.serve.engine import TransformersModel, apply_stop, releasable
 from ecomgpt.serve.errors import ApiError
-from ecomgpt.serve.protocol import ChatMessage, chat_prompt
+from ecomgpt.serve.protocol import ChatMessage, chat_prompt, load_json, stop_strings
 from ecomgpt.serve.tasks import SERVED_TASKS, parse_request, task_prompt
 from ecomgpt.tasks.examples import build_examples
 from ecomgpt.tasks.registry import get_task
@@ -244,3 +244,51 @@ def test_api_error_keeps_its_fields_through_pickling():
     assert (err.status, err.code, err.param, str(err)) == (404, "model_not_found", "model", "no")
     assert err.body() == {"error": {"message": "no", "type": "invalid_request_error", "param": "model",
                                     "code": "model_not_found"}}
+
+
+# ---- hostile requests --------------------------------------------------------------------------------
+
+
+def test_a_body_nested_deeper_than_the_limit_is_a_400_not_a_crash():
+    for raw in (b"[" * 5000 + b"]" * 5000, b'{"model": "m", "text": ' + b"[" * 5000 + b"]" * 5000 + b"}"):
+        with pytest.raises(ApiError) as caught:
+            load_json(raw, 32)
+        assert (caught.value.status, caught.value.code) == (400, "json_too_deep")
+    nested = b'{"a": ' * 33 + b"1" + b"}" * 33
+    with pytest.raises(ApiError, match="deeper than 32"):
+        load_json(nested, 32)
+    assert load_json(b'{"a": [[1]], "b": {"c": []}}', 32) == {"a": [[1]], "b": {"c": []}}
+    with pytest.raises(ApiError) as caught:
+        load_json(b'{"model": ', 32)
+    assert caught.value.code == "invalid_json"
+
+
+def test_stop_strings_are_bounded_in_count_and_length():
+    assert stop_strings(["###", "x" * 128], 128) == ("###", "x" * 128)
+    for stop in (["x" * 129], "x" * 500_000, ["a", "b", "c", "d", "e"], [""]):
+        with pytest.raises(ApiError) as caught:
+            stop_strings(stop, 128)
+        assert (caught.value.status, caught.value.param) == (400, "stop")
+
+
+@pytest.mark.parametrize("part", ["config.json", "model.safetensors"])
+def test_a_load_error_is_logged_in_full_and_answered_without_paths(checkpoints, tmp_path, caplog, part):
+    import logging
+    import shutil
+
+    from ecomgpt.serve.deployments import load_model
+
+    broken = tmp_path / "cache-of-s3-bucket-ecomgpt-runs" / "checkpoint"
+    shutil.copytree(checkpoints["tiny-a"], broken)
+    (broken / part).write_bytes(b"{ not what the loader expects")
+    serve_logger = logging.getLogger("ray.serve")
+    serve_logger.addHandler(caplog.handler)
+    try:
+        with pytest.raises(ApiError) as caught:
+            load_model("tiny", AppConfig(models={"tiny": str(broken)}))
+    finally:
+        serve_logger.removeHandler(caplog.handler)
+    err = caught.value
+    assert (err.status, err.code) == (503, "model_load_failed") and "'tiny'" in err.message
+    assert str(tmp_path) not in str(err.body()) and "bucket" not in str(err.body())
+    assert str(broken) in caplog.text and caplog.records[-1].exc_info is not None

@@ -9,11 +9,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import json
 from typing import Any, AsyncIterator
 
 from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.exceptions import HTTPException
 
@@ -73,21 +71,9 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
 
-def _validation_error(err: RequestValidationError) -> ApiError:
-    first = err.errors()[0]
-    if first.get("type") == "json_invalid":
-        return ApiError("We could not parse the JSON body of your request.", code="invalid_json")
-    loc = [str(p) for p in first.get("loc", ()) if p != "body"]
-    where = ".".join(loc) or "body"
-    return ApiError(f"{where}: {first.get('msg', 'invalid value')}", param=where)
-
-
-async def _json_body(request: Request) -> Any:
-    raw = await request.body()
-    try:
-        return json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ApiError("We could not parse the JSON body of your request.", code="invalid_json") from None
+async def _json_body(request: Request, limits: LimitsConfig) -> Any:
+    """Every route's body goes through the one depth-limited parser (a FastAPI body model would not)."""
+    return proto.load_json(await request.body(), limits.max_json_depth)
 
 
 class Backend:
@@ -151,7 +137,7 @@ async def _events(gen, writer: proto.ChunkWriter, include_usage: bool) -> AsyncI
 def _gen_request(req: proto.SamplingRequest, prompt: str, max_tokens: int | None, cfg: AppConfig) -> GenRequest:
     limits = cfg.limits
     tokens = proto.check_sampling(req, max_tokens, limits.default_max_tokens, limits.max_tokens)
-    return GenRequest(prompt, tokens, req.temperature, req.top_p, proto.stop_strings(req.stop))
+    return GenRequest(prompt, tokens, req.temperature, req.top_p, proto.stop_strings(req.stop, limits.max_stop_chars))
 
 
 def task_generation(prompt: str, max_tokens: int | None, limits: LimitsConfig) -> GenRequest:
@@ -171,11 +157,6 @@ def build_api(cfg: AppConfig, handle, api_key_hash: str | None) -> FastAPI:
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, err: ApiError):
         return JSONResponse(err.body(), err.status)
-
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, err: RequestValidationError):
-        api = _validation_error(err)
-        return JSONResponse(api.body(), api.status)
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, err: HTTPException):
@@ -202,12 +183,14 @@ def build_api(cfg: AppConfig, handle, api_key_hash: str | None) -> FastAPI:
         return {"object": "list", "data": data}
 
     @app.post("/v1/completions")
-    async def completions(req: proto.CompletionRequest):
+    async def completions(request: Request):
+        req = proto.validate(proto.CompletionRequest, await _json_body(request, cfg.limits))
         gen = _gen_request(req, proto.completion_prompt(req), req.max_tokens, cfg)
         return await _answer(req, gen, chat=False)
 
     @app.post("/v1/chat/completions")
-    async def chat(req: proto.ChatRequest):
+    async def chat(request: Request):
+        req = proto.validate(proto.ChatRequest, await _json_body(request, cfg.limits))
         tokens = req.max_completion_tokens if req.max_completion_tokens is not None else req.max_tokens
         gen = _gen_request(req, proto.chat_prompt(req.messages), tokens, cfg)
         return await _answer(req, gen, chat=True)
@@ -231,7 +214,7 @@ def build_api(cfg: AppConfig, handle, api_key_hash: str | None) -> FastAPI:
     @app.post("/v1/tasks/{task}")
     async def run_task(task: str, request: Request):
         served = served_task(task)
-        req = parse_request(served, await _json_body(request))
+        req = parse_request(served, await _json_body(request, cfg.limits))
         backend.check_model(req.model)
         prompt = task_prompt(served, req)
         done = await backend.complete(req.model, task_generation(prompt, req.max_tokens, cfg.limits))

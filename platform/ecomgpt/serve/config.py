@@ -101,6 +101,12 @@ class LimitsConfig(StrictModel):
     request_timeout_s: float = Field(
         default=120, gt=0, description="a request still running after this gets 504 instead of hanging"
     )
+    max_json_depth: int = Field(
+        default=32, ge=4, le=256, description="deepest nesting of arrays and objects a request body may have"
+    )
+    max_stop_chars: int = Field(
+        default=128, ge=1, le=4096, description="longest stop string a request may give (up to 4 of them)"
+    )
 
     @model_validator(mode="after")
     def _default_in_range(self) -> LimitsConfig:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 from typing import AsyncIterator
 
@@ -12,6 +13,9 @@ from ecomgpt.serve.api import build_api
 from ecomgpt.serve.config import AppConfig
 from ecomgpt.serve.engine import Completion, GenRequest, TransformersModel, sampling
 from ecomgpt.serve.errors import ApiError, unknown_model
+
+# Serve writes this logger's records into the replica's log file.
+logger = logging.getLogger("ray.serve")
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,27 @@ def _groups(jobs: list[_Job]) -> dict[tuple, list[int]]:
     for i, job in enumerate(jobs):
         groups.setdefault((id(job.model), sampling(job.request), job.request.stop), []).append(i)
     return groups
+
+
+def load_model(name: str, cfg: AppConfig) -> TransformersModel:
+    """The served model `name`, loaded on this replica.
+
+    A failure is logged here in full; the client gets a message that names only the served model, never
+    the checkpoint's path, cache directory or bucket.
+    """
+    if name not in cfg.models:
+        raise unknown_model(name, list(cfg.models))
+    m = cfg.model
+    try:
+        return TransformersModel(
+            name, cfg.models[name], dtype=m.dtype, use_gpu=m.num_gpus > 0, max_context=cfg.limits.max_context_tokens
+        )
+    except Exception:  # whatever the cause, logged with its traceback and answered with a 503
+        logger.exception("model %r could not be loaded from %s", name, cfg.models[name])
+        raise ApiError(
+            f"model {name!r} could not be loaded; the server log has the details", 503, "server_error",
+            "model_load_failed",
+        ) from None
 
 
 @serve.deployment
@@ -64,20 +89,7 @@ class ModelServer:
         )(run_batch)
 
     async def _load(self, model_id: str) -> TransformersModel:
-        if model_id not in self.cfg.models:
-            raise unknown_model(model_id, list(self.cfg.models))
-        m = self.cfg.model
-        try:
-            return await asyncio.to_thread(
-                TransformersModel,
-                model_id,
-                self.cfg.models[model_id],
-                dtype=m.dtype,
-                use_gpu=m.num_gpus > 0,
-                max_context=self.cfg.limits.max_context_tokens,
-            )
-        except (OSError, ValueError) as err:
-            raise ApiError(f"model {model_id!r} could not be loaded: {err}", 503, "server_error", "model_load_failed")
+        return await asyncio.to_thread(load_model, model_id, self.cfg)
 
     async def _run(self, jobs: list[_Job]) -> list[Completion]:
         c = self.counters
