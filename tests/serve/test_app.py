@@ -36,7 +36,8 @@ def base(ray_local, checkpoints):
     cfg = AppConfig(
         models=checkpoints,
         auth_env=KEY_ENV,
-        model={"num_cpus": 1, "batching": {"max_batch_size": 8, "batch_wait_timeout_s": 0.05}},
+        model={"num_cpus": 1,
+               "batching": {"max_batch_size": 8, "batch_wait_timeout_s": 0.05, "max_concurrent_streams": 2}},
         gateway={"num_cpus": 0.1},
         limits=LIMITS,
     )
@@ -88,10 +89,13 @@ def assert_error(response, status: int, code: str | None = None, param: str | No
 # ---- health, auth, models ----------------------------------------------------------------------
 
 
-def test_healthz_needs_no_key(base):
+def test_healthz_needs_no_key_reaches_a_model_replica_and_names_no_model(base):
+    before = batching_counters()["ready_checks"]
     response = requests.get(base + "/healthz", timeout=TIMEOUT)
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "models": ["tiny-a", "tiny-b"]}
+    assert response.json() == {"status": "ok", "model_server": "ready"}
+    assert "tiny" not in response.text
+    assert batching_counters()["ready_checks"] == before + 1
 
 
 @pytest.mark.parametrize("header", [None, "Bearer wrong-key", f"Basic {KEY}", "Bearer"])
@@ -215,6 +219,17 @@ def test_streamed_chat_opens_with_the_role_and_ends_with_done(http, base):
     assert chunks[0]["choices"][0]["delta"]["role"] == "assistant"
     assert chunks[-1]["choices"][0]["finish_reason"] in ("stop", "length")
     assert "usage" not in chunks[-1]
+
+
+def test_concurrent_streams_are_bounded_per_replica_and_all_answered(http, base):
+    before = batching_counters()
+    body = {"model": "tiny-a", "prompt": "red running shoes", "max_tokens": 8, "temperature": 0, "stream": True}
+    with ThreadPoolExecutor(6) as pool:
+        runs = list(pool.map(lambda _: sse(post(http, base, "/v1/completions", body, stream=True)), range(6)))
+    assert all(events[-1] == "[DONE]" for events in runs)
+    after = batching_counters()
+    assert after["streams"] - before["streams"] == 6
+    assert after["most_streams"] <= 2  # batching.max_concurrent_streams
 
 
 def test_a_streamed_request_is_refused_before_the_stream_starts(http, base):

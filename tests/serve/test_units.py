@@ -292,3 +292,26 @@ def test_a_load_error_is_logged_in_full_and_answered_without_paths(checkpoints, 
     assert (err.status, err.code) == (503, "model_load_failed") and "'tiny'" in err.message
     assert str(tmp_path) not in str(err.body()) and "bucket" not in str(err.body())
     assert str(broken) in caplog.text and caplog.records[-1].exc_info is not None
+
+
+def test_both_deployments_bound_their_queues(checkpoints):
+    cfg = AppConfig(models=checkpoints, model={"max_queued_requests": 48}, gateway={"max_queued_requests": 96})
+    gateway = build_from_config(cfg)._bound_deployment
+    server = gateway.init_args[0]._bound_deployment
+    assert gateway._deployment_config.max_queued_requests == 96
+    assert server._deployment_config.max_queued_requests == 48
+    for path in SERVE_FILES:
+        shipped = app_config(read_serve_file(path).args, str(path))
+        assert shipped.model.max_queued_requests > 0 and shipped.gateway.max_queued_requests > 0
+
+
+@pytest.mark.parametrize("host, auth_env, warned", [
+    ("0.0.0.0", None, True), ("10.0.0.5", None, True), ("serve.example.com", None, True), ("::", None, True),
+    ("127.0.0.1", None, False), ("localhost", None, False), ("::1", None, False), ("0.0.0.0", "KEY", False),
+])
+def test_auth_off_on_a_reachable_host_is_warned(caplog, host, auth_env, warned):
+    from ecomgpt.serve.app import warn_if_exposed
+
+    with caplog.at_level("WARNING", logger="ecomgpt.serve.app"):
+        assert warn_if_exposed(AppConfig(models={"m": "x"}, auth_env=auth_env), host) is warned
+    assert ("without auth" in caplog.text) is warned

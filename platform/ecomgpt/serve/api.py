@@ -9,10 +9,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import logging
 from typing import Any, AsyncIterator
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
+from ray.serve.exceptions import BackPressureError
 from starlette.exceptions import HTTPException
 
 from ecomgpt.prompts import RESPONSE_STOP
@@ -22,7 +24,8 @@ from ecomgpt.serve.engine import Completion, GenRequest
 from ecomgpt.serve.errors import ApiError, error_body, unknown_model
 from ecomgpt.serve.tasks import SERVED_TASKS, parse_request, served_task, task_prompt
 
-OPEN_PATHS = ("/healthz",)  # load balancers probe without a key
+OPEN_PATHS = ("/healthz",)  # load balancers probe without a key; it names no model
+logger = logging.getLogger("ray.serve")
 
 
 def key_hash(key: str) -> str:
@@ -91,6 +94,18 @@ class Backend:
             f"the request did not finish within {self.cfg.limits.request_timeout_s}s", 504, "timeout", "timeout"
         )
 
+    async def ready(self) -> bool:
+        """Whether a model replica answers within `limits.health_timeout_s`; why not is logged."""
+        response = self.handle.ready.remote()
+        try:
+            return await asyncio.wait_for(_awaited(response), self.cfg.limits.health_timeout_s)
+        except asyncio.TimeoutError:
+            response.cancel()
+            logger.warning("health check: no model replica answered within %ss", self.cfg.limits.health_timeout_s)
+        except Exception:  # any failure to reach a replica means "not ready"; the log says which
+            logger.exception("health check: the model deployment could not be reached")
+        return False
+
     async def complete(self, model: str, req: GenRequest) -> Completion:
         self.check_model(model)
         response = self.handle.options(multiplexed_model_id=model).generate.remote(req)
@@ -99,6 +114,8 @@ class Backend:
         except asyncio.TimeoutError:
             response.cancel()
             raise self._timeout() from None
+        except BackPressureError:
+            raise busy() from None
 
     async def stream(self, model: str, req: GenRequest):
         """The replica's stream, after its first item (the checks) came back: errors before any byte is sent."""
@@ -109,7 +126,13 @@ class Backend:
         except asyncio.TimeoutError:
             gen.cancel()
             raise self._timeout() from None
+        except BackPressureError:
+            raise busy() from None
         return gen
+
+
+def busy() -> ApiError:
+    return ApiError("The server is busy; retry shortly.", 503, "server_error", "server_busy")
 
 
 async def _awaited(response):
@@ -175,7 +198,11 @@ def build_api(cfg: AppConfig, handle, api_key_hash: str | None) -> FastAPI:
 
     @app.get("/healthz")
     async def healthz():
-        return {"status": "ok", "models": sorted(cfg.models)}
+        """Readiness: a model replica answered. Open to probes, so it names no model."""
+        if await backend.ready():
+            return {"status": "ok", "model_server": "ready"}
+        err = ApiError("no model replica is answering", 503, "server_error", "not_ready")
+        return JSONResponse(err.body(), err.status)
 
     @app.get("/v1/models")
     async def models():

@@ -67,10 +67,14 @@ class ModelServer:
         import torch
 
         self.cfg = cfg
-        self.counters = {"requests": 0, "batches": 0, "largest_batch": 0}
+        self.counters = {"requests": 0, "batches": 0, "largest_batch": 0, "ready_checks": 0,
+                         "streams": 0, "most_streams": 0}
         # One replica owns num_cpus cores; more torch threads would only contend with its neighbours.
         torch.set_num_threads(max(1, int(cfg.model.num_cpus)))
         batching = cfg.model.batching
+        # Each stream runs its own generate: a bounded number at once, the others wait their turn.
+        self._stream_slots = asyncio.Semaphore(batching.max_concurrent_streams)
+        self._streaming = 0
 
         async def load_checkpoint(model_id: str) -> TransformersModel:
             return await self._load(model_id)
@@ -113,8 +117,14 @@ class ModelServer:
         return results
 
     async def batching(self) -> dict:
-        """This replica's batching counters: requests and batches served, the largest batch."""
+        """This replica's counters: requests and batches served, the largest batch, readiness checks
+        answered, streams served and the most that ran at once."""
         return dict(self.counters)
+
+    async def ready(self) -> bool:
+        """The gateway's readiness probe: this replica is up and its event loop answers."""
+        self.counters["ready_checks"] += 1
+        return True
 
     async def generate(self, request: GenRequest) -> Completion:
         model = await self._model(serve.get_multiplexed_model_id())
@@ -126,8 +136,16 @@ class ModelServer:
         model = await self._model(serve.get_multiplexed_model_id())
         prompt = model.encode(request.prompt, request.max_tokens)
         yield len(prompt)
-        async for item in model.stream(prompt, request):
-            yield item
+        async with self._stream_slots:
+            c = self.counters
+            self._streaming += 1
+            c["streams"] += 1
+            c["most_streams"] = max(c["most_streams"], self._streaming)
+            try:
+                async for item in model.stream(prompt, request):
+                    yield item
+            finally:
+                self._streaming -= 1
 
 
 @serve.deployment
