@@ -315,3 +315,31 @@ def test_auth_off_on_a_reachable_host_is_warned(caplog, host, auth_env, warned):
     with caplog.at_level("WARNING", logger="ecomgpt.serve.app"):
         assert warn_if_exposed(AppConfig(models={"m": "x"}, auth_env=auth_env), host) is warned
     assert ("without auth" in caplog.text) is warned
+
+
+def test_mixed_sampling_and_stop_strings_share_one_generate_call(checkpoints):
+    from ecomgpt.serve.deployments import Job, groups
+    from ecomgpt.serve.engine import GenRequest
+
+    model = TransformersModel("m", checkpoints["tiny-a"], dtype="auto", use_gpu=False, max_context=256)
+    prompt = "Query: red running shoes\nDoc:"
+    ids = model.encode(prompt, 12)
+    (plain,) = model.generate([ids], [GenRequest(prompt, 12)])
+    assert len(plain.text) >= 6, plain
+    stop = plain.text[3:5]
+    requests = [
+        GenRequest(prompt, 12),
+        GenRequest(prompt, 12, stop=(stop, "never appears")),
+        GenRequest(prompt, 12, temperature=0.8, top_p=0.9, stop=("zz",)),
+        GenRequest(prompt, 5),
+        GenRequest(prompt, 12, temperature=1.5, top_p=0.5),
+    ]
+    jobs = [Job(model, ids, r) for r in requests]
+    assert list(groups(jobs).values()) == [[0, 1, 2, 3, 4]]  # one generate call for the whole batch
+    mixed = model.generate([ids] * len(requests), requests)
+    solo = [model.generate([ids], [r])[0] for r in requests]
+    for i in (0, 1, 3):  # greedy rows: exactly their answer alone, each cut at its own stop strings
+        assert mixed[i] == solo[i], i
+    assert mixed[1].text == plain.text[: plain.text.index(stop)] and mixed[1].finish_reason == "stop"
+    assert mixed[3].completion_tokens <= 5
+    assert all(m.finish_reason in ("stop", "length") and "zz" not in m.text for m in mixed)

@@ -11,7 +11,7 @@ from ray import serve
 
 from ecomgpt.serve.api import build_api
 from ecomgpt.serve.config import AppConfig
-from ecomgpt.serve.engine import Completion, GenRequest, TransformersModel, sampling
+from ecomgpt.serve.engine import Completion, GenRequest, TransformersModel
 from ecomgpt.serve.errors import ApiError, unknown_model
 
 # Serve writes this logger's records into the replica's log file.
@@ -19,18 +19,20 @@ logger = logging.getLogger("ray.serve")
 
 
 @dataclass(frozen=True)
-class _Job:
+class Job:
     model: TransformersModel
     prompt: list[int]
     request: GenRequest
 
 
-def _groups(jobs: list[_Job]) -> dict[tuple, list[int]]:
-    """Indices of the jobs one `generate` call can serve together: same model, sampling and stop strings."""
-    groups: dict[tuple, list[int]] = {}
+def groups(jobs: list[Job]) -> dict[int, list[int]]:
+    """Indices of the jobs one `generate` call serves together: those of one model. Sampling settings and
+    stop strings apply per row, so a batch makes at most one call per loaded model
+    (`max_models_per_replica`), whatever its requests ask for."""
+    by_model: dict[int, list[int]] = {}
     for i, job in enumerate(jobs):
-        groups.setdefault((id(job.model), sampling(job.request), job.request.stop), []).append(i)
-    return groups
+        by_model.setdefault(id(job.model), []).append(i)
+    return by_model
 
 
 def load_model(name: str, cfg: AppConfig) -> TransformersModel:
@@ -79,7 +81,7 @@ class ModelServer:
         async def load_checkpoint(model_id: str) -> TransformersModel:
             return await self._load(model_id)
 
-        async def run_batch(jobs: list[_Job]) -> list[Completion]:
+        async def run_batch(jobs: list[Job]) -> list[Completion]:
             return await self._run(jobs)
 
         # Decorated here rather than on the class so the cache size and batch size come from the config.
@@ -95,13 +97,13 @@ class ModelServer:
     async def _load(self, model_id: str) -> TransformersModel:
         return await asyncio.to_thread(load_model, model_id, self.cfg)
 
-    async def _run(self, jobs: list[_Job]) -> list[Completion]:
+    async def _run(self, jobs: list[Job]) -> list[Completion]:
         c = self.counters
         c["requests"] += len(jobs)
         c["batches"] += 1
         c["largest_batch"] = max(c["largest_batch"], len(jobs))
         results: list[Completion | None] = [None] * len(jobs)
-        for indices in _groups(jobs).values():
+        for indices in groups(jobs).values():
             group = [jobs[i] for i in indices]
             prompts, requests = [j.prompt for j in group], [j.request for j in group]
             if self.cfg.model.num_gpus > 0:
@@ -129,7 +131,7 @@ class ModelServer:
     async def generate(self, request: GenRequest) -> Completion:
         model = await self._model(serve.get_multiplexed_model_id())
         prompt = model.encode(request.prompt, request.max_tokens)
-        return await self._batch(_Job(model, prompt, request))
+        return await self._batch(Job(model, prompt, request))
 
     async def stream(self, request: GenRequest) -> AsyncIterator[int | str | Completion]:
         """The prompt's token count once the checks passed, then text pieces, then the Completion."""

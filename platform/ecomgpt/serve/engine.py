@@ -77,10 +77,9 @@ class TransformersModel:
         return ids
 
     def generate(self, prompts: Sequence[Sequence[int]], requests: Sequence[GenRequest]) -> list[Completion]:
-        """One `generate` call for requests that share sampling and stop strings (the caller groups them)."""
-        first = requests[0]
-        done = self.runner.generate(prompts, [r.max_tokens for r in requests],
-                                    sampling=sampling(first), stop=first.stop)
+        """One `generate` call for a batch of requests, each with its own sampling and stop strings."""
+        done = self.runner.generate_rows(prompts, [r.max_tokens for r in requests],
+                                         [sampling(r) for r in requests], [r.stop for r in requests])
         return [
             Completion(g.text, len(prompt), self._count(g.text, g.tokens, g.cut), "stop" if g.stopped else "length")
             for g, prompt in zip(done, prompts)
