@@ -343,3 +343,26 @@ def test_mixed_sampling_and_stop_strings_share_one_generate_call(checkpoints):
     assert mixed[1].text == plain.text[: plain.text.index(stop)] and mixed[1].finish_reason == "stop"
     assert mixed[3].completion_tokens <= 5
     assert all(m.finish_reason in ("stop", "length") and "zz" not in m.text for m in mixed)
+
+
+def test_batch_rows_per_call_follow_the_cache_budget(checkpoints):
+    from transformers import AutoConfig, BloomConfig, LlamaConfig
+
+    from ecomgpt.serve.engine import GenRequest, kv_bytes_per_token, rows_per_call
+
+    bloom = BloomConfig(n_layer=30, hidden_size=4096, n_head=32)  # bloomz-7b1's shape
+    assert kv_bytes_per_token(bloom, 2) == 2 * 30 * 4096 * 2  # 480 KiB per token in bfloat16
+    gqa = LlamaConfig(num_hidden_layers=30, hidden_size=576, num_attention_heads=9, num_key_value_heads=3)
+    assert kv_bytes_per_token(gqa, 4) == 2 * 30 * 3 * 64 * 4
+    # bloomz-7b1 at 2048 tokens: 16 GiB of cache holds 17 full-context rows; a tiny budget still runs one.
+    assert rows_per_call(16 * 2**30, 2048, kv_bytes_per_token(bloom, 2)) == 17
+    assert rows_per_call(1, 2048, kv_bytes_per_token(bloom, 2)) == 1
+
+    tiny = kv_bytes_per_token(AutoConfig.from_pretrained(checkpoints["tiny-a"]), 4)  # float32 on CPU
+    model = TransformersModel("m", checkpoints["tiny-a"], dtype="auto", use_gpu=False, max_context=256,
+                              kv_cache_gb=2.5 * 256 * tiny / 2**30)
+    assert model.rows_per_call == 2
+    prompts = [f"query {i} red shoes" for i in range(5)]
+    requests = [GenRequest(p, 4) for p in prompts]
+    split = model.generate([model.encode(p, 4) for p in prompts], requests)
+    assert split == [model.generate([model.encode(p, 4)], [r])[0] for p, r in zip(prompts, requests)]

@@ -74,6 +74,11 @@ class ModelDeploymentConfig(StrictModel):
     autoscaling: AutoscalingConfig = Field(default_factory=AutoscalingConfig, description="replica autoscaling")
     batching: BatchingConfig = Field(default_factory=BatchingConfig, description="dynamic batching")
     dtype: Dtype = Field(default="auto", description=f"weights' dtype ({DTYPE_POLICY})")
+    kv_cache_gb: float = Field(
+        default=4, gt=0,
+        description="memory a replica's generate call may spend on attention caches: batches are split into "
+        "calls of at most kv_cache_gb / (context tokens x cache bytes per token) rows",
+    )
     max_queued_requests: int = Field(
         default=128, ge=1, description="requests each caller may queue for the model replicas; beyond it: 503"
     )

@@ -46,7 +46,8 @@ def load_model(name: str, cfg: AppConfig) -> TransformersModel:
     m = cfg.model
     try:
         return TransformersModel(
-            name, cfg.models[name], dtype=m.dtype, use_gpu=m.num_gpus > 0, max_context=cfg.limits.max_context_tokens
+            name, cfg.models[name], dtype=m.dtype, use_gpu=m.num_gpus > 0,
+            max_context=cfg.limits.max_context_tokens, kv_cache_gb=m.kv_cache_gb,
         )
     except Exception:  # whatever the cause, logged with its traceback and answered with a 503
         logger.exception("model %r could not be loaded from %s", name, cfg.models[name])
