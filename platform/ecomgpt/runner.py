@@ -116,14 +116,38 @@ class ModelRunner:
         rows = self.generate_ids(prompts, max(budgets), sampling, criteria)
         return [self._finish(row[:budget], stop) for row, budget in zip(rows, budgets)]
 
+    def generate_rows(
+        self,
+        prompts: Sequence[Sequence[int]],
+        budgets: Sequence[int],
+        samplings: Sequence[Sampling],
+        stops: Sequence[Sequence[str]],
+    ) -> list[Generated]:
+        """One `generate` call for rows that each keep their own sampling and stop strings.
+
+        Rows sharing one setting decode exactly as `generate` would; mixed settings are applied per row
+        (a greedy row keeps only its most likely token, a sampled row gets its own temperature and top_p),
+        so distinct request settings never split a batch into several calls.
+        """
+        stops = [tuple(s for s in stop if s) for stop in stops]
+        rows_of: dict[tuple[str, ...], list[int]] = {}
+        for i, stop in enumerate(stops):
+            if stop:
+                rows_of.setdefault(stop, []).append(i)
+        criteria = [_RowStops([(self._stop_criteria(stop), rows) for stop, rows in rows_of.items()])] if rows_of else []
+        shared = samplings[0] if len(set(samplings)) == 1 else None
+        processors = [] if shared else [_row_sampling(samplings)]
+        rows = self.generate_ids(prompts, max(budgets), shared or _PER_ROW, criteria, processors=processors)
+        return [self._finish(row[:budget], stop) for row, budget, stop in zip(rows, budgets, stops)]
+
     def generate_ids(self, prompts: Sequence[Sequence[int]], max_new_tokens: int, sampling: Sampling,
-                     criteria: Sequence = (), streamer=None) -> list[list[int]]:
+                     criteria: Sequence = (), streamer=None, processors: Sequence = ()) -> list[list[int]]:
         """New token ids of each row, after EOS padded: the one place the model's `generate` is called.
 
         A stopping criterion sees only the new tokens, so a stop string cannot begin inside the prompt.
         """
         import torch
-        from transformers.generation import StoppingCriteria, StoppingCriteriaList
+        from transformers.generation import LogitsProcessorList, StoppingCriteria, StoppingCriteriaList
 
         ids, mask = self._inputs(prompts)
         start = ids.shape[1]
@@ -143,6 +167,7 @@ class ModelRunner:
                 eos_token_id=self.eos_id,
                 pad_token_id=self.pad_id,
                 stopping_criteria=StoppingCriteriaList([NewTokens(c) for c in criteria]),
+                logits_processor=LogitsProcessorList(processors),
                 streamer=streamer,
                 **sampling.generate_kwargs(),
             )
@@ -179,3 +204,48 @@ class ModelRunner:
 
     def decode(self, tokens: Sequence[int]) -> str:
         return self.tokenizer.decode(tokens, skip_special_tokens=True)
+
+
+# Sampling with no warper of its own: the per-row processor does the work.
+_PER_ROW = Sampling(temperature=1.0, top_p=1.0)
+
+
+def _row_sampling(samplings: Sequence[Sampling]):
+    """A logits processor applying each row's own decoding: greedy rows keep only their argmax (sampling
+    from that is the greedy choice), sampled rows their temperature and top_p (as Transformers' warpers do)."""
+    import torch
+    from transformers.generation import LogitsProcessor
+
+    greedy = torch.tensor([s.temperature <= 0 for s in samplings])
+    temperature = torch.tensor([s.temperature if s.temperature > 0 else 1.0 for s in samplings])
+    top_p = torch.tensor([s.top_p if s.temperature > 0 else 1.0 for s in samplings])
+
+    class RowSampling(LogitsProcessor):
+        def __call__(self, input_ids, scores):
+            device = scores.device
+            scaled = scores / temperature.to(device, scores.dtype)[:, None]
+            ascending, order = torch.sort(scaled, dim=-1)
+            cumulative = ascending.softmax(dim=-1).cumsum(dim=-1)
+            drop = cumulative <= (1 - top_p.to(device, cumulative.dtype))[:, None]
+            drop[:, -1] = False  # the most likely token always stays
+            scaled = scaled.masked_fill(drop.scatter(1, order, drop), float("-inf"))
+            only_best = torch.full_like(scores, float("-inf")).scatter(1, scores.argmax(dim=-1, keepdim=True), 0.0)
+            return torch.where(greedy.to(device)[:, None], only_best, scaled)
+
+    return RowSampling()
+
+
+class _RowStops:
+    """Per-row stop strings for one `generate` call: each group of rows is checked against its own."""
+
+    def __init__(self, groups: list[tuple[object, list[int]]]) -> None:
+        self.groups = groups
+
+    def __call__(self, input_ids, scores, **kwargs):
+        import torch
+
+        done = torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
+        for criterion, rows in self.groups:
+            index = torch.tensor(rows, device=input_ids.device)
+            done[index] = criterion(input_ids[index], scores[index] if scores is not None else None)
+        return done

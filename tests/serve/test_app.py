@@ -36,7 +36,8 @@ def base(ray_local, checkpoints):
     cfg = AppConfig(
         models=checkpoints,
         auth_env=KEY_ENV,
-        model={"num_cpus": 1, "batching": {"max_batch_size": 8, "batch_wait_timeout_s": 0.05}},
+        model={"num_cpus": 1,
+               "batching": {"max_batch_size": 8, "batch_wait_timeout_s": 0.05, "max_concurrent_streams": 2}},
         gateway={"num_cpus": 0.1},
         limits=LIMITS,
     )
@@ -88,10 +89,13 @@ def assert_error(response, status: int, code: str | None = None, param: str | No
 # ---- health, auth, models ----------------------------------------------------------------------
 
 
-def test_healthz_needs_no_key(base):
+def test_healthz_needs_no_key_reaches_a_model_replica_and_names_no_model(base):
+    before = batching_counters()["ready_checks"]
     response = requests.get(base + "/healthz", timeout=TIMEOUT)
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "models": ["tiny-a", "tiny-b"]}
+    assert response.json() == {"status": "ok", "model_server": "ready"}
+    assert "tiny" not in response.text
+    assert batching_counters()["ready_checks"] == before + 1
 
 
 @pytest.mark.parametrize("header", [None, "Bearer wrong-key", f"Basic {KEY}", "Bearer"])
@@ -217,6 +221,17 @@ def test_streamed_chat_opens_with_the_role_and_ends_with_done(http, base):
     assert "usage" not in chunks[-1]
 
 
+def test_concurrent_streams_are_bounded_per_replica_and_all_answered(http, base):
+    before = batching_counters()
+    body = {"model": "tiny-a", "prompt": "red running shoes", "max_tokens": 8, "temperature": 0, "stream": True}
+    with ThreadPoolExecutor(6) as pool:
+        runs = list(pool.map(lambda _: sse(post(http, base, "/v1/completions", body, stream=True)), range(6)))
+    assert all(events[-1] == "[DONE]" for events in runs)
+    after = batching_counters()
+    assert after["streams"] - before["streams"] == 6
+    assert after["most_streams"] <= 2  # batching.max_concurrent_streams
+
+
 def test_a_streamed_request_is_refused_before_the_stream_starts(http, base):
     body = {"model": "tiny-a", "prompt": "word " * 400, "max_tokens": 4, "stream": True}
     assert_error(post(http, base, "/v1/completions", body), 400, code="context_length_exceeded")
@@ -323,6 +338,8 @@ CHAT_OK = {"model": "tiny-a", "messages": [{"role": "user", "content": "hi"}], "
         ("/v1/completions", {**OK, "top_p": 0}, 400, None, "top_p"),
         ("/v1/completions", {**OK, "n": 2}, 400, None, "n"),
         ("/v1/completions", {**OK, "stop": ["a", "b", "c", "d", "e"]}, 400, None, "stop"),
+        ("/v1/completions", {**OK, "stop": ["x" * 5_000]}, 400, None, "stop"),
+        ("/v1/chat/completions", {**CHAT_OK, "stop": "x" * 129}, 400, None, "stop"),
         ("/v1/completions", [1, 2, 3], 400, None, None),
     ],
 )
@@ -335,6 +352,13 @@ def test_malformed_json_is_400(http, base):
         response = http.post(base + path, data=b'{"model": "tiny-a", "prompt": ', timeout=TIMEOUT,
                              headers={"Content-Type": "application/json"})
         assert_error(response, 400, code="invalid_json")
+
+
+@pytest.mark.parametrize("path", ["/v1/completions", "/v1/chat/completions", "/v1/tasks/review_sentiment"])
+def test_a_body_nested_5000_deep_is_400(http, base, path):
+    raw = b'{"model": "tiny-a", "text": ' + b"[" * 5000 + b"]" * 5000 + b"}"
+    response = http.post(base + path, data=raw, timeout=TIMEOUT, headers={"Content-Type": "application/json"})
+    assert_error(response, 400, code="json_too_deep")
 
 
 def test_body_over_the_limit_is_413_with_or_without_a_length(http, base):

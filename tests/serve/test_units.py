@@ -18,7 +18,7 @@ from ecomgpt.serve.api import task_generation
 from ecomgpt.serve.config import AppConfig, LimitsConfig, app_config, cli_config, parse_model_specs, read_serve_file
 from ecomgpt.serve.engine import TransformersModel, apply_stop, releasable
 from ecomgpt.serve.errors import ApiError
-from ecomgpt.serve.protocol import ChatMessage, chat_prompt
+from ecomgpt.serve.protocol import ChatMessage, chat_prompt, load_json, stop_strings
 from ecomgpt.serve.tasks import SERVED_TASKS, parse_request, task_prompt
 from ecomgpt.tasks.examples import build_examples
 from ecomgpt.tasks.registry import get_task
@@ -244,3 +244,125 @@ def test_api_error_keeps_its_fields_through_pickling():
     assert (err.status, err.code, err.param, str(err)) == (404, "model_not_found", "model", "no")
     assert err.body() == {"error": {"message": "no", "type": "invalid_request_error", "param": "model",
                                     "code": "model_not_found"}}
+
+
+# ---- hostile requests --------------------------------------------------------------------------------
+
+
+def test_a_body_nested_deeper_than_the_limit_is_a_400_not_a_crash():
+    for raw in (b"[" * 5000 + b"]" * 5000, b'{"model": "m", "text": ' + b"[" * 5000 + b"]" * 5000 + b"}"):
+        with pytest.raises(ApiError) as caught:
+            load_json(raw, 32)
+        assert (caught.value.status, caught.value.code) == (400, "json_too_deep")
+    nested = b'{"a": ' * 33 + b"1" + b"}" * 33
+    with pytest.raises(ApiError, match="deeper than 32"):
+        load_json(nested, 32)
+    assert load_json(b'{"a": [[1]], "b": {"c": []}}', 32) == {"a": [[1]], "b": {"c": []}}
+    with pytest.raises(ApiError) as caught:
+        load_json(b'{"model": ', 32)
+    assert caught.value.code == "invalid_json"
+
+
+def test_stop_strings_are_bounded_in_count_and_length():
+    assert stop_strings(["###", "x" * 128], 128) == ("###", "x" * 128)
+    for stop in (["x" * 129], "x" * 500_000, ["a", "b", "c", "d", "e"], [""]):
+        with pytest.raises(ApiError) as caught:
+            stop_strings(stop, 128)
+        assert (caught.value.status, caught.value.param) == (400, "stop")
+
+
+@pytest.mark.parametrize("part", ["config.json", "model.safetensors"])
+def test_a_load_error_is_logged_in_full_and_answered_without_paths(checkpoints, tmp_path, caplog, part):
+    import logging
+    import shutil
+
+    from ecomgpt.serve.deployments import load_model
+
+    broken = tmp_path / "cache-of-s3-bucket-ecomgpt-runs" / "checkpoint"
+    shutil.copytree(checkpoints["tiny-a"], broken)
+    (broken / part).write_bytes(b"{ not what the loader expects")
+    serve_logger = logging.getLogger("ray.serve")
+    serve_logger.addHandler(caplog.handler)
+    try:
+        with pytest.raises(ApiError) as caught:
+            load_model("tiny", AppConfig(models={"tiny": str(broken)}))
+    finally:
+        serve_logger.removeHandler(caplog.handler)
+    err = caught.value
+    assert (err.status, err.code) == (503, "model_load_failed") and "'tiny'" in err.message
+    assert str(tmp_path) not in str(err.body()) and "bucket" not in str(err.body())
+    assert str(broken) in caplog.text and caplog.records[-1].exc_info is not None
+
+
+def test_both_deployments_bound_their_queues(checkpoints):
+    cfg = AppConfig(models=checkpoints, model={"max_queued_requests": 48}, gateway={"max_queued_requests": 96})
+    gateway = build_from_config(cfg)._bound_deployment
+    server = gateway.init_args[0]._bound_deployment
+    assert gateway._deployment_config.max_queued_requests == 96
+    assert server._deployment_config.max_queued_requests == 48
+    for path in SERVE_FILES:
+        shipped = app_config(read_serve_file(path).args, str(path))
+        assert shipped.model.max_queued_requests > 0 and shipped.gateway.max_queued_requests > 0
+
+
+@pytest.mark.parametrize("host, auth_env, warned", [
+    ("0.0.0.0", None, True), ("10.0.0.5", None, True), ("serve.example.com", None, True), ("::", None, True),
+    ("127.0.0.1", None, False), ("localhost", None, False), ("::1", None, False), ("0.0.0.0", "KEY", False),
+])
+def test_auth_off_on_a_reachable_host_is_warned(caplog, host, auth_env, warned):
+    from ecomgpt.serve.app import warn_if_exposed
+
+    with caplog.at_level("WARNING", logger="ecomgpt.serve.app"):
+        assert warn_if_exposed(AppConfig(models={"m": "x"}, auth_env=auth_env), host) is warned
+    assert ("without auth" in caplog.text) is warned
+
+
+def test_mixed_sampling_and_stop_strings_share_one_generate_call(checkpoints):
+    from ecomgpt.serve.deployments import Job, groups
+    from ecomgpt.serve.engine import GenRequest
+
+    model = TransformersModel("m", checkpoints["tiny-a"], dtype="auto", use_gpu=False, max_context=256)
+    prompt = "Query: red running shoes\nDoc:"
+    ids = model.encode(prompt, 12)
+    (plain,) = model.generate([ids], [GenRequest(prompt, 12)])
+    assert len(plain.text) >= 6, plain
+    stop = plain.text[3:5]
+    requests = [
+        GenRequest(prompt, 12),
+        GenRequest(prompt, 12, stop=(stop, "never appears")),
+        GenRequest(prompt, 12, temperature=0.8, top_p=0.9, stop=("zz",)),
+        GenRequest(prompt, 5),
+        GenRequest(prompt, 12, temperature=1.5, top_p=0.5),
+    ]
+    jobs = [Job(model, ids, r) for r in requests]
+    assert list(groups(jobs).values()) == [[0, 1, 2, 3, 4]]  # one generate call for the whole batch
+    mixed = model.generate([ids] * len(requests), requests)
+    solo = [model.generate([ids], [r])[0] for r in requests]
+    for i in (0, 1, 3):  # greedy rows: exactly their answer alone, each cut at its own stop strings
+        assert mixed[i] == solo[i], i
+    assert mixed[1].text == plain.text[: plain.text.index(stop)] and mixed[1].finish_reason == "stop"
+    assert mixed[3].completion_tokens <= 5
+    assert all(m.finish_reason in ("stop", "length") and "zz" not in m.text for m in mixed)
+
+
+def test_batch_rows_per_call_follow_the_cache_budget(checkpoints):
+    from transformers import AutoConfig, BloomConfig, LlamaConfig
+
+    from ecomgpt.serve.engine import GenRequest, kv_bytes_per_token, rows_per_call
+
+    bloom = BloomConfig(n_layer=30, hidden_size=4096, n_head=32)  # bloomz-7b1's shape
+    assert kv_bytes_per_token(bloom, 2) == 2 * 30 * 4096 * 2  # 480 KiB per token in bfloat16
+    gqa = LlamaConfig(num_hidden_layers=30, hidden_size=576, num_attention_heads=9, num_key_value_heads=3)
+    assert kv_bytes_per_token(gqa, 4) == 2 * 30 * 3 * 64 * 4
+    # bloomz-7b1 at 2048 tokens: 16 GiB of cache holds 17 full-context rows; a tiny budget still runs one.
+    assert rows_per_call(16 * 2**30, 2048, kv_bytes_per_token(bloom, 2)) == 17
+    assert rows_per_call(1, 2048, kv_bytes_per_token(bloom, 2)) == 1
+
+    tiny = kv_bytes_per_token(AutoConfig.from_pretrained(checkpoints["tiny-a"]), 4)  # float32 on CPU
+    model = TransformersModel("m", checkpoints["tiny-a"], dtype="auto", use_gpu=False, max_context=256,
+                              kv_cache_gb=2.5 * 256 * tiny / 2**30)
+    assert model.rows_per_call == 2
+    prompts = [f"query {i} red shoes" for i in range(5)]
+    requests = [GenRequest(p, 4) for p in prompts]
+    split = model.generate([model.encode(p, 4) for p in prompts], requests)
+    assert split == [model.generate([model.encode(p, 4)], [r])[0] for p, r in zip(prompts, requests)]

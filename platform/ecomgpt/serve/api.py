@@ -9,12 +9,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import json
+import logging
 from typing import Any, AsyncIterator
 
 from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
+from ray.serve.exceptions import BackPressureError
 from starlette.exceptions import HTTPException
 
 from ecomgpt.prompts import RESPONSE_STOP
@@ -24,7 +24,8 @@ from ecomgpt.serve.engine import Completion, GenRequest
 from ecomgpt.serve.errors import ApiError, error_body, unknown_model
 from ecomgpt.serve.tasks import SERVED_TASKS, parse_request, served_task, task_prompt
 
-OPEN_PATHS = ("/healthz",)  # load balancers probe without a key
+OPEN_PATHS = ("/healthz",)  # load balancers probe without a key; it names no model
+logger = logging.getLogger("ray.serve")
 
 
 def key_hash(key: str) -> str:
@@ -73,21 +74,9 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
 
-def _validation_error(err: RequestValidationError) -> ApiError:
-    first = err.errors()[0]
-    if first.get("type") == "json_invalid":
-        return ApiError("We could not parse the JSON body of your request.", code="invalid_json")
-    loc = [str(p) for p in first.get("loc", ()) if p != "body"]
-    where = ".".join(loc) or "body"
-    return ApiError(f"{where}: {first.get('msg', 'invalid value')}", param=where)
-
-
-async def _json_body(request: Request) -> Any:
-    raw = await request.body()
-    try:
-        return json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ApiError("We could not parse the JSON body of your request.", code="invalid_json") from None
+async def _json_body(request: Request, limits: LimitsConfig) -> Any:
+    """Every route's body goes through the one depth-limited parser (a FastAPI body model would not)."""
+    return proto.load_json(await request.body(), limits.max_json_depth)
 
 
 class Backend:
@@ -105,6 +94,18 @@ class Backend:
             f"the request did not finish within {self.cfg.limits.request_timeout_s}s", 504, "timeout", "timeout"
         )
 
+    async def ready(self) -> bool:
+        """Whether a model replica answers within `limits.health_timeout_s`; why not is logged."""
+        response = self.handle.ready.remote()
+        try:
+            return await asyncio.wait_for(_awaited(response), self.cfg.limits.health_timeout_s)
+        except asyncio.TimeoutError:
+            response.cancel()
+            logger.warning("health check: no model replica answered within %ss", self.cfg.limits.health_timeout_s)
+        except Exception:  # any failure to reach a replica means "not ready"; the log says which
+            logger.exception("health check: the model deployment could not be reached")
+        return False
+
     async def complete(self, model: str, req: GenRequest) -> Completion:
         self.check_model(model)
         response = self.handle.options(multiplexed_model_id=model).generate.remote(req)
@@ -113,6 +114,8 @@ class Backend:
         except asyncio.TimeoutError:
             response.cancel()
             raise self._timeout() from None
+        except BackPressureError:
+            raise busy() from None
 
     async def stream(self, model: str, req: GenRequest):
         """The replica's stream, after its first item (the checks) came back: errors before any byte is sent."""
@@ -123,7 +126,13 @@ class Backend:
         except asyncio.TimeoutError:
             gen.cancel()
             raise self._timeout() from None
+        except BackPressureError:
+            raise busy() from None
         return gen
+
+
+def busy() -> ApiError:
+    return ApiError("The server is busy; retry shortly.", 503, "server_error", "server_busy")
 
 
 async def _awaited(response):
@@ -151,7 +160,7 @@ async def _events(gen, writer: proto.ChunkWriter, include_usage: bool) -> AsyncI
 def _gen_request(req: proto.SamplingRequest, prompt: str, max_tokens: int | None, cfg: AppConfig) -> GenRequest:
     limits = cfg.limits
     tokens = proto.check_sampling(req, max_tokens, limits.default_max_tokens, limits.max_tokens)
-    return GenRequest(prompt, tokens, req.temperature, req.top_p, proto.stop_strings(req.stop))
+    return GenRequest(prompt, tokens, req.temperature, req.top_p, proto.stop_strings(req.stop, limits.max_stop_chars))
 
 
 def task_generation(prompt: str, max_tokens: int | None, limits: LimitsConfig) -> GenRequest:
@@ -172,11 +181,6 @@ def build_api(cfg: AppConfig, handle, api_key_hash: str | None) -> FastAPI:
     async def _api_error(request: Request, err: ApiError):
         return JSONResponse(err.body(), err.status)
 
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, err: RequestValidationError):
-        api = _validation_error(err)
-        return JSONResponse(api.body(), api.status)
-
     @app.exception_handler(HTTPException)
     async def _http(request: Request, err: HTTPException):
         kind = "not_found_error" if err.status_code == 404 else "invalid_request_error"
@@ -194,7 +198,11 @@ def build_api(cfg: AppConfig, handle, api_key_hash: str | None) -> FastAPI:
 
     @app.get("/healthz")
     async def healthz():
-        return {"status": "ok", "models": sorted(cfg.models)}
+        """Readiness: a model replica answered. Open to probes, so it names no model."""
+        if await backend.ready():
+            return {"status": "ok", "model_server": "ready"}
+        err = ApiError("no model replica is answering", 503, "server_error", "not_ready")
+        return JSONResponse(err.body(), err.status)
 
     @app.get("/v1/models")
     async def models():
@@ -202,12 +210,14 @@ def build_api(cfg: AppConfig, handle, api_key_hash: str | None) -> FastAPI:
         return {"object": "list", "data": data}
 
     @app.post("/v1/completions")
-    async def completions(req: proto.CompletionRequest):
+    async def completions(request: Request):
+        req = proto.validate(proto.CompletionRequest, await _json_body(request, cfg.limits))
         gen = _gen_request(req, proto.completion_prompt(req), req.max_tokens, cfg)
         return await _answer(req, gen, chat=False)
 
     @app.post("/v1/chat/completions")
-    async def chat(req: proto.ChatRequest):
+    async def chat(request: Request):
+        req = proto.validate(proto.ChatRequest, await _json_body(request, cfg.limits))
         tokens = req.max_completion_tokens if req.max_completion_tokens is not None else req.max_tokens
         gen = _gen_request(req, proto.chat_prompt(req.messages), tokens, cfg)
         return await _answer(req, gen, chat=True)
@@ -231,7 +241,7 @@ def build_api(cfg: AppConfig, handle, api_key_hash: str | None) -> FastAPI:
     @app.post("/v1/tasks/{task}")
     async def run_task(task: str, request: Request):
         served = served_task(task)
-        req = parse_request(served, await _json_body(request))
+        req = parse_request(served, await _json_body(request, cfg.limits))
         backend.check_model(req.model)
         prompt = task_prompt(served, req)
         done = await backend.complete(req.model, task_generation(prompt, req.max_tokens, cfg.limits))

@@ -9,6 +9,8 @@
 from __future__ import annotations
 
 import importlib.util
+import ipaddress
+import logging
 import os
 
 from ecomgpt import models
@@ -16,6 +18,7 @@ from ecomgpt.config import ConfigError
 from ecomgpt.serve.config import AppConfig, app_config
 
 APP_NAME = "ecomgpt"
+logger = logging.getLogger(__name__)
 
 
 def build_app(args: dict):
@@ -35,6 +38,26 @@ def api_key_hash(auth_env: str | None) -> str | None:
     return key_hash(key.strip())
 
 
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: it may resolve anywhere
+        return False
+
+
+def warn_if_exposed(cfg: AppConfig, host: str) -> bool:
+    """Log a warning when the application answers without auth on an address other machines can reach."""
+    if cfg.auth_env is not None or is_loopback(host):
+        return False
+    logger.warning(
+        "serving on %s without auth: anyone who reaches this address can use the models; set auth_env "
+        "(see configs/serve/cluster.yaml) or bind 127.0.0.1", host,
+    )
+    return True
+
+
 def build_from_config(cfg: AppConfig):
     # Replicas run in another working directory: local paths are made absolute where the app is built.
     cfg = cfg.model_copy(update={"models": {name: models.locate(path) for name, path in cfg.models.items()}})
@@ -48,11 +71,13 @@ def build_from_config(cfg: AppConfig):
     server = ModelServer.options(
         autoscaling_config=m.autoscaling.model_dump(),
         max_ongoing_requests=m.batching.max_ongoing_requests,
+        max_queued_requests=m.max_queued_requests,
         ray_actor_options={"num_cpus": m.num_cpus, "num_gpus": m.num_gpus},
     ).bind(cfg)
     return Gateway.options(
         num_replicas=g.num_replicas,
         max_ongoing_requests=g.max_ongoing_requests,
+        max_queued_requests=g.max_queued_requests,
         ray_actor_options={"num_cpus": g.num_cpus},
     ).bind(server, cfg, api_key_hash(cfg.auth_env))
 

@@ -34,6 +34,10 @@ class BatchingConfig(StrictModel):
     max_concurrent_batches: int = Field(
         default=1, ge=1, le=64, description="batches a replica runs at once (1: one at a time, best on CPU)"
     )
+    max_concurrent_streams: int = Field(
+        default=4, ge=1, le=512,
+        description="streamed requests a replica generates at once (each runs its own generate); more wait",
+    )
     queue_factor: int = Field(
         default=2,
         ge=1,
@@ -70,6 +74,14 @@ class ModelDeploymentConfig(StrictModel):
     autoscaling: AutoscalingConfig = Field(default_factory=AutoscalingConfig, description="replica autoscaling")
     batching: BatchingConfig = Field(default_factory=BatchingConfig, description="dynamic batching")
     dtype: Dtype = Field(default="auto", description=f"weights' dtype ({DTYPE_POLICY})")
+    kv_cache_gb: float = Field(
+        default=4, gt=0,
+        description="memory a replica's generate call may spend on attention caches: batches are split into "
+        "calls of at most kv_cache_gb / (context tokens x cache bytes per token) rows",
+    )
+    max_queued_requests: int = Field(
+        default=128, ge=1, description="requests each caller may queue for the model replicas; beyond it: 503"
+    )
 
     @model_validator(mode="after")
     def _target_reachable(self) -> ModelDeploymentConfig:
@@ -87,6 +99,9 @@ class GatewayConfig(StrictModel):
     num_cpus: float = Field(default=0.1, ge=0, description="CPUs per HTTP ingress replica")
     num_replicas: int = Field(default=1, ge=1, description="HTTP ingress replicas")
     max_ongoing_requests: int = Field(default=256, ge=1, description="concurrent requests per ingress replica")
+    max_queued_requests: int = Field(
+        default=512, ge=1, description="requests each HTTP proxy may queue for the ingress; beyond it: 503"
+    )
 
 
 class LimitsConfig(StrictModel):
@@ -100,6 +115,15 @@ class LimitsConfig(StrictModel):
     )
     request_timeout_s: float = Field(
         default=120, gt=0, description="a request still running after this gets 504 instead of hanging"
+    )
+    max_json_depth: int = Field(
+        default=32, ge=4, le=256, description="deepest nesting of arrays and objects a request body may have"
+    )
+    health_timeout_s: float = Field(
+        default=5, gt=0, description="/healthz answers 503 when the model deployment does not answer within this"
+    )
+    max_stop_chars: int = Field(
+        default=128, ge=1, le=4096, description="longest stop string a request may give (up to 4 of them)"
     )
 
     @model_validator(mode="after")

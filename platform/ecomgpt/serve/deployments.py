@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 from typing import AsyncIterator
 
@@ -10,23 +11,50 @@ from ray import serve
 
 from ecomgpt.serve.api import build_api
 from ecomgpt.serve.config import AppConfig
-from ecomgpt.serve.engine import Completion, GenRequest, TransformersModel, sampling
+from ecomgpt.serve.engine import Completion, GenRequest, TransformersModel
 from ecomgpt.serve.errors import ApiError, unknown_model
+
+# Serve writes this logger's records into the replica's log file.
+logger = logging.getLogger("ray.serve")
 
 
 @dataclass(frozen=True)
-class _Job:
+class Job:
     model: TransformersModel
     prompt: list[int]
     request: GenRequest
 
 
-def _groups(jobs: list[_Job]) -> dict[tuple, list[int]]:
-    """Indices of the jobs one `generate` call can serve together: same model, sampling and stop strings."""
-    groups: dict[tuple, list[int]] = {}
+def groups(jobs: list[Job]) -> dict[int, list[int]]:
+    """Indices of the jobs one `generate` call serves together: those of one model. Sampling settings and
+    stop strings apply per row, so a batch makes at most one call per loaded model
+    (`max_models_per_replica`), whatever its requests ask for."""
+    by_model: dict[int, list[int]] = {}
     for i, job in enumerate(jobs):
-        groups.setdefault((id(job.model), sampling(job.request), job.request.stop), []).append(i)
-    return groups
+        by_model.setdefault(id(job.model), []).append(i)
+    return by_model
+
+
+def load_model(name: str, cfg: AppConfig) -> TransformersModel:
+    """The served model `name`, loaded on this replica.
+
+    A failure is logged here in full; the client gets a message that names only the served model, never
+    the checkpoint's path, cache directory or bucket.
+    """
+    if name not in cfg.models:
+        raise unknown_model(name, list(cfg.models))
+    m = cfg.model
+    try:
+        return TransformersModel(
+            name, cfg.models[name], dtype=m.dtype, use_gpu=m.num_gpus > 0,
+            max_context=cfg.limits.max_context_tokens, kv_cache_gb=m.kv_cache_gb,
+        )
+    except Exception:  # whatever the cause, logged with its traceback and answered with a 503
+        logger.exception("model %r could not be loaded from %s", name, cfg.models[name])
+        raise ApiError(
+            f"model {name!r} could not be loaded; the server log has the details", 503, "server_error",
+            "model_load_failed",
+        ) from None
 
 
 @serve.deployment
@@ -42,15 +70,19 @@ class ModelServer:
         import torch
 
         self.cfg = cfg
-        self.counters = {"requests": 0, "batches": 0, "largest_batch": 0}
+        self.counters = {"requests": 0, "batches": 0, "largest_batch": 0, "ready_checks": 0,
+                         "streams": 0, "most_streams": 0}
         # One replica owns num_cpus cores; more torch threads would only contend with its neighbours.
         torch.set_num_threads(max(1, int(cfg.model.num_cpus)))
         batching = cfg.model.batching
+        # Each stream runs its own generate: a bounded number at once, the others wait their turn.
+        self._stream_slots = asyncio.Semaphore(batching.max_concurrent_streams)
+        self._streaming = 0
 
         async def load_checkpoint(model_id: str) -> TransformersModel:
             return await self._load(model_id)
 
-        async def run_batch(jobs: list[_Job]) -> list[Completion]:
+        async def run_batch(jobs: list[Job]) -> list[Completion]:
             return await self._run(jobs)
 
         # Decorated here rather than on the class so the cache size and batch size come from the config.
@@ -64,28 +96,15 @@ class ModelServer:
         )(run_batch)
 
     async def _load(self, model_id: str) -> TransformersModel:
-        if model_id not in self.cfg.models:
-            raise unknown_model(model_id, list(self.cfg.models))
-        m = self.cfg.model
-        try:
-            return await asyncio.to_thread(
-                TransformersModel,
-                model_id,
-                self.cfg.models[model_id],
-                dtype=m.dtype,
-                use_gpu=m.num_gpus > 0,
-                max_context=self.cfg.limits.max_context_tokens,
-            )
-        except (OSError, ValueError) as err:
-            raise ApiError(f"model {model_id!r} could not be loaded: {err}", 503, "server_error", "model_load_failed")
+        return await asyncio.to_thread(load_model, model_id, self.cfg)
 
-    async def _run(self, jobs: list[_Job]) -> list[Completion]:
+    async def _run(self, jobs: list[Job]) -> list[Completion]:
         c = self.counters
         c["requests"] += len(jobs)
         c["batches"] += 1
         c["largest_batch"] = max(c["largest_batch"], len(jobs))
         results: list[Completion | None] = [None] * len(jobs)
-        for indices in _groups(jobs).values():
+        for indices in groups(jobs).values():
             group = [jobs[i] for i in indices]
             prompts, requests = [j.prompt for j in group], [j.request for j in group]
             if self.cfg.model.num_gpus > 0:
@@ -101,21 +120,35 @@ class ModelServer:
         return results
 
     async def batching(self) -> dict:
-        """This replica's batching counters: requests and batches served, the largest batch."""
+        """This replica's counters: requests and batches served, the largest batch, readiness checks
+        answered, streams served and the most that ran at once."""
         return dict(self.counters)
+
+    async def ready(self) -> bool:
+        """The gateway's readiness probe: this replica is up and its event loop answers."""
+        self.counters["ready_checks"] += 1
+        return True
 
     async def generate(self, request: GenRequest) -> Completion:
         model = await self._model(serve.get_multiplexed_model_id())
         prompt = model.encode(request.prompt, request.max_tokens)
-        return await self._batch(_Job(model, prompt, request))
+        return await self._batch(Job(model, prompt, request))
 
     async def stream(self, request: GenRequest) -> AsyncIterator[int | str | Completion]:
         """The prompt's token count once the checks passed, then text pieces, then the Completion."""
         model = await self._model(serve.get_multiplexed_model_id())
         prompt = model.encode(request.prompt, request.max_tokens)
         yield len(prompt)
-        async for item in model.stream(prompt, request):
-            yield item
+        async with self._stream_slots:
+            c = self.counters
+            self._streaming += 1
+            c["streams"] += 1
+            c["most_streams"] = max(c["most_streams"], self._streaming)
+            try:
+                async for item in model.stream(prompt, request):
+                    yield item
+            finally:
+                self._streaming -= 1
 
 
 @serve.deployment

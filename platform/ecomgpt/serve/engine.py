@@ -58,14 +58,36 @@ def context_length(model_config, tokenizer, limit: int) -> int:
     return min(values)
 
 
+def kv_bytes_per_token(model_config, dtype_bytes: int) -> int:
+    """Bytes of attention cache one token of one row holds: keys and values of every layer."""
+    get = lambda *keys: next(v for k in keys if isinstance(v := getattr(model_config, k, None), int))  # noqa: E731
+    layers = get("num_hidden_layers", "n_layer")
+    hidden = get("hidden_size", "n_embd")
+    heads = get("num_attention_heads", "n_head")
+    kv_heads = getattr(model_config, "num_key_value_heads", None) or heads
+    head_dim = getattr(model_config, "head_dim", None) or hidden // heads
+    return 2 * layers * kv_heads * head_dim * dtype_bytes
+
+
+def rows_per_call(cache_bytes: float, context: int, per_token: int) -> int:
+    """The sizing rule: a `generate` call holds at most as many rows as full-context caches fit in
+    `cache_bytes` (never fewer than one); a bigger batch is split into calls of that many rows."""
+    return max(1, int(cache_bytes // (context * per_token)))
+
+
 class TransformersModel:
     """One checkpoint on one device (a `ModelRunner`) answering validated requests."""
 
-    def __init__(self, name: str, path: str, *, dtype: str, use_gpu: bool, max_context: int) -> None:
+    def __init__(
+        self, name: str, path: str, *, dtype: str, use_gpu: bool, max_context: int, kv_cache_gb: float = 4.0
+    ) -> None:
         self.name = name
         self.runner = ModelRunner(path, dtype=dtype, use_gpu=use_gpu)
         self.eos_id = self.runner.eos_id
-        self.context = context_length(self.runner.model.config, self.runner.tokenizer, max_context)
+        config = self.runner.model.config
+        self.context = context_length(config, self.runner.tokenizer, max_context)
+        per_token = kv_bytes_per_token(config, self.runner.model.dtype.itemsize)
+        self.rows_per_call = rows_per_call(kv_cache_gb * 2**30, self.context, per_token)
 
     def encode(self, prompt: str, max_tokens: int) -> list[int]:
         """Prompt token ids, refused when prompt + completion would not fit the context."""
@@ -77,10 +99,13 @@ class TransformersModel:
         return ids
 
     def generate(self, prompts: Sequence[Sequence[int]], requests: Sequence[GenRequest]) -> list[Completion]:
-        """One `generate` call for requests that share sampling and stop strings (the caller groups them)."""
-        first = requests[0]
-        done = self.runner.generate(prompts, [r.max_tokens for r in requests],
-                                    sampling=sampling(first), stop=first.stop)
+        """A batch of requests, each with its own sampling and stop strings: one `generate` call per
+        `rows_per_call` rows (one call unless the batch's caches would not fit the memory budget)."""
+        done = []
+        for at in range(0, len(requests), self.rows_per_call):
+            part = slice(at, at + self.rows_per_call)
+            done += self.runner.generate_rows(prompts[part], [r.max_tokens for r in requests[part]],
+                                              [sampling(r) for r in requests[part]], [r.stop for r in requests[part]])
         return [
             Completion(g.text, len(prompt), self._count(g.text, g.tokens, g.cut), "stop" if g.stopped else "length")
             for g, prompt in zip(done, prompts)

@@ -10,15 +10,16 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ecomgpt.prompts import render_prompt
 from ecomgpt.serve.engine import Completion
 from ecomgpt.serve.errors import ApiError
 
 MAX_STOP = 4
+_Model = TypeVar("_Model", bound=BaseModel)
 
 
 class StrictRequest(BaseModel):
@@ -54,10 +55,50 @@ class ChatRequest(SamplingRequest):
     max_completion_tokens: int | None = Field(default=None, description="newer name of max_tokens")
 
 
-def stop_strings(stop: str | list[str] | None) -> tuple[str, ...]:
+def json_depth(value: Any) -> int:
+    """How deeply arrays and objects nest in a parsed JSON value (a scalar is 0), without recursion."""
+    deepest, pending = 0, [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is not None:
+            deepest = max(deepest, depth)
+            pending.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def load_json(raw: bytes, max_depth: int) -> Any:
+    """A request body parsed as JSON; malformed or nested deeper than `max_depth` is a 400."""
+    too_deep = ApiError(f"the JSON body nests deeper than {max_depth} levels", code="json_too_deep")
+    try:
+        body = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise ApiError("We could not parse the JSON body of your request.", code="invalid_json") from None
+    except RecursionError:  # the parser's own limit, far above max_depth
+        raise too_deep from None
+    if json_depth(body) > max_depth:
+        raise too_deep
+    return body
+
+
+def validate(model: type[_Model], body: Any) -> _Model:
+    """`model` from a parsed JSON body; a validation error becomes a 400 naming the field."""
+    try:
+        return model.model_validate(body)
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "body"
+        raise ApiError(f"{where}: {first['msg']}", param=where) from None
+
+
+def stop_strings(stop: str | list[str] | None, max_chars: int) -> tuple[str, ...]:
+    """The request's stop strings: at most MAX_STOP, each non-empty and at most `max_chars` long (every
+    generated token is matched against each of them)."""
     items = [stop] if isinstance(stop, str) else list(stop or [])
     if len(items) > MAX_STOP or any(not s for s in items):
         raise ApiError(f"stop takes up to {MAX_STOP} non-empty strings", param="stop")
+    if any(len(s) > max_chars for s in items):
+        raise ApiError(f"each stop string must be at most {max_chars} characters long", param="stop")
     return tuple(items)
 
 

@@ -7,7 +7,7 @@ import os
 import signal
 import time
 
-from ecomgpt.serve.app import APP_NAME, build_from_config
+from ecomgpt.serve.app import APP_NAME, build_from_config, warn_if_exposed
 from ecomgpt.serve.config import AppConfig
 
 
@@ -32,6 +32,7 @@ def serve_forever(cfg: AppConfig, host: str, port: int, address: str | None) -> 
     from ecomgpt.runtime import ray_session
 
     app = build_from_config(cfg)
+    warn_if_exposed(cfg, host)
     with ray_session(address):
         _run_until_interrupted(app, cfg, host, port, own_ray=not (address or os.environ.get("RAY_ADDRESS")))
 
@@ -42,6 +43,7 @@ def deploy(cfg: AppConfig, host: str, port: int, address: str | None) -> str:
     from ecomgpt.runtime import ray_session
 
     app = build_from_config(cfg)
+    warn_if_exposed(cfg, host)
     with ray_session(address):
         return start(app, host, port)
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ecomgpt.answers import ITEMS, LABEL, NER, TEXT
 from ecomgpt.prompts import render_prompt
 from ecomgpt.serve.errors import ApiError
+from ecomgpt.serve.protocol import validate
 from ecomgpt.tasks.library import product, query, review
 from ecomgpt.tasks.registry import TaskInput, get_task
 
@@ -158,12 +159,7 @@ def served_task(name: str) -> ServedTask:
 
 def parse_request(task: ServedTask, body: object) -> TaskRequest:
     """The task's request model from a JSON body; a validation error becomes a 400 naming the field."""
-    try:
-        return task.request.model_validate(body)
-    except ValidationError as err:
-        first = err.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "body"
-        raise ApiError(f"{where}: {first['msg']}", param=where) from None
+    return validate(task.request, body)
 
 
 def task_prompt(task: ServedTask, req: TaskRequest) -> str:
