@@ -15,7 +15,10 @@ import ast
 import json
 from typing import Any, Callable
 
+import orjson
+
 ParserFn = Callable[[Any, "str | None"], Any]
+MAX_DEPTH = 100  # nesting levels ruby_kv reads; JSON stops at orjson's 1,024 or Python's recursion limit
 
 
 class ParseFailure(ValueError):
@@ -71,13 +74,24 @@ def _need(value: Any, kind: type | tuple[type, ...], parser: str) -> None:
         raise ParseFailure("wrong_type", f"parser {parser!r} expects {names}, got {type(value).__name__}")
 
 
+def load_json(text: str) -> Any:
+    """One JSON text; ParseFailure (invalid_value) for anything unreadable, however deep or big."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        pass  # the standard parser also accepts NaN and big integers, and explains errors better
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ParseFailure("invalid_value", "not valid JSON: nested too deeply") from None
+    except ValueError as exc:  # JSONDecodeError, or an integer past Python's digit limit
+        raise ParseFailure("invalid_value", f"not valid JSON: {exc}") from None
+
+
 @register_parser("json")
 def _json(value: Any, _: str | None) -> Any:
     _need(value, str, "json")
-    try:
-        return json.loads(value)
-    except json.JSONDecodeError as exc:
-        raise ParseFailure("invalid_value", f"not valid JSON: {exc}") from None
+    return load_json(value)
 
 
 @register_parser("python_literal")
@@ -196,7 +210,7 @@ class _RubyReader:
     _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "'": "'", "/": "/"}
 
     def __init__(self, text: str) -> None:
-        self.text, self.pos = text, 0
+        self.text, self.pos, self.depth = text, 0, 0
 
     def read_document(self) -> Any:
         value = self._value()
@@ -245,6 +259,15 @@ class _RubyReader:
             self._fail(f"unexpected {char!r}")
 
     def _container(self, open_: str, close: str, keyed: bool) -> Any:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            self._fail(f"nested deeper than {MAX_DEPTH} levels")
+        try:
+            return self._items(open_, close, keyed)
+        finally:
+            self.depth -= 1
+
+    def _items(self, open_: str, close: str, keyed: bool) -> Any:
         self._eat(open_)
         out: Any = {} if keyed else []
         if self._eat(close):

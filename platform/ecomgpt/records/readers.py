@@ -16,10 +16,10 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
-import orjson
 import pyarrow.parquet as pq
 
 from ecomgpt import storage
+from ecomgpt.records.parsers import ParseFailure, load_json
 
 if TYPE_CHECKING:
     from ecomgpt.records.sources import SourceConfig
@@ -77,15 +77,9 @@ def decode(line: bytes) -> str:
 def parse_object_text(text: str, allow_python_literals: bool) -> tuple[Any, str]:
     """(value, "") or (None, error message) for one JSON (or Python-literal) text."""
     try:
-        return orjson.loads(text), ""
-    except orjson.JSONDecodeError:
-        pass  # the standard parser also accepts NaN and big integers, and explains errors better
-    try:
-        return json.loads(text), ""
-    except json.JSONDecodeError as exc:
-        error = f"not valid JSON: {exc}"
-    except RecursionError:
-        return None, "not valid JSON: nested too deeply"
+        return load_json(text), ""
+    except ParseFailure as exc:
+        error = str(exc)
     if allow_python_literals:
         try:
             return ast.literal_eval(text), ""
