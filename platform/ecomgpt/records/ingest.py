@@ -78,7 +78,7 @@ def to_record(item: RawItem, config: SourceConfig, max_field_chars: int) -> Base
     """The validated record for one parsed raw row, or (reason, detail)."""
     if config.mapping is not None:
         try:
-            data = apply_mapping(config.mapping, item.row)
+            data = apply_mapping(config.mapping, item.row, config.config_dir)
         except MappingError as exc:
             return exc.reason, exc.detail
         data["source"] = config.name
