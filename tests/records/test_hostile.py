@@ -74,3 +74,57 @@ def test_an_unforeseen_exception_while_building_a_record_is_one_reject(write):
     assert _summary(records, rejects) == (["fits well", "fits well"], [("line 2", "invalid_value")])
     assert "RecursionError" in rejects[0].detail
     assert isinstance(rejects[0], Reject) and rejects[0].raw.startswith('{"body": [[[')
+
+
+def _reviews_csv(write, rows: list[str]):
+    path = write("reviews.csv", "id,review,stars\n" + "".join(row + "\n" for row in rows))
+    return config(path=path, format="csv", data_type="review", lang="en",
+                  mapping={"record_id": "id", "text": "review", "rating": "stars"})
+
+
+def _rows(n: int) -> list[str]:
+    return [f"{i},review number {i},{1 + i % 5}" for i in range(1, n + 1)]
+
+
+def _assert_only_broken(records, rejects, n: int, broken: int) -> None:
+    assert len(records) + len(rejects) == n  # one outcome per physical row: nothing merged away
+    assert [r.location for r in rejects] == [f"row {broken} (line {broken + 1})"]
+    assert rejects[0].reason == "unparsable" and "unmatched quote" in rejects[0].detail
+    assert [r.record_id for r in records] == [str(i) for i in range(1, n + 1) if i != broken]
+
+
+def test_an_unmatched_quote_swallowing_1000_rows_rejects_one_row(write):
+    rows = _rows(1200)
+    rows[9] = '10,"Great product, fits,5'  # opens a quoted field that ends 1,000 rows later
+    rows[1009] = '1010,Laptop 13",4'  # an inch mark closes it, followed by a delimiter: well formed
+    records, rejects = read_all([_reviews_csv(write, rows)])
+    _assert_only_broken(records, rejects, 1200, 10)
+    assert rejects[0].raw == rows[9] + "\n"
+    assert records[-1].text == "review number 1200"
+
+
+def test_a_short_merge_closed_by_a_stray_quote_is_rejected(write):
+    rows = _rows(50)
+    rows[4] = '5,"Runs small,2'
+    rows[7] = '8,"Nice" colour,3'  # closes the field, but text follows the closing quote
+    records, rejects = read_all([_reviews_csv(write, rows)])
+    assert len(records) + len(rejects) == 50
+    assert [(r.location, r.reason) for r in rejects][0] == ("row 5 (line 6)", "unparsable")
+    assert "lines 6-9" in rejects[0].detail
+    assert {"4", "6", "7", "9", "50"} <= {r.record_id for r in records}
+
+
+def test_a_quote_still_open_at_the_end_of_the_file_rejects_one_row(write):
+    rows = _rows(30)
+    rows[24] = '25,"never closed,1'
+    records, rejects = read_all([_reviews_csv(write, rows)])
+    _assert_only_broken(records, rejects, 30, 25)
+
+
+def test_a_line_over_the_record_size_limit_is_rejected_and_skipped(write):
+    rows = _rows(5)
+    rows[2] = "3," + "x" * (3 << 20) + ",4"
+    records, rejects = read_all([_reviews_csv(write, rows)])
+    assert [r.record_id for r in records] == ["1", "2", "4", "5"]
+    assert [(r.location, r.reason) for r in rejects] == [("row 3 (line 4)", "unparsable")]
+    assert "longer than 1,048,576 bytes" in rejects[0].detail and len(rejects[0].raw) < 2100

@@ -2,23 +2,22 @@
 
 A reader never lets one bad record touch its neighbours: each line (JSON lines), row (CSV, JSON
 array, Parquet) or sentence (BIO) is decoded and parsed on its own, and a failure becomes a
-RawItem carrying the reject reason. Blank lines (and blank CSV lines) are not records.
+RawItem carrying the reject reason. Blank lines (and blank CSV lines) are not records. A CSV
+record is bounded in lines and bytes (`records.csv_records`): a broken one is rejected alone.
 """
 
 from __future__ import annotations
 
 import ast
-import csv
 import functools
-import io
 import json
-import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import pyarrow.parquet as pq
 
 from ecomgpt import storage
+from ecomgpt.records.csv_records import bounded_lines, csv_records
 from ecomgpt.records.parsers import ParseFailure, load_json
 
 if TYPE_CHECKING:
@@ -27,9 +26,6 @@ if TYPE_CHECKING:
 
 BOM = "\ufeff"
 RAW_CHARS = 2000
-# The csv module's own limit (128 KiB per field) would abort the whole file; field length is
-# checked per record instead (field_too_long).
-csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 
 @dataclass
@@ -141,26 +137,6 @@ def read_json_array(unit: ReadUnit, config: SourceConfig) -> Iterator[RawItem]:
                           detail=f"expected an object, got {type(element).__name__}")
 
 
-class _LineTap:
-    """Feeds text lines to csv.reader and remembers them, to report each row's raw text and line."""
-
-    def __init__(self, lines: Iterator[str]) -> None:
-        self.lines, self.taken, self.count = lines, [], 0
-
-    def __iter__(self) -> "_LineTap":
-        return self
-
-    def __next__(self) -> str:
-        line = next(self.lines)
-        self.taken.append(line)
-        self.count += 1
-        return line
-
-    def take(self) -> str:
-        raw, self.taken = "".join(self.taken), []
-        return raw
-
-
 def _visible(text: str) -> str:
     return clip(text.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
 
@@ -173,29 +149,14 @@ def _has_surrogates(fields: list[str]) -> bool:
         return True
 
 
-def csv_rows(handle: Any, delimiter: str) -> Iterator[tuple[int, str, list[str] | None, str]]:
-    """(first line, raw text, fields or None, csv error) per CSV record, header included."""
-    text = io.TextIOWrapper(handle, encoding="utf-8", errors="surrogateescape", newline="")
-    tap = _LineTap(iter(text))
-    reader = csv.reader(tap, delimiter=delimiter)
-    while True:
-        first_line = tap.count + 1
-        try:
-            fields = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            yield first_line, tap.take(), None, str(exc)
-            continue
-        yield first_line, tap.take(), fields, ""
-
-
 def read_csv(unit: ReadUnit, config: SourceConfig) -> Iterator[RawItem]:
     name = storage.basename(unit.path)
     header: list[str] | None = None
     row_number = 0
     with storage.open_binary(unit.path) as handle:
-        for line, raw, fields, error in csv_rows(handle, config.delimiter):
+        lines = bounded_lines(handle, config.max_record_bytes)
+        for record in csv_records(lines, config.delimiter, config.max_record_lines, config.max_record_bytes):
+            line, raw, fields, error = record.first_line, record.raw, record.fields, record.error
             if fields is not None and header is None:
                 header = [field.strip() for field in fields]
                 if header:
@@ -207,8 +168,7 @@ def read_csv(unit: ReadUnit, config: SourceConfig) -> Iterator[RawItem]:
             location, default_id = f"row {row_number} (line {line})", f"{name}:{row_number}"
             visible = functools.partial(_visible, raw)
             if fields is None:
-                yield RawItem(location, default_id, visible, reason="unparsable",
-                              detail=f"CSV error: {error}")
+                yield RawItem(location, default_id, visible, reason="unparsable", detail=error)
             elif _has_surrogates(fields):
                 yield RawItem(location, default_id, visible, reason="bad_encoding",
                               detail="invalid UTF-8 in the row")

@@ -198,6 +198,14 @@ class SourceConfig(_Config):
         default=False, description="jsonl: read lines that are not JSON as Python literals"
     )
     delimiter: str = Field(default=",", min_length=1, max_length=1, description="csv field delimiter")
+    max_record_lines: int = Field(
+        default=100, ge=1, description="csv: physical lines one record may span (quoted newlines); a "
+        "longer record is rejected as unparsable and reading resumes at its second line",
+    )
+    max_record_bytes: int = Field(
+        default=1 << 20, ge=1, description="csv: bytes one record (and one physical line) may hold; a "
+        "larger one is rejected as unparsable without being held in memory",
+    )
     bio: BioOptions | None = Field(default=None, description="bio format settings")
     config_dir: str | None = Field(
         default=None,
@@ -224,8 +232,9 @@ class SourceConfig(_Config):
             raise ValueError("'bio' settings apply to format 'bio' only")
         if self.allow_python_literals and self.format != "jsonl":
             raise ValueError("allow_python_literals applies to format 'jsonl' only")
-        if self.delimiter != "," and self.format != "csv":
-            raise ValueError("delimiter applies to format 'csv' only")
+        csv_only = {"delimiter", "max_record_lines", "max_record_bytes"} & self.model_fields_set
+        if csv_only and self.format != "csv":
+            raise ValueError(f"{', '.join(sorted(csv_only))} applies to format 'csv' only")
         if self.mapping is not None:
             if self.data_type is None:
                 raise ValueError("a mapping needs data_type, the canonical type it builds")
