@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from ecomgpt.records.ingest import Reject
+from ecomgpt.records.ingest import Reject, iter_unit
 from ecomgpt.records.parsers import MAX_DEPTH, ParseFailure, apply_parser
+from ecomgpt.records.sources import SourceError
+from ecomgpt.records.units import plan_units
 
 from .helpers import config, read_all
 
@@ -128,3 +132,16 @@ def test_a_line_over_the_record_size_limit_is_rejected_and_skipped(write):
     assert [r.record_id for r in records] == ["1", "2", "4", "5"]
     assert [(r.location, r.reason) for r in rejects] == [("row 3 (line 4)", "unparsable")]
     assert "longer than 1,048,576 bytes" in rejects[0].detail and len(rejects[0].raw) < 2100
+
+
+def test_planning_reads_only_the_head_of_a_json_array(write):
+    rows = [{"body": f"review {i}", "stars": 1 + i % 5} for i in range(300)]
+    text = json.dumps(rows)
+    path = write("reviews.json", text[:-1] + ', {"body": "cut off')  # broken far past the sample
+    source = config(path=path, format="json", data_type="review", lang="en", mapping=MAPPING)
+    (unit,) = plan_units([source], 4)  # the mapping is checked on the first rows only
+    items = list(iter_unit(unit))
+    assert [(i.location, i.reason) for i in items] == [("file", "unparsable")]  # the reader quarantines it
+    bad = config(path=path, format="json", data_type="review", lang="en", mapping={"text": "bdy"})
+    with pytest.raises(SourceError, match="names column 'bdy'"):
+        plan_units([bad], 1)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -32,6 +33,7 @@ from ecomgpt.records.sources import (
 
 SAMPLE_ROWS = 100  # rows whose keys are checked against a JSON source's mapping
 _SCAN_BLOCK = 1 << 22
+_HEAD_LIMIT = 1 << 25  # bytes of a JSON array read while planning, at most
 
 
 @dataclass(frozen=True)
@@ -157,12 +159,7 @@ def _columns(config: SourceConfig, file: str, where: str) -> set[str] | None:
 
 def _sample_rows(config: SourceConfig, file: str, where: str) -> list[dict] | None:
     if config.format == "json":
-        with storage.open_binary(file) as handle:
-            data = handle.read()
-        value, error = parse_object_text(data.decode("utf-8", "replace").lstrip(BOM), False)
-        if error or not isinstance(value, list):
-            raise SourceError(f"{where}: format 'json' needs one JSON array: {error or type(value).__name__}")
-        rows = [row for row in value[:SAMPLE_ROWS] if isinstance(row, dict)]
+        rows = [row for row in json_array_head(file, where, SAMPLE_ROWS) if isinstance(row, dict)]
         return rows or None
     rows, seen = [], 0
     with storage.open_binary(file) as handle:
@@ -180,6 +177,40 @@ def _sample_rows(config: SourceConfig, file: str, where: str) -> list[dict] | No
         hint = "" if config.allow_python_literals else " (allow_python_literals reads Python literals)"
         raise SourceError(f"{where}: none of the first {seen} lines is a JSON object{hint}")
     return rows or None
+
+
+def json_array_head(file: str, where: str, count: int) -> list:
+    """The first `count` elements of a JSON array file, read from its head only (at most
+    `_HEAD_LIMIT` bytes: planning never holds a whole array); SourceError if it is not an array."""
+    decoder = json.JSONDecoder()
+    elements: list = []
+    with storage.open_binary(file) as handle:
+        data = handle.read(_SCAN_BLOCK)
+        at_end = len(data) < _SCAN_BLOCK
+        text = data.decode("utf-8", "replace").lstrip(BOM + " \t\r\n")
+        if not text.startswith("["):
+            shown = type(parse_object_text(text, False)[0]).__name__ if at_end else repr(text[:20])
+            raise SourceError(f"{where}: format 'json' needs one JSON array, the file holds {shown}")
+        position = 1
+        while len(elements) < count:
+            while position < len(text) and text[position] in " \t\r\n,":
+                position += 1
+            if text.startswith("]", position):
+                break
+            try:
+                element, position = decoder.raw_decode(text, position)
+            except (ValueError, RecursionError) as exc:
+                if at_end or len(data) >= _HEAD_LIMIT:  # a broken array is the reader's reject
+                    if not elements and at_end:
+                        raise SourceError(f"{where}: format 'json' needs one JSON array: {exc}") from None
+                    break
+                more = handle.read(_SCAN_BLOCK)
+                at_end = len(more) < _SCAN_BLOCK
+                data += more
+                text = data.decode("utf-8", "replace").lstrip(BOM + " \t\r\n")
+                continue
+            elements.append(element)
+    return elements
 
 
 def line_ranges(file: str, pieces: int) -> list[tuple[int, int, int]]:
