@@ -145,3 +145,25 @@ def test_planning_reads_only_the_head_of_a_json_array(write):
     bad = config(path=path, format="json", data_type="review", lang="en", mapping={"text": "bdy"})
     with pytest.raises(SourceError, match="names column 'bdy'"):
         plan_units([bad], 1)
+
+
+@pytest.mark.parametrize("target", [2, 3, 5, 8, 16, 64])
+def test_a_csv_file_splits_at_row_starts_and_reads_as_one_unit_does(write, target):
+    rows = _rows(120)
+    rows[3] = '4,"a review over\nthree lines, ""quoted""\nand done",4'  # a legitimate multi-line row
+    rows[20] = ""  # a blank line
+    rows[30] = '31,"never closed,1'  # swallows rows up to the cap, then is rejected alone
+    rows[60] = '61,"stray" text,2'  # one line: read as it always was, `stray text`
+    rows[90] = "91," + "y" * 5000 + ",3"
+    source = _reviews_csv(write, rows).model_copy(update={"max_record_lines": 40, "max_record_bytes": 4000})
+    whole = read_all([source], 1)
+    units = plan_units([source], target, min_unit_bytes=1)
+    assert 1 < len(units) <= target and units[0].start == 0 and units[-1].end == -1
+    data = open(source.path, "rb").read()
+    assert all(data[u.start - 1 : u.start] == b"\n" for u in units[1:])
+    split = read_all([source], target)
+    assert [(r.record_id, r.text) for r in split[0]] == [(r.record_id, r.text) for r in whole[0]]
+    assert [(r.location, r.reason) for r in split[1]] == [(r.location, r.reason) for r in whole[1]]
+    assert len(whole[0]) + len(whole[1]) == 119  # 120 rows, one of them blank
+    assert [(r.location, r.reason) for r in whole[1]] == [("row 30 (line 34)", "unparsable"),
+                                                          ("row 90 (line 94)", "unparsable")]

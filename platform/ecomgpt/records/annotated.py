@@ -73,7 +73,7 @@ def _is_utf8(line: bytes) -> bool:
 def read_bio(unit: ReadUnit, config: SourceConfig) -> Iterator[RawItem]:
     name = storage.basename(unit.path)
     lines: list[tuple[int, bytes]] = []
-    sentence = 0
+    sentence = unit.first_record - 1
     for number, line in iter_lines(unit.path, unit.start, unit.end, unit.first_line):
         if line.strip():
             lines.append((number, line))

@@ -31,6 +31,7 @@ class Overlong(bytes):
 class CsvRecord:
     """One CSV record: its first and last physical line, raw text, and fields or why it is broken."""
 
+    offset: int  # byte offset of the first line in the file
     first_line: int
     last_line: int
     raw: str
@@ -38,21 +39,28 @@ class CsvRecord:
     error: str = ""
 
 
-def bounded_lines(handle: IO[bytes], max_bytes: int, first_line: int = 1) -> Iterator[tuple[int, bytes]]:
-    """(line number, line with its newline) per physical line; an `Overlong` head for a line over
-    `max_bytes`, whose rest is skipped without being held in memory."""
+Line = tuple[int, int, bytes]  # (line number, byte offset, line with its newline)
+
+
+def bounded_lines(handle: IO[bytes], max_bytes: int, first_line: int = 1, offset: int = 0) -> Iterator[Line]:
+    """Every physical line from the handle's position (`offset`, line `first_line`); an `Overlong`
+    head for a line over `max_bytes`, whose rest is skipped without being held in memory."""
     number = first_line
     while True:
         line = handle.readline(max_bytes + 1)
         if not line:
             return
-        if len(line) > max_bytes and not line.endswith(b"\n"):
-            while (rest := handle.readline(_SKIP_BLOCK)) and not rest.endswith(b"\n"):
-                pass
-            yield number, Overlong(line[:_HEAD_BYTES])
+        length = len(line)
+        if length > max_bytes and not line.endswith(b"\n"):
+            while (rest := handle.readline(_SKIP_BLOCK)):
+                length += len(rest)
+                if rest.endswith(b"\n"):
+                    break
+            yield number, offset, Overlong(line[:_HEAD_BYTES])
         else:
-            yield number, line
+            yield number, offset, line
         number += 1
+        offset += length
 
 
 class _TooBig(Exception):
@@ -62,16 +70,16 @@ class _TooBig(Exception):
 class _Feed:
     """Lines for one record: counts them and stops the record when it outgrows the limits."""
 
-    def __init__(self, lines: Iterator[tuple[int, bytes]], pending: deque, max_lines: int,
+    def __init__(self, lines: Iterator[Line], pending: deque, max_lines: int,
                  max_bytes: int) -> None:
         self.lines, self.pending = lines, pending
         self.max_lines, self.max_bytes = max_lines, max_bytes
-        self.taken: list[tuple[int, str]] = []
+        self.taken: list[tuple[int, int, str]] = []
         self.size = 0
         self.ran_out = False
         self.overlong = False  # the record's first line was over the size limit
 
-    def next_line(self) -> tuple[int, bytes] | None:
+    def next_line(self) -> Line | None:
         return self.pending.popleft() if self.pending else next(self.lines, None)
 
     def __iter__(self) -> "_Feed":
@@ -84,22 +92,22 @@ class _Feed:
         if item is None:
             self.ran_out = bool(self.taken)  # the record is still open at the end of the lines
             raise StopIteration
-        number, data = item
+        number, offset, data = item
         overlong = isinstance(data, Overlong)
         if self.taken and (overlong or self.size + len(data) > self.max_bytes):
             self.pending.appendleft(item)  # not part of this record: read again after it
             raise _TooBig
         if overlong:
             self.overlong = True
-            self.taken.append((number, data.decode("utf-8", "surrogateescape") + "…"))
+            self.taken.append((number, offset, data.decode("utf-8", "surrogateescape") + "…"))
             raise _TooBig
         text = data.decode("utf-8", "surrogateescape")
-        self.taken.append((number, text))
+        self.taken.append((number, offset, text))
         self.size += len(data)
         return text
 
 
-def csv_records(lines: Iterator[tuple[int, bytes]], delimiter: str, max_lines: int,
+def csv_records(lines: Iterator[Line], delimiter: str, max_lines: int,
                 max_bytes: int) -> Iterator[CsvRecord]:
     """Every record of the lines, header included, in order; blank lines give `fields == []`."""
     pending: deque = deque()
@@ -122,15 +130,25 @@ def csv_records(lines: Iterator[tuple[int, bytes]], delimiter: str, max_lines: i
             error = _strict_error(feed.taken, delimiter)
             fields = None if error else fields
         if fields is None and len(feed.taken) > 1:
-            pending.extendleft(reversed([(n, t.encode("utf-8", "surrogateescape")) for n, t in feed.taken[1:]]))
+            again = [(n, at, text.encode("utf-8", "surrogateescape")) for n, at, text in feed.taken[1:]]
+            pending.extendleft(reversed(again))
             feed.taken = feed.taken[:1]
-        first, last = feed.taken[0][0], feed.taken[-1][0]
-        yield CsvRecord(first, last, "".join(text for _, text in feed.taken), fields, error)
+        (first, offset, _), last = feed.taken[0], feed.taken[-1][0]
+        yield CsvRecord(offset, first, last, "".join(text for *_, text in feed.taken), fields, error)
 
 
-def _strict_error(taken: list[tuple[int, str]], delimiter: str) -> str:
+def record_kind(record: CsvRecord, have_header: bool) -> str:
+    """"header" (the first readable record), "blank" (not a record) or "row"."""
+    if record.fields is not None and not have_header:
+        return "header"
+    if record.fields == [] or (record.fields is None and not record.raw.strip()):
+        return "blank"
+    return "row"
+
+
+def _strict_error(taken: list[tuple[int, int, str]], delimiter: str) -> str:
     try:
-        next(csv.reader((text for _, text in taken), delimiter=delimiter, strict=True))
+        next(csv.reader((text for *_, text in taken), delimiter=delimiter, strict=True))
         return ""
     except csv.Error as exc:
         first, last = taken[0][0], taken[-1][0]

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 import pyarrow.parquet as pq
 
 from ecomgpt import storage
-from ecomgpt.records.csv_records import bounded_lines, csv_records
+from ecomgpt.records.csv_records import CsvRecord, bounded_lines, csv_records, record_kind
 from ecomgpt.records.parsers import ParseFailure, load_json
 
 if TYPE_CHECKING:
@@ -149,36 +149,62 @@ def _has_surrogates(fields: list[str]) -> bool:
         return True
 
 
+def csv_file_records(path: str, config: SourceConfig, start: int = 0, first_line: int = 1) -> Iterator[CsvRecord]:
+    """The CSV records of a file from byte `start` (a record start) to its end."""
+    with storage.open_binary(path) as handle:
+        handle.seek(start)
+        lines = bounded_lines(handle, config.max_record_bytes, first_line, start)
+        yield from csv_records(lines, config.delimiter, config.max_record_lines, config.max_record_bytes)
+
+
+def csv_header(path: str, config: SourceConfig) -> list[str] | None:
+    """The header of a CSV file: its first readable record, stripped (and without a BOM)."""
+    records = csv_file_records(path, config)
+    try:
+        for record in records:
+            if record_kind(record, have_header=False) == "header":
+                header = [field.strip() for field in record.fields or ()]
+                return [header[0].lstrip(BOM), *header[1:]] if header else header
+        return None
+    finally:
+        records.close()
+
+
 def read_csv(unit: ReadUnit, config: SourceConfig) -> Iterator[RawItem]:
+    """The rows whose first line starts in the unit's range; the last may run past its end, as it
+    does when the file is read whole (the planner cuts ranges at record starts)."""
     name = storage.basename(unit.path)
-    header: list[str] | None = None
-    row_number = 0
-    with storage.open_binary(unit.path) as handle:
-        lines = bounded_lines(handle, config.max_record_bytes)
-        for record in csv_records(lines, config.delimiter, config.max_record_lines, config.max_record_bytes):
-            line, raw, fields, error = record.first_line, record.raw, record.fields, record.error
-            if fields is not None and header is None:
-                header = [field.strip() for field in fields]
-                if header:
-                    header[0] = header[0].lstrip(BOM)
-                continue
-            if fields == [] or (fields is None and not raw.strip()):
-                continue
-            row_number += 1
-            location, default_id = f"row {row_number} (line {line})", f"{name}:{row_number}"
-            visible = functools.partial(_visible, raw)
-            if fields is None:
-                yield RawItem(location, default_id, visible, reason="unparsable", detail=error)
-            elif _has_surrogates(fields):
-                yield RawItem(location, default_id, visible, reason="bad_encoding",
-                              detail="invalid UTF-8 in the row")
-            elif len(fields) != len(header or ()):
-                detail = f"row has {len(fields)} fields, the header has {len(header or ())}"
-                yield RawItem(location, default_id, visible, reason="unparsable", detail=detail)
-            else:
-                # CSV has no null: an empty cell is a missing value.
-                row = {column: (value if value != "" else None) for column, value in zip(header, fields)}
-                yield RawItem(location, default_id, visible, row=row)
+    header = csv_header(unit.path, config) if unit.start > 0 else None
+    row_number = unit.first_record - 1
+    records = csv_file_records(unit.path, config, unit.start, unit.first_line)
+    for record in records:
+        if 0 <= unit.end <= record.offset:
+            records.close()
+            return
+        kind = record_kind(record, header is not None)
+        if kind == "header":
+            header = [field.strip() for field in record.fields or ()]
+            if header:
+                header[0] = header[0].lstrip(BOM)
+            continue
+        if kind == "blank":
+            continue
+        fields = record.fields
+        row_number += 1
+        location, default_id = f"row {row_number} (line {record.first_line})", f"{name}:{row_number}"
+        visible = functools.partial(_visible, record.raw)
+        if fields is None:
+            yield RawItem(location, default_id, visible, reason="unparsable", detail=record.error)
+        elif _has_surrogates(fields):
+            yield RawItem(location, default_id, visible, reason="bad_encoding",
+                          detail="invalid UTF-8 in the row")
+        elif len(fields) != len(header or ()):
+            detail = f"row has {len(fields)} fields, the header has {len(header or ())}"
+            yield RawItem(location, default_id, visible, reason="unparsable", detail=detail)
+        else:
+            # CSV has no null: an empty cell is a missing value.
+            row = {column: (value if value != "" else None) for column, value in zip(header, fields)}
+            yield RawItem(location, default_id, visible, row=row)
 
 
 def read_parquet(unit: ReadUnit, config: SourceConfig) -> Iterator[RawItem]:

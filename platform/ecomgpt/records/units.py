@@ -2,9 +2,9 @@
 
 `plan_units` resolves every source's paths, checks that each file can be read with its mapping
 (missing files, empty globs, columns the mapping names but the file lacks) and fails fast with a
-SourceError. It then splits JSON-lines files into byte ranges aligned to line starts, and Parquet
-files into row-group ranges, so that there are about `target_units` units; other formats give one
-unit per file. A unit is a plain row of str/int values, so it travels as a Ray Data row.
+SourceError. It then splits JSON-lines files into byte ranges aligned to line starts, CSV files at
+row starts, BIO files at sentence starts and Parquet files into row-group ranges, so that there are
+about `target_units` units; JSON arrays and EcomGPT task files give one unit per file. A unit is a plain row of str/int values, so it travels as a Ray Data row.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import csv
 import functools
 import json
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Iterator
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -21,7 +21,8 @@ import pyarrow.parquet as pq
 from ecomgpt import storage
 from ecomgpt.records.layout import TEST_FILE, read_meta, task_dirs
 from ecomgpt.records.mapping import row_columns
-from ecomgpt.records.readers import BOM, parse_object_text
+from ecomgpt.records.csv_records import record_kind
+from ecomgpt.records.readers import BOM, csv_file_records, parse_object_text
 from ecomgpt.records.sources import (
     EXTENSIONS,
     SourceConfig,
@@ -40,7 +41,8 @@ _HEAD_LIMIT = 1 << 25  # bytes of a JSON array read while planning, at most
 class ReadUnit:
     """Byte range [start, end) of one file (end -1: to the end); row groups for Parquet.
 
-    `first_line` is the 1-based line number at `start` (the 1-based row number for Parquet).
+    `first_line` is the 1-based line number at `start` (the 1-based row number for Parquet);
+    `first_record` the number of the first CSV row or BIO sentence in the range.
     """
 
     source_json: str
@@ -48,6 +50,7 @@ class ReadUnit:
     start: int
     end: int
     first_line: int
+    first_record: int = 1
 
     def to_row(self) -> dict[str, Any]:
         return asdict(self)
@@ -60,6 +63,7 @@ class ReadUnit:
             start=int(row["start"]),
             end=int(row["end"]),
             first_line=int(row["first_line"]),
+            first_record=int(row["first_record"]),
         )
 
     @property
@@ -241,6 +245,75 @@ def line_ranges(file: str, pieces: int) -> list[tuple[int, int, int]]:
     return [(start, end, first) for (start, first), end in zip(starts, ends)]
 
 
+def _cut(starts: Iterator[tuple[int, int, int]], size: int, pieces: int) -> list[tuple[int, int, int, int]]:
+    """(start, end, first_line, first_record) ranges: cut at the first record start at or after each
+    of `pieces - 1` evenly spaced offsets; `starts` gives (offset, line, record number) in order."""
+    targets = [size * k // pieces for k in range(1, pieces)]
+    chosen = [(0, 1, 1)]
+    try:
+        for offset, line, record in starts:
+            if offset >= targets[0] and offset > chosen[-1][0]:
+                chosen.append((offset, line, record))
+                targets = [target for target in targets if target > offset]
+                if not targets:
+                    break
+    finally:
+        starts.close()
+    ends = [start for start, _, _ in chosen[1:]] + [-1]
+    return [(start, end, line, record) for (start, line, record), end in zip(chosen, ends)]
+
+
+def csv_ranges(config: SourceConfig, file: str, pieces: int) -> list[tuple[int, int, int, int]]:
+    """Ranges of a CSV file cut at row starts, found by reading it as the reader does, so a quoted
+    newline is never a cut and every row keeps its number (and id) whatever the split."""
+    size = storage.file_size(file)
+    if pieces <= 1 or size == 0:
+        return [(0, -1, 1, 1)]
+    return _cut(_csv_starts(config, file), size, pieces)
+
+
+def _csv_starts(config: SourceConfig, file: str) -> Iterator[tuple[int, int, int]]:
+    have_header, rows = False, 0
+    records = csv_file_records(file, config)
+    try:
+        for record in records:
+            kind = record_kind(record, have_header)
+            if have_header:
+                yield record.offset, record.first_line, rows + 1
+            have_header = have_header or kind == "header"
+            rows += kind == "row"
+    finally:
+        records.close()
+
+
+def bio_ranges(file: str, pieces: int) -> list[tuple[int, int, int, int]]:
+    """Ranges of a BIO file cut at sentence starts (a line after a blank line)."""
+    size = storage.file_size(file)
+    if pieces <= 1 or size == 0:
+        return [(0, -1, 1, 1)]
+    return _cut(_bio_starts(file), size, pieces)
+
+
+def _bio_starts(file: str) -> Iterator[tuple[int, int, int]]:
+    sentences, blank_before, offset = 0, True, 0
+    with storage.open_binary(file) as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                blank_before = True
+            elif blank_before:
+                sentences, blank_before = sentences + 1, False
+                yield offset, number, sentences
+            offset += len(line)
+
+
+_SPLITTERS = {
+    "jsonl": lambda config, file, pieces: [(*r, 1) for r in line_ranges(file, pieces)],
+    "parquet": lambda config, file, pieces: [(*r, 1) for r in row_group_ranges(file, pieces)],
+    "csv": csv_ranges,
+    "bio": lambda config, file, pieces: bio_ranges(file, pieces),
+}
+
+
 def row_group_ranges(file: str, pieces: int) -> list[tuple[int, int, int]]:
     with storage.open_binary(file) as handle:
         meta = pq.ParquetFile(handle).metadata
@@ -260,8 +333,8 @@ def plan_units(
 ) -> list[ReadUnit]:
     """Check every source, then split its files into about `target_units` units, in a fixed order.
 
-    Units come source by source, files in sorted order, ranges in file order. JSON-lines and Parquet
-    files share the units left after one unit per other file, in proportion to their size; a range
+    Units come source by source, files in sorted order, ranges in file order. Splittable files
+    (JSON lines, CSV, BIO, Parquet) share the units left after one unit per other file, in proportion to their size; a range
     is never smaller than `min_unit_bytes` (so tiny files stay whole) nor than one line/row group.
     """
     planned: list[tuple[SourceConfig, str, list[str]]] = []
@@ -277,21 +350,20 @@ def plan_units(
                 raise SourceError(f"{where}: {type(exc).__name__}: {exc}") from None
         planned.append((config, source_json(config), files))
     splittable = [(file, storage.file_size(file)) for config, _, files in planned
-                  if config.format in ("jsonl", "parquet") for file in files]
-    fixed = sum(len(files) for config, _, files in planned if config.format not in ("jsonl", "parquet"))
+                  if config.format in _SPLITTERS for file in files]
+    fixed = sum(len(files) for config, _, files in planned if config.format not in _SPLITTERS)
     budget = max(target_units - fixed, len(splittable))
     total = sum(size for _, size in splittable) or 1
     sizes = dict(splittable)
     units = []
     for config, text, files in planned:
         for file in files:
-            if config.format in ("jsonl", "parquet"):
+            if config.format in _SPLITTERS:
                 pieces = max(1, round(budget * sizes[file] / total))
                 pieces = min(pieces, max(1, sizes[file] // max(min_unit_bytes, 1)))
-                split = line_ranges if config.format == "jsonl" else row_group_ranges
-                ranges = split(file, pieces)
+                ranges = _SPLITTERS[config.format](config, file, pieces)
             else:
-                ranges = [(0, -1, 1)]
-            units += [ReadUnit(text, file, start, end, first) for start, end, first in ranges]
+                ranges = [(0, -1, 1, 1)]
+            units += [ReadUnit(text, file, *bounds) for bounds in ranges]
     return units
 
