@@ -4,7 +4,8 @@
 (missing files, empty globs, columns the mapping names but the file lacks) and fails fast with a
 SourceError. It then splits JSON-lines files into byte ranges aligned to line starts, CSV files at
 row starts, BIO files at sentence starts and Parquet files into row-group ranges, so that there are
-about `target_units` units; JSON arrays and EcomGPT task files give one unit per file. A unit is a plain row of str/int values, so it travels as a Ray Data row.
+about `target_units` units; JSON arrays and EcomGPT task files give one unit per file. A unit is
+a plain row of str/int values, so it travels as a Ray Data row.
 """
 
 from __future__ import annotations
