@@ -135,6 +135,29 @@ def test_bad_records_are_quarantined_and_the_run_finishes(ray_local, tmp_path):
     assert {r["record_id"] for r in _rows(tmp_path / "out")} == {"r0", "r6"}
 
 
+def test_records_built_to_break_readers_are_quarantined_and_the_run_finishes(ray_local, tmp_path):
+    lines = [
+        json.dumps(_review(0, "Great kettle, boils fast and looks nice on the counter.")),
+        '{"data_type": "review", "record_id": "r1", "lang": "en", "text": "x", "rating": ' + "9" * 5000 + "}",
+        '{"data_type": "review", "record_id": "r2", "lang": "en", "text": ' + "[" * 900 + '"\\ufeffx"'
+        + "]" * 900 + "}",
+        json.dumps(_review(3, "Sturdy case, but the zipper broke in a month.")),
+    ]
+    (tmp_path / "in.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    rows = ["id,review,specs", '10,"Warm and soft, true to size.",[]', "11,Cosy," + "[" * 5000,
+            '12,"runs small,[]'] + [f"{i},Review {i} of a good scarf that keeps me warm.,[]" for i in range(13, 30)]
+    (tmp_path / "in.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    (tmp_path / "csv.yaml").write_text(
+        f"name: scarves\npath: {tmp_path / 'in.csv'}\nformat: csv\ndata_type: review\nlang: en\n"
+        "mapping:\n  record_id: id\n  text: review\n  aspects: {column: specs, parse: json}\n", encoding="utf-8")
+    cfg = GenerateConfig(inputs=[str(tmp_path / "in.jsonl")], sources=[str(tmp_path / "csv.yaml")], num_blocks=3)
+    m = run_generate(plan_generate(cfg, str(tmp_path / "out")))
+    assert m["records_in"] == 4 + 20 and m["records_in"] == m["records_accepted"] + m["records_rejected"]
+    assert m["records_rejected"] == 4 and m["rejected_by_reason"] == {"unparsable": 2, "invalid_value": 2}
+    rejects = [json.loads(l) for f in sorted((tmp_path / "out" / "rejects").glob("*.jsonl")) for l in f.open()]
+    assert sorted(r["location"] for r in rejects) == ["line 2", "line 3", "row 2 (line 3)", "row 3 (line 4)"]
+
+
 def test_bad_setups_fail_before_any_work(ray_local, records, tmp_path):
     with pytest.raises(UserError, match="does-not-exist"):
         plan_generate(GenerateConfig(inputs=[str(tmp_path / "does-not-exist")]), str(tmp_path / "o1"))

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from ecomgpt.records.sources import input_source, load_source_config
+from ecomgpt.records.units import plan_units
 
 from .helpers import read_all
 
@@ -126,3 +127,14 @@ def test_heldout_tasks_read_as_annotated_text():
         else:
             assert record.spans
     assert os.path.basename(str(HELDOUT)) == source.name
+
+
+@pytest.mark.skipif(not RAW.exists(), reason=f"{RAW} is absent")
+@pytest.mark.parametrize("name", ["flipkart_products_sample", "womens_clothing_reviews", "cn_ecommerce_ner"])
+def test_csv_and_bio_files_spread_over_units_and_read_as_whole_files(name):
+    config = load_source_config(str(REPO / "configs" / "sources" / f"{name}.yaml"))
+    units = plan_units([config], 32, min_unit_bytes=1)
+    assert len(units) > 2 * len({unit.path for unit in units})  # one file is read by several workers
+    whole, split = _read(name, 1), _read(name, 32)
+    assert [(r.record_id, r.model_dump()) for r in whole[0]] == [(r.record_id, r.model_dump()) for r in split[0]]
+    assert [(r.location, r.reason) for r in whole[1]] == [(r.location, r.reason) for r in split[1]]

@@ -73,7 +73,7 @@ def _is_utf8(line: bytes) -> bool:
 def read_bio(unit: ReadUnit, config: SourceConfig) -> Iterator[RawItem]:
     name = storage.basename(unit.path)
     lines: list[tuple[int, bytes]] = []
-    sentence = 0
+    sentence = unit.first_record - 1
     for number, line in iter_lines(unit.path, unit.start, unit.end, unit.first_line):
         if line.strip():
             lines.append((number, line))
@@ -157,8 +157,9 @@ def read_ecomgpt(unit: ReadUnit, config: SourceConfig) -> Iterator[RawItem]:
         if item.reason is None:
             try:
                 row = _task_row(item.row, meta, item.default_id, config, item.location)
-            except LayoutError as exc:
-                item = dataclasses.replace(item, reason="invalid_value", detail=str(exc))
+            except Exception as exc:  # whatever breaks on one line is its reject
+                detail = str(exc) if isinstance(exc, LayoutError) else f"{type(exc).__name__}: {exc}"
+                item = dataclasses.replace(item, reason="invalid_value", detail=detail)
             else:
                 # The row gains the task's meta fields, so the line's own length and BOM checks no longer cover it.
                 item = dataclasses.replace(item, row=row, text_len=None, bom_free=False)

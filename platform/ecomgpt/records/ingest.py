@@ -2,7 +2,9 @@
 
 `iter_unit` yields exactly one item per raw record, in file order: a canonical pydantic record or a
 `Reject` that says where the record was, why it was refused and what it looked like. So
-records_in == accepted + rejected holds for every unit, and one bad record never costs another.
+records_in == accepted + rejected holds for every unit, and one bad record never costs another:
+whatever exception one record raises while it is mapped and validated, it becomes that record's
+reject (`invalid_value`, the exception named in the detail), never the unit's failure.
 """
 
 from __future__ import annotations
@@ -61,7 +63,10 @@ def iter_unit(unit: ReadUnit, max_field_chars: int = 100_000) -> Iterator[BaseMo
         if item.reason is not None:
             yield Reject(config.name, unit.path, item.location, item.reason, item.detail, item.raw_text())
             continue
-        outcome = to_record(item, config, max_field_chars)
+        try:
+            outcome = to_record(item, config, max_field_chars)
+        except Exception as exc:  # whatever breaks on one record is its reject
+            outcome = "invalid_value", f"cannot build the record: {type(exc).__name__}: {exc}"
         if isinstance(outcome, tuple):
             reason, detail = outcome
             yield Reject(config.name, unit.path, item.location, reason, detail, item.raw_text())
@@ -73,7 +78,7 @@ def to_record(item: RawItem, config: SourceConfig, max_field_chars: int) -> Base
     """The validated record for one parsed raw row, or (reason, detail)."""
     if config.mapping is not None:
         try:
-            data = apply_mapping(config.mapping, item.row)
+            data = apply_mapping(config.mapping, item.row, config.config_dir)
         except MappingError as exc:
             return exc.reason, exc.detail
         data["source"] = config.name

@@ -21,21 +21,24 @@ class MappingError(ValueError):
         self.detail = detail
 
 
-def apply_mapping(mapping: dict[str, Any], row: Any) -> dict[str, Any]:
-    """The canonical fields of one raw row (fields that come out None are left out)."""
-    return _build(mapping, row, "")
+def apply_mapping(mapping: dict[str, Any], row: Any, functions_dir: str | None = None) -> dict[str, Any]:
+    """The canonical fields of one raw row (fields that come out None are left out).
+
+    `functions_dir` is where `module:function` parsers are imported from first (the config's directory).
+    """
+    return _build(mapping, row, "", functions_dir)
 
 
-def _build(mapping: dict[str, Any], context: Any, where: str) -> dict[str, Any]:
+def _build(mapping: dict[str, Any], context: Any, where: str, functions_dir: str | None) -> dict[str, Any]:
     out = {}
     for field, spec in mapping.items():
-        value = _evaluate(spec, context, f"{where}{field}")
+        value = _evaluate(spec, context, f"{where}{field}", functions_dir)
         if value is not None:
             out[field] = value
     return out
 
 
-def _evaluate(spec: Any, context: Any, field: str) -> Any:
+def _evaluate(spec: Any, context: Any, field: str, functions_dir: str | None) -> Any:
     if isinstance(spec, str):
         return lookup(context, spec, field)
     if isinstance(spec, list):
@@ -44,22 +47,22 @@ def _evaluate(spec: Any, context: Any, field: str) -> Any:
             value = (
                 lookup(context, item, f"{field}[{i}]")
                 if isinstance(item, str)
-                else _build(item, context, f"{field}[{i}].")
+                else _build(item, context, f"{field}[{i}].", functions_dir)
             )
             if value is not None:
                 items.append(value)
         return items
-    return _evaluate_rule(spec, context, field)
+    return _evaluate_rule(spec, context, field, functions_dir)
 
 
-def _evaluate_rule(rule: FieldRule, context: Any, field: str) -> Any:
+def _evaluate_rule(rule: FieldRule, context: Any, field: str, functions_dir: str | None) -> Any:
     if "const" in rule.model_fields_set:
         return rule.const
     column = rule.column or ""
     value = lookup(context, column, field)
     for parser in rule.parse:
         try:
-            value = apply_parser(parser, value)
+            value = apply_parser(parser, value, functions_dir)
         except ParseFailure as exc:
             raise MappingError(exc.reason, f"{field} (column {column!r}, parser {parser!r}): {exc}") from None
     if rule.values is not None and value is not None:
@@ -72,7 +75,7 @@ def _evaluate_rule(rule: FieldRule, context: Any, field: str) -> Any:
             raise MappingError(
                 "wrong_type", f"{field} (column {column!r}): expected a list, got {type(value).__name__}"
             )
-        value = [_build(rule.each, element, f"{field}[{i}].") for i, element in enumerate(value)]
+        value = [_build(rule.each, element, f"{field}[{i}].", functions_dir) for i, element in enumerate(value)]
     return rule.default if value is None else value
 
 

@@ -1,9 +1,13 @@
 """Named value parsers for source mappings (`parse: split:>>` in a source config).
 
 A parser turns one raw value into another: `json` reads a JSON string, `ruby_kv` reads Flipkart's
-Ruby-hash specifications, `pluck:0` takes element 0 of every item of a list. Parsers are looked up
-by explicit name; an unknown name raises with the list of known ones. A parser that receives None
-returns None, so a missing column stays missing and the canonical schema reports it.
+Ruby-hash specifications, `pluck:0` takes element 0 of every item of a list, `kv::` turns
+`Weight: 10 pounds` into an attribute pair, `money` reads `$1,234.50`, `regex:PATTERN` takes a
+pattern's first group. Parsers are looked up by explicit name; an unknown name raises with the list
+of known ones. Anything else is a `module:function` (a dotted module and a function name): the
+function is imported from the source config's directory (`<dir>/module.py`) or else from the Python
+path, and called with the value. A parser that receives None returns None, so a missing column
+stays missing and the canonical schema reports it.
 
 A parser signals a bad value with `ParseFailure`; `reason` is "wrong_type" when the value has the
 wrong shape (a number where a list was expected) and "invalid_value" when its content is malformed.
@@ -12,10 +16,19 @@ wrong shape (a number where a list was expected) and "invalid_value" when its co
 from __future__ import annotations
 
 import ast
+import functools
+import importlib
+import importlib.util
 import json
+import os
+import re
+from types import ModuleType
 from typing import Any, Callable
 
+import orjson
+
 ParserFn = Callable[[Any, "str | None"], Any]
+MAX_DEPTH = 100  # nesting levels ruby_kv reads; JSON stops at orjson's 1,024 or Python's recursion limit
 
 
 class ParseFailure(ValueError):
@@ -45,24 +58,80 @@ def known_parsers() -> list[str]:
     return sorted(f"{name}:<arg>" if takes_arg else name for name, (_, takes_arg) in _PARSERS.items())
 
 
+def is_function(spec: str) -> bool:
+    """Whether `spec` names a `module:function` rather than a registered parser."""
+    name, sep, arg = spec.partition(":")
+    return bool(sep) and name not in _PARSERS and arg.isidentifier() and all(
+        part.isidentifier() for part in name.split(".")
+    )
+
+
 def check_parser(spec: str) -> None:
-    """Raise ValueError for an unknown parser name or a missing/unexpected argument."""
+    """Raise ValueError for an unknown parser name, a missing/unexpected argument or a bad pattern.
+
+    A `module:function` passes here; `load_function` imports it once the config's directory is known.
+    """
+    if is_function(spec):
+        return
     name, sep, arg = spec.partition(":")
     if name not in _PARSERS:
-        raise ValueError(f"unknown parser {spec!r}; known parsers: {', '.join(known_parsers())}")
+        raise ValueError(
+            f"unknown parser {spec!r}; known parsers: {', '.join(known_parsers())}, or a module:function"
+        )
     takes_arg = _PARSERS[name][1]
     if takes_arg and not (sep and arg):
         raise ValueError(f"parser {name!r} needs an argument, written {name}:<arg>")
     if not takes_arg and sep:
         raise ValueError(f"parser {name!r} takes no argument, got {spec!r}")
+    if name == "regex":
+        try:
+            _pattern(arg)
+        except re.error as exc:
+            raise ValueError(f"parser {spec!r}: not a regular expression: {exc}") from None
 
 
-def apply_parser(spec: str, value: Any) -> Any:
+def apply_parser(spec: str, value: Any, functions_dir: str | None = None) -> Any:
     if value is None:
         return None
     name, _, arg = spec.partition(":")
+    if name not in _PARSERS:
+        fn = load_function(spec, functions_dir)
+        try:
+            return fn(value)
+        except Exception as exc:  # a user function's failure on one value is that record's reject
+            raise ParseFailure("invalid_value", f"{type(exc).__name__}: {exc}") from None
     fn, takes_arg = _PARSERS[name]
     return fn(value, arg if takes_arg else None)
+
+
+@functools.lru_cache(maxsize=256)
+def load_function(spec: str, functions_dir: str | None) -> Callable[[Any], Any]:
+    """The function a `module:function` parser names; ValueError saying where it was looked for."""
+    module_name, _, attr = spec.partition(":")
+    module = _import(spec, module_name, functions_dir)
+    fn = getattr(module, attr, None)
+    if not callable(fn):
+        raise ValueError(f"parser {spec!r}: {module.__file__} has no function {attr!r}")
+    return fn
+
+
+def _import(spec: str, module_name: str, functions_dir: str | None) -> ModuleType:
+    path = os.path.join(functions_dir, *module_name.split(".")) + ".py" if functions_dir else None
+    if path is not None and os.path.isfile(path):
+        loader_spec = importlib.util.spec_from_file_location(f"ecomgpt_source_parser_{module_name}", path)
+        module = importlib.util.module_from_spec(loader_spec)
+        try:
+            loader_spec.loader.exec_module(module)
+        except Exception as exc:  # the user module's own error, reported with its file
+            raise ValueError(f"parser {spec!r}: importing {path} failed: {type(exc).__name__}: {exc}") from None
+        return module
+    try:
+        return importlib.import_module(module_name)
+    except Exception as exc:
+        where = f"neither in {functions_dir} nor on the Python path" if functions_dir else "not on the Python path"
+        raise ValueError(
+            f"parser {spec!r}: cannot import module {module_name!r} ({where}): {type(exc).__name__}: {exc}"
+        ) from None
 
 
 def _need(value: Any, kind: type | tuple[type, ...], parser: str) -> None:
@@ -71,13 +140,24 @@ def _need(value: Any, kind: type | tuple[type, ...], parser: str) -> None:
         raise ParseFailure("wrong_type", f"parser {parser!r} expects {names}, got {type(value).__name__}")
 
 
+def load_json(text: str) -> Any:
+    """One JSON text; ParseFailure (invalid_value) for anything unreadable, however deep or big."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        pass  # the standard parser also accepts NaN and big integers, and explains errors better
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ParseFailure("invalid_value", "not valid JSON: nested too deeply") from None
+    except ValueError as exc:  # JSONDecodeError, or an integer past Python's digit limit
+        raise ParseFailure("invalid_value", f"not valid JSON: {exc}") from None
+
+
 @register_parser("json")
 def _json(value: Any, _: str | None) -> Any:
     _need(value, str, "json")
-    try:
-        return json.loads(value)
-    except json.JSONDecodeError as exc:
-        raise ParseFailure("invalid_value", f"not valid JSON: {exc}") from None
+    return load_json(value)
 
 
 @register_parser("python_literal")
@@ -156,6 +236,73 @@ def _float(value: Any, _: str | None) -> float:
         raise ParseFailure("wrong_type", f"not a number: {value!r}") from None
 
 
+@register_parser("kv", takes_arg=True)
+def _kv(value: Any, sep: str | None) -> list[dict[str, str]]:
+    """`Weight: 10 pounds` (or a list of such) -> [{"name": "Weight", "value": "10 pounds"}].
+
+    Split at the first `sep`, both sides stripped; an item without both sides is dropped.
+    """
+    items = [value] if isinstance(value, str) else value
+    _need(items, (list, tuple), f"kv:{sep}")
+    pairs = []
+    for item in items:
+        _need(item, str, f"kv:{sep}")
+        name, found, val = item.partition(sep or "")
+        if found:
+            pairs.append((name, val))
+    return _pairs(pairs)
+
+
+_MONEY_NOISE = re.compile(r"[^\d.,\-]")
+
+
+@register_parser("money")
+def _money(value: Any, _: str | None) -> float:
+    """A price as a float: `$1,234.50`, `₹ 999`, `1.234,50 €`, `USD 12`.
+
+    Currency symbols, codes and spaces are dropped. With both `.` and `,` the last one is the decimal
+    mark; a repeated mark, or a lone one after a non-zero integer part and before exactly three
+    digits, separates thousands (`1,234` is 1234.0, `0.999` is 0.999, `12,50` is 12.5).
+    """
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    _need(value, str, "money")
+    text = _MONEY_NOISE.sub("", value)
+    if not any(char.isdigit() for char in text) or "-" in text[1:]:
+        raise ParseFailure("wrong_type", f"not a price: {value!r}")
+    sign, digits = ("-", text[1:]) if text.startswith("-") else ("", text)
+    if "." in digits and "," in digits:
+        decimal = "." if digits.rfind(".") > digits.rfind(",") else ","
+    else:
+        mark = "." if "." in digits else ","
+        head, _, tail = digits.rpartition(mark)
+        grouped = len(tail) == 3 and head.isdigit() and not head.startswith("0")
+        decimal = None if digits.count(mark) > 1 or grouped else mark
+    thousands = {".", ","} - {decimal}
+    number = "".join(char for char in digits if char not in thousands).replace(",", ".")
+    try:
+        return float(sign + number)
+    except ValueError:
+        raise ParseFailure("wrong_type", f"not a price: {value!r}") from None
+
+
+@functools.lru_cache(maxsize=256)
+def _pattern(text: str) -> re.Pattern:
+    return re.compile(text)
+
+
+@register_parser("regex", takes_arg=True)
+def _regex(value: Any, pattern: str | None) -> str | None:
+    """The first capture group of the first match (the whole match without groups); no match: None."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = str(value)
+    _need(value, str, f"regex:{pattern}")
+    match = _pattern(pattern or "").search(value)
+    if match is None:
+        return None
+    return match.group(1) if match.re.groups else match.group(0)
+
+
 @register_parser("dict_items")
 def _dict_items(value: Any, _: str | None) -> list[dict[str, str]]:
     """Amazon `style` {"Size:": " 7.0 oz"} -> [{"name": "Size", "value": "7.0 oz"}]; empty ones dropped."""
@@ -196,7 +343,7 @@ class _RubyReader:
     _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "'": "'", "/": "/"}
 
     def __init__(self, text: str) -> None:
-        self.text, self.pos = text, 0
+        self.text, self.pos, self.depth = text, 0, 0
 
     def read_document(self) -> Any:
         value = self._value()
@@ -245,6 +392,15 @@ class _RubyReader:
             self._fail(f"unexpected {char!r}")
 
     def _container(self, open_: str, close: str, keyed: bool) -> Any:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            self._fail(f"nested deeper than {MAX_DEPTH} levels")
+        try:
+            return self._items(open_, close, keyed)
+        finally:
+            self.depth -= 1
+
+    def _items(self, open_: str, close: str, keyed: bool) -> Any:
         self._eat(open_)
         out: Any = {} if keyed else []
         if self._eat(close):

@@ -2,24 +2,23 @@
 
 A reader never lets one bad record touch its neighbours: each line (JSON lines), row (CSV, JSON
 array, Parquet) or sentence (BIO) is decoded and parsed on its own, and a failure becomes a
-RawItem carrying the reject reason. Blank lines (and blank CSV lines) are not records.
+RawItem carrying the reject reason. Blank lines (and blank CSV lines) are not records. A CSV
+record is bounded in lines and bytes (`records.csv_records`): a broken one is rejected alone.
 """
 
 from __future__ import annotations
 
 import ast
-import csv
 import functools
-import io
 import json
-import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
-import orjson
 import pyarrow.parquet as pq
 
 from ecomgpt import storage
+from ecomgpt.records.csv_records import CsvRecord, bounded_lines, csv_records, record_kind
+from ecomgpt.records.parsers import ParseFailure, load_json
 
 if TYPE_CHECKING:
     from ecomgpt.records.sources import SourceConfig
@@ -27,9 +26,6 @@ if TYPE_CHECKING:
 
 BOM = "\ufeff"
 RAW_CHARS = 2000
-# The csv module's own limit (128 KiB per field) would abort the whole file; field length is
-# checked per record instead (field_too_long).
-csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 
 @dataclass
@@ -77,15 +73,9 @@ def decode(line: bytes) -> str:
 def parse_object_text(text: str, allow_python_literals: bool) -> tuple[Any, str]:
     """(value, "") or (None, error message) for one JSON (or Python-literal) text."""
     try:
-        return orjson.loads(text), ""
-    except orjson.JSONDecodeError:
-        pass  # the standard parser also accepts NaN and big integers, and explains errors better
-    try:
-        return json.loads(text), ""
-    except json.JSONDecodeError as exc:
-        error = f"not valid JSON: {exc}"
-    except RecursionError:
-        return None, "not valid JSON: nested too deeply"
+        return load_json(text), ""
+    except ParseFailure as exc:
+        error = str(exc)
     if allow_python_literals:
         try:
             return ast.literal_eval(text), ""
@@ -147,26 +137,6 @@ def read_json_array(unit: ReadUnit, config: SourceConfig) -> Iterator[RawItem]:
                           detail=f"expected an object, got {type(element).__name__}")
 
 
-class _LineTap:
-    """Feeds text lines to csv.reader and remembers them, to report each row's raw text and line."""
-
-    def __init__(self, lines: Iterator[str]) -> None:
-        self.lines, self.taken, self.count = lines, [], 0
-
-    def __iter__(self) -> "_LineTap":
-        return self
-
-    def __next__(self) -> str:
-        line = next(self.lines)
-        self.taken.append(line)
-        self.count += 1
-        return line
-
-    def take(self) -> str:
-        raw, self.taken = "".join(self.taken), []
-        return raw
-
-
 def _visible(text: str) -> str:
     return clip(text.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
 
@@ -179,52 +149,62 @@ def _has_surrogates(fields: list[str]) -> bool:
         return True
 
 
-def csv_rows(handle: Any, delimiter: str) -> Iterator[tuple[int, str, list[str] | None, str]]:
-    """(first line, raw text, fields or None, csv error) per CSV record, header included."""
-    text = io.TextIOWrapper(handle, encoding="utf-8", errors="surrogateescape", newline="")
-    tap = _LineTap(iter(text))
-    reader = csv.reader(tap, delimiter=delimiter)
-    while True:
-        first_line = tap.count + 1
-        try:
-            fields = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            yield first_line, tap.take(), None, str(exc)
-            continue
-        yield first_line, tap.take(), fields, ""
+def csv_file_records(path: str, config: SourceConfig, start: int = 0, first_line: int = 1) -> Iterator[CsvRecord]:
+    """The CSV records of a file from byte `start` (a record start) to its end."""
+    with storage.open_binary(path) as handle:
+        handle.seek(start)
+        lines = bounded_lines(handle, config.max_record_bytes, first_line, start)
+        yield from csv_records(lines, config.delimiter, config.max_record_lines, config.max_record_bytes)
+
+
+def csv_header(path: str, config: SourceConfig) -> list[str] | None:
+    """The header of a CSV file: its first readable record, stripped (and without a BOM)."""
+    records = csv_file_records(path, config)
+    try:
+        for record in records:
+            if record_kind(record, have_header=False) == "header":
+                header = [field.strip() for field in record.fields or ()]
+                return [header[0].lstrip(BOM), *header[1:]] if header else header
+        return None
+    finally:
+        records.close()
 
 
 def read_csv(unit: ReadUnit, config: SourceConfig) -> Iterator[RawItem]:
+    """The rows whose first line starts in the unit's range; the last may run past its end, as it
+    does when the file is read whole (the planner cuts ranges at record starts)."""
     name = storage.basename(unit.path)
-    header: list[str] | None = None
-    row_number = 0
-    with storage.open_binary(unit.path) as handle:
-        for line, raw, fields, error in csv_rows(handle, config.delimiter):
-            if fields is not None and header is None:
-                header = [field.strip() for field in fields]
-                if header:
-                    header[0] = header[0].lstrip(BOM)
-                continue
-            if fields == [] or (fields is None and not raw.strip()):
-                continue
-            row_number += 1
-            location, default_id = f"row {row_number} (line {line})", f"{name}:{row_number}"
-            visible = functools.partial(_visible, raw)
-            if fields is None:
-                yield RawItem(location, default_id, visible, reason="unparsable",
-                              detail=f"CSV error: {error}")
-            elif _has_surrogates(fields):
-                yield RawItem(location, default_id, visible, reason="bad_encoding",
-                              detail="invalid UTF-8 in the row")
-            elif len(fields) != len(header or ()):
-                detail = f"row has {len(fields)} fields, the header has {len(header or ())}"
-                yield RawItem(location, default_id, visible, reason="unparsable", detail=detail)
-            else:
-                # CSV has no null: an empty cell is a missing value.
-                row = {column: (value if value != "" else None) for column, value in zip(header, fields)}
-                yield RawItem(location, default_id, visible, row=row)
+    header = csv_header(unit.path, config) if unit.start > 0 else None
+    row_number = unit.first_record - 1
+    records = csv_file_records(unit.path, config, unit.start, unit.first_line)
+    for record in records:
+        if 0 <= unit.end <= record.offset:
+            records.close()
+            return
+        kind = record_kind(record, header is not None)
+        if kind == "header":
+            header = [field.strip() for field in record.fields or ()]
+            if header:
+                header[0] = header[0].lstrip(BOM)
+            continue
+        if kind == "blank":
+            continue
+        fields = record.fields
+        row_number += 1
+        location, default_id = f"row {row_number} (line {record.first_line})", f"{name}:{row_number}"
+        visible = functools.partial(_visible, record.raw)
+        if fields is None:
+            yield RawItem(location, default_id, visible, reason="unparsable", detail=record.error)
+        elif _has_surrogates(fields):
+            yield RawItem(location, default_id, visible, reason="bad_encoding",
+                          detail="invalid UTF-8 in the row")
+        elif len(fields) != len(header or ()):
+            detail = f"row has {len(fields)} fields, the header has {len(header or ())}"
+            yield RawItem(location, default_id, visible, reason="unparsable", detail=detail)
+        else:
+            # CSV has no null: an empty cell is a missing value.
+            row = {column: (value if value != "" else None) for column, value in zip(header, fields)}
+            yield RawItem(location, default_id, visible, row=row)
 
 
 def read_parquet(unit: ReadUnit, config: SourceConfig) -> Iterator[RawItem]:

@@ -21,7 +21,9 @@ mapping:
 A field spec is one of: a column name; a rule `{column | const, parse, values, default, each}`; or a
 list whose items are columns (giving a list of values) or nested mappings evaluated on the same row
 (giving a list of objects, e.g. one query candidate per CSV row). `parse` names parsers from
-`ecomgpt.records.parsers` (a name or a chain); `values` maps raw values (compared as strings) to
+`ecomgpt.records.parsers` (a name or a chain: json, python_literal, split:SEP, kv:SEP, first, last,
+drop_last, list, pluck:KEY, int, float, money, regex:PATTERN, dict_items, ruby_kv), or a
+`module:function` imported from the config's directory or the Python path; `values` maps raw values (compared as strings) to
 canonical ones; `each` applies a nested mapping to every element of a list value. Mapping keys are
 checked against the canonical schema when the config loads.
 """
@@ -48,7 +50,7 @@ from typing_extensions import TypeAliasType
 from ecomgpt import storage
 from ecomgpt.errors import UserError
 from ecomgpt.records.layout import task_dirs
-from ecomgpt.records.parsers import check_parser
+from ecomgpt.records.parsers import check_parser, is_function, load_function
 from ecomgpt.records.schema import MODELS
 
 FORMATS = ("jsonl", "json", "csv", "parquet", "bio", "ecomgpt")
@@ -196,7 +198,20 @@ class SourceConfig(_Config):
         default=False, description="jsonl: read lines that are not JSON as Python literals"
     )
     delimiter: str = Field(default=",", min_length=1, max_length=1, description="csv field delimiter")
+    max_record_lines: int = Field(
+        default=100, ge=1, description="csv: physical lines one record may span (quoted newlines); a "
+        "longer record is rejected as unparsable and reading resumes at its second line",
+    )
+    max_record_bytes: int = Field(
+        default=1 << 20, ge=1, description="csv: bytes one record (and one physical line) may hold; a "
+        "larger one is rejected as unparsable without being held in memory",
+    )
     bio: BioOptions | None = Field(default=None, description="bio format settings")
+    config_dir: str | None = Field(
+        default=None,
+        description="directory `module:function` parsers are imported from before the Python path; "
+        "set to the config file's directory when the config is read from a file",
+    )
 
     @property
     def paths(self) -> list[str]:
@@ -217,12 +232,14 @@ class SourceConfig(_Config):
             raise ValueError("'bio' settings apply to format 'bio' only")
         if self.allow_python_literals and self.format != "jsonl":
             raise ValueError("allow_python_literals applies to format 'jsonl' only")
-        if self.delimiter != "," and self.format != "csv":
-            raise ValueError("delimiter applies to format 'csv' only")
+        csv_only = {"delimiter", "max_record_lines", "max_record_bytes"} & self.model_fields_set
+        if csv_only and self.format != "csv":
+            raise ValueError(f"{', '.join(sorted(csv_only))} applies to format 'csv' only")
         if self.mapping is not None:
             if self.data_type is None:
                 raise ValueError("a mapping needs data_type, the canonical type it builds")
             _check_mapping(self.mapping, MODELS[self.data_type], "mapping")
+            _check_functions(self.mapping, self.config_dir, "mapping")
         return self
 
 
@@ -241,6 +258,22 @@ def _check_mapping(mapping: dict[str, Any], model: type[BaseModel], where: str) 
             if sub is None:
                 raise ValueError(f"{where}.{key}: {model.__name__}.{key} holds no objects to map fields into")
             _check_mapping(item, sub, f"{where}.{key}" + (f"[{i}]" if isinstance(spec, list) else ".each"))
+
+
+def _check_functions(mapping: dict[str, Any], functions_dir: str | None, where: str) -> None:
+    """Import every `module:function` parser now, so a missing one fails before any work starts."""
+    for key, spec in mapping.items():
+        nested = [item for item in spec if isinstance(item, dict)] if isinstance(spec, list) else []
+        if isinstance(spec, FieldRule):
+            for parser in spec.parse:
+                if is_function(parser):
+                    try:
+                        load_function(parser, functions_dir)
+                    except ValueError as exc:
+                        raise ValueError(f"{where}.{key} (column {spec.column!r}): {exc}") from None
+            nested = [spec.each] if spec.each is not None else []
+        for item in nested:
+            _check_functions(item, functions_dir, f"{where}.{key}")
 
 
 def _submodel(annotation: Any) -> type[BaseModel] | None:
@@ -283,6 +316,8 @@ def load_source_config(path: str) -> SourceConfig:
         raise SourceError(f"{path}: source config not found") from None
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise SourceError(f"{path}: not readable YAML: {exc}") from None
+    if isinstance(data, dict) and "config_dir" not in data and not storage.is_uri(path):
+        data = {**data, "config_dir": storage.parent(storage.normalize(path))}
     return source_config(data, path)
 
 

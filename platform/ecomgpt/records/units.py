@@ -2,17 +2,19 @@
 
 `plan_units` resolves every source's paths, checks that each file can be read with its mapping
 (missing files, empty globs, columns the mapping names but the file lacks) and fails fast with a
-SourceError. It then splits JSON-lines files into byte ranges aligned to line starts, and Parquet
-files into row-group ranges, so that there are about `target_units` units; other formats give one
-unit per file. A unit is a plain row of str/int values, so it travels as a Ray Data row.
+SourceError. It then splits JSON-lines files into byte ranges aligned to line starts, CSV files at
+row starts, BIO files at sentence starts and Parquet files into row-group ranges, so that there are
+about `target_units` units; JSON arrays and EcomGPT task files give one unit per file. A unit is
+a plain row of str/int values, so it travels as a Ray Data row.
 """
 
 from __future__ import annotations
 
 import csv
 import functools
+import json
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Iterator
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -20,7 +22,8 @@ import pyarrow.parquet as pq
 from ecomgpt import storage
 from ecomgpt.records.layout import TEST_FILE, read_meta, task_dirs
 from ecomgpt.records.mapping import row_columns
-from ecomgpt.records.readers import BOM, parse_object_text
+from ecomgpt.records.csv_records import record_kind
+from ecomgpt.records.readers import BOM, csv_file_records, parse_object_text
 from ecomgpt.records.sources import (
     EXTENSIONS,
     SourceConfig,
@@ -32,13 +35,15 @@ from ecomgpt.records.sources import (
 
 SAMPLE_ROWS = 100  # rows whose keys are checked against a JSON source's mapping
 _SCAN_BLOCK = 1 << 22
+_HEAD_LIMIT = 1 << 25  # bytes of a JSON array read while planning, at most
 
 
 @dataclass(frozen=True)
 class ReadUnit:
     """Byte range [start, end) of one file (end -1: to the end); row groups for Parquet.
 
-    `first_line` is the 1-based line number at `start` (the 1-based row number for Parquet).
+    `first_line` is the 1-based line number at `start` (the 1-based row number for Parquet);
+    `first_record` the number of the first CSV row or BIO sentence in the range.
     """
 
     source_json: str
@@ -46,6 +51,7 @@ class ReadUnit:
     start: int
     end: int
     first_line: int
+    first_record: int = 1
 
     def to_row(self) -> dict[str, Any]:
         return asdict(self)
@@ -58,6 +64,7 @@ class ReadUnit:
             start=int(row["start"]),
             end=int(row["end"]),
             first_line=int(row["first_line"]),
+            first_record=int(row["first_record"]),
         )
 
     @property
@@ -157,12 +164,7 @@ def _columns(config: SourceConfig, file: str, where: str) -> set[str] | None:
 
 def _sample_rows(config: SourceConfig, file: str, where: str) -> list[dict] | None:
     if config.format == "json":
-        with storage.open_binary(file) as handle:
-            data = handle.read()
-        value, error = parse_object_text(data.decode("utf-8", "replace").lstrip(BOM), False)
-        if error or not isinstance(value, list):
-            raise SourceError(f"{where}: format 'json' needs one JSON array: {error or type(value).__name__}")
-        rows = [row for row in value[:SAMPLE_ROWS] if isinstance(row, dict)]
+        rows = [row for row in json_array_head(file, where, SAMPLE_ROWS) if isinstance(row, dict)]
         return rows or None
     rows, seen = [], 0
     with storage.open_binary(file) as handle:
@@ -180,6 +182,40 @@ def _sample_rows(config: SourceConfig, file: str, where: str) -> list[dict] | No
         hint = "" if config.allow_python_literals else " (allow_python_literals reads Python literals)"
         raise SourceError(f"{where}: none of the first {seen} lines is a JSON object{hint}")
     return rows or None
+
+
+def json_array_head(file: str, where: str, count: int) -> list:
+    """The first `count` elements of a JSON array file, read from its head only (at most
+    `_HEAD_LIMIT` bytes: planning never holds a whole array); SourceError if it is not an array."""
+    decoder = json.JSONDecoder()
+    elements: list = []
+    with storage.open_binary(file) as handle:
+        data = handle.read(_SCAN_BLOCK)
+        at_end = len(data) < _SCAN_BLOCK
+        text = data.decode("utf-8", "replace").lstrip(BOM + " \t\r\n")
+        if not text.startswith("["):
+            shown = type(parse_object_text(text, False)[0]).__name__ if at_end else repr(text[:20])
+            raise SourceError(f"{where}: format 'json' needs one JSON array, the file holds {shown}")
+        position = 1
+        while len(elements) < count:
+            while position < len(text) and text[position] in " \t\r\n,":
+                position += 1
+            if text.startswith("]", position):
+                break
+            try:
+                element, position = decoder.raw_decode(text, position)
+            except (ValueError, RecursionError) as exc:
+                if at_end or len(data) >= _HEAD_LIMIT:  # a broken array is the reader's reject
+                    if not elements and at_end:
+                        raise SourceError(f"{where}: format 'json' needs one JSON array: {exc}") from None
+                    break
+                more = handle.read(_SCAN_BLOCK)
+                at_end = len(more) < _SCAN_BLOCK
+                data += more
+                text = data.decode("utf-8", "replace").lstrip(BOM + " \t\r\n")
+                continue
+            elements.append(element)
+    return elements
 
 
 def line_ranges(file: str, pieces: int) -> list[tuple[int, int, int]]:
@@ -210,6 +246,75 @@ def line_ranges(file: str, pieces: int) -> list[tuple[int, int, int]]:
     return [(start, end, first) for (start, first), end in zip(starts, ends)]
 
 
+def _cut(starts: Iterator[tuple[int, int, int]], size: int, pieces: int) -> list[tuple[int, int, int, int]]:
+    """(start, end, first_line, first_record) ranges: cut at the first record start at or after each
+    of `pieces - 1` evenly spaced offsets; `starts` gives (offset, line, record number) in order."""
+    targets = [size * k // pieces for k in range(1, pieces)]
+    chosen = [(0, 1, 1)]
+    try:
+        for offset, line, record in starts:
+            if offset >= targets[0] and offset > chosen[-1][0]:
+                chosen.append((offset, line, record))
+                targets = [target for target in targets if target > offset]
+                if not targets:
+                    break
+    finally:
+        starts.close()
+    ends = [start for start, _, _ in chosen[1:]] + [-1]
+    return [(start, end, line, record) for (start, line, record), end in zip(chosen, ends)]
+
+
+def csv_ranges(config: SourceConfig, file: str, pieces: int) -> list[tuple[int, int, int, int]]:
+    """Ranges of a CSV file cut at row starts, found by reading it as the reader does, so a quoted
+    newline is never a cut and every row keeps its number (and id) whatever the split."""
+    size = storage.file_size(file)
+    if pieces <= 1 or size == 0:
+        return [(0, -1, 1, 1)]
+    return _cut(_csv_starts(config, file), size, pieces)
+
+
+def _csv_starts(config: SourceConfig, file: str) -> Iterator[tuple[int, int, int]]:
+    have_header, rows = False, 0
+    records = csv_file_records(file, config)
+    try:
+        for record in records:
+            kind = record_kind(record, have_header)
+            if have_header:
+                yield record.offset, record.first_line, rows + 1
+            have_header = have_header or kind == "header"
+            rows += kind == "row"
+    finally:
+        records.close()
+
+
+def bio_ranges(file: str, pieces: int) -> list[tuple[int, int, int, int]]:
+    """Ranges of a BIO file cut at sentence starts (a line after a blank line)."""
+    size = storage.file_size(file)
+    if pieces <= 1 or size == 0:
+        return [(0, -1, 1, 1)]
+    return _cut(_bio_starts(file), size, pieces)
+
+
+def _bio_starts(file: str) -> Iterator[tuple[int, int, int]]:
+    sentences, blank_before, offset = 0, True, 0
+    with storage.open_binary(file) as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                blank_before = True
+            elif blank_before:
+                sentences, blank_before = sentences + 1, False
+                yield offset, number, sentences
+            offset += len(line)
+
+
+_SPLITTERS = {
+    "jsonl": lambda config, file, pieces: [(*r, 1) for r in line_ranges(file, pieces)],
+    "parquet": lambda config, file, pieces: [(*r, 1) for r in row_group_ranges(file, pieces)],
+    "csv": csv_ranges,
+    "bio": lambda config, file, pieces: bio_ranges(file, pieces),
+}
+
+
 def row_group_ranges(file: str, pieces: int) -> list[tuple[int, int, int]]:
     with storage.open_binary(file) as handle:
         meta = pq.ParquetFile(handle).metadata
@@ -229,8 +334,8 @@ def plan_units(
 ) -> list[ReadUnit]:
     """Check every source, then split its files into about `target_units` units, in a fixed order.
 
-    Units come source by source, files in sorted order, ranges in file order. JSON-lines and Parquet
-    files share the units left after one unit per other file, in proportion to their size; a range
+    Units come source by source, files in sorted order, ranges in file order. Splittable files
+    (JSON lines, CSV, BIO, Parquet) share the units left after one unit per other file, in proportion to their size; a range
     is never smaller than `min_unit_bytes` (so tiny files stay whole) nor than one line/row group.
     """
     planned: list[tuple[SourceConfig, str, list[str]]] = []
@@ -246,21 +351,20 @@ def plan_units(
                 raise SourceError(f"{where}: {type(exc).__name__}: {exc}") from None
         planned.append((config, source_json(config), files))
     splittable = [(file, storage.file_size(file)) for config, _, files in planned
-                  if config.format in ("jsonl", "parquet") for file in files]
-    fixed = sum(len(files) for config, _, files in planned if config.format not in ("jsonl", "parquet"))
+                  if config.format in _SPLITTERS for file in files]
+    fixed = sum(len(files) for config, _, files in planned if config.format not in _SPLITTERS)
     budget = max(target_units - fixed, len(splittable))
     total = sum(size for _, size in splittable) or 1
     sizes = dict(splittable)
     units = []
     for config, text, files in planned:
         for file in files:
-            if config.format in ("jsonl", "parquet"):
+            if config.format in _SPLITTERS:
                 pieces = max(1, round(budget * sizes[file] / total))
                 pieces = min(pieces, max(1, sizes[file] // max(min_unit_bytes, 1)))
-                split = line_ranges if config.format == "jsonl" else row_group_ranges
-                ranges = split(file, pieces)
+                ranges = _SPLITTERS[config.format](config, file, pieces)
             else:
-                ranges = [(0, -1, 1)]
-            units += [ReadUnit(text, file, start, end, first) for start, end, first in ranges]
+                ranges = [(0, -1, 1, 1)]
+            units += [ReadUnit(text, file, *bounds) for bounds in ranges]
     return units
 
