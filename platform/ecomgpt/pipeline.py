@@ -13,7 +13,9 @@ Local paths are made absolute first (Ray's workers run in other directories). A 
 resolved config, what its inputs hold and the keys of the stages it reads from, so a changed upstream stage changes every key
 below it. A stage whose key is recorded as done (and whose manifest exists) is
 skipped; one recorded as started with the same key resumes where it can (training from its last
-checkpoint, a sweep without its finished trials). Any output location may be a local path or a URI.
+checkpoint, a sweep without its finished trials). A stage replaces only a directory this pipeline wrote
+(recorded in pipeline.json): files of anyone else's under a stage's name stop the run untouched. Any output
+location may be a local path or a URI.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from typing import Any, Callable
 
 from ecomgpt import storage
 from ecomgpt.config import ConfigError, leaves, load_yaml, override, parse_model
+from ecomgpt.errors import UserError
 from ecomgpt.evaluate.config import EvaluateConfig
 from ecomgpt.evaluate.report import compare, comparison_table, markdown_table
 from ecomgpt.pipeline_config import (
@@ -43,6 +46,10 @@ RECORD = "pipeline.json"
 STAGE_DIRS = {"synth": "records", "generate": "data", "train": "train", "evaluate_base": "eval-base",
               "evaluate": "eval", "sweep": "sweep"}
 COMPARISON = "comparison"
+
+
+class ForeignOutputError(UserError, FileExistsError):
+    """A stage directory that holds files the pipeline did not write: it is never replaced."""
 
 
 def stage_key(stage: str, config: Any, upstream: list[str]) -> str:
@@ -108,6 +115,12 @@ class Stages:
             print(f"[{stage}] up to date: {where}", flush=True)
             self.walls[stage] = ("skipped", 0.0)
             return load()
+        if stage not in self.record.stages and not storage.is_empty_dir(where):
+            # A stage replaces its directory: only one this pipeline wrote (recorded in pipeline.json).
+            raise ForeignOutputError(
+                f"[{stage}] {where} already holds files this pipeline did not write ({RECORD} records no "
+                f"{stage!r} stage there); nothing was changed: choose another --output, or move them away"
+            )
         resume = status == "started"
         print(f"[{stage}] {'resuming' if resume else 'running'} -> {where}", flush=True)
         self.record.mark(stage, key, "started")

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-
 from ecomgpt.cli import main
 from ecomgpt.data.config import GenerateConfig
 from ecomgpt.data.pipeline import OutputExistsError, plan_generate, run_generate
@@ -251,3 +250,17 @@ def test_pipeline_runs_synth_then_generate_and_skips_what_is_done(ray_local, tmp
     assert again["content_hash"] == first["content_hash"]
     changed = run_pipeline(cfg.model_copy(update={"synth": SynthConfig(records=1_500, seed=2)}))["generate"]
     assert changed["content_hash"] != first["content_hash"]
+
+
+def test_pipeline_never_replaces_a_stage_directory_it_did_not_write(tmp_path):
+    from ecomgpt.pipeline import ForeignOutputError, run_pipeline
+    from ecomgpt.pipeline_config import PipelineConfig, SynthConfig
+
+    mine = tmp_path / "home" / "records" / "notes.txt"  # e.g. `--output ~` over a user's own records/
+    mine.parent.mkdir(parents=True)
+    mine.write_text("mine")
+    cfg = PipelineConfig(output=str(tmp_path / "home"), synth=SynthConfig(records=100, seed=1),
+                         generate=GenerateConfig(samples_per_task=5))
+    with pytest.raises(ForeignOutputError, match=r"\[synth\] .*records already holds files this pipeline did not write"):
+        run_pipeline(cfg)
+    assert mine.read_text() == "mine" and sorted(p.name for p in mine.parent.iterdir()) == ["notes.txt"]

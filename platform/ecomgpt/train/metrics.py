@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
 
 from ecomgpt import storage
@@ -56,7 +57,10 @@ class MetricsLog:
             if key != "step" and isinstance(value, (int, float)):
                 self.writer.add_scalar(f"train/{key}", value, step)
         shown = "  ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in record.items())
-        print(f"[train] {shown}", flush=True)
+        # Written to stdout directly: Ray Train's patched `print` in its workers would show every line twice
+        # (once through its logger, once teed to the redirected stdout).
+        sys.stdout.write(f"[train] {shown}\n")
+        sys.stdout.flush()
 
     def flush(self) -> None:
         """Make the files visible at the output (a no-op copy for a local output)."""
