@@ -64,16 +64,12 @@ def contents(locations: list[str | None]) -> dict[str, list]:
     return {location: storage.fingerprint(location) for location in locations if location}
 
 
-def _read_json(uri: str) -> Any:
-    return json.loads(storage.read_text(uri))
-
-
 class RunRecord:
     """`<output>/pipeline.json`: per stage its key, status (started/done) and wall time."""
 
     def __init__(self, output: str):
         self.uri = storage.join(output, RECORD)
-        self.stages: dict[str, dict] = _read_json(self.uri)["stages"] if storage.exists(self.uri) else {}
+        self.stages: dict[str, dict] = storage.read_json(self.uri)["stages"] if storage.exists(self.uri) else {}
 
     def status(self, stage: str, key: str) -> str | None:
         entry = self.stages.get(stage)
@@ -169,7 +165,7 @@ def _generate(st: Stages, synth_key: str | None) -> tuple[str, dict]:
     data = [path for source in user_cfg.sources for path in load_source_config(source).paths]
     inputs = contents([*user_cfg.sources, *user_cfg.inputs, *data, user_cfg.heldout_dir])
     key = stage_key("generate", {**user_cfg.model_dump(mode="json"), "contents": inputs}, [synth_key or ""])
-    manifest = st.run("generate", key, work, lambda: _read_json(storage.join(where, "manifest.json")))
+    manifest = st.run("generate", key, work, lambda: storage.read_json(storage.join(where, "manifest.json")))
     print(summary_table(manifest))
     return key, manifest
 
@@ -195,7 +191,7 @@ def _train(st: Stages, data_key: str, data_dir: str) -> tuple[str, dict]:
         return load()
 
     def load() -> dict:
-        manifest = _read_json(storage.join(where, "manifest.json"))
+        manifest = storage.read_json(storage.join(where, "manifest.json"))
         return {"final_loss": manifest["final_loss"], "steps": manifest["counts"]["step"],
                 "model_path": storage.join(where, "model"), "manifest_path": storage.join(where, "manifest.json"),
                 "model_source": manifest["inputs"]["model_source"]}
@@ -228,7 +224,7 @@ def _evaluate(st: Stages, stage: str, model: str, upstream: list[str], data_dir:
     config = stage_cfg.model_dump(mode="json", exclude={"base"})
     config["contents"] = contents([stage_cfg.heldout_dir, model if upstream == [model] else None])
     key = stage_key(stage, config, upstream + ([st.data_key] if stage_cfg.heldout_dir is None else []))
-    return st.run(stage, key, work, lambda: _read_json(storage.join(where, "metrics.json")))
+    return st.run(stage, key, work, lambda: storage.read_json(storage.join(where, "metrics.json")))
 
 
 def _evaluate_both(st: Stages, train_key: str, trained: dict, data_dir: str) -> dict:
@@ -284,7 +280,7 @@ def _sweep(st: Stages, stage_cfg: SweepStageConfig, data_key: str, data_dir: str
     config = {"sweep": cfg.model_dump(mode="json"), "train_files": {path: load_yaml(path) for path in files},
               "contents": contents([cfg.evaluate.heldout_dir])}
     key = stage_key("sweep", config, [data_key])
-    return st.run("sweep", key, work, lambda: _read_json(storage.join(where, "manifest.json")))
+    return st.run("sweep", key, work, lambda: storage.read_json(storage.join(where, "manifest.json")))
 
 
 def serve_commands(serve: ServeStageConfig, model: str) -> list[str]:

@@ -182,6 +182,11 @@ def read_text(location: str) -> str:
         return stream.read().decode("utf-8")
 
 
+def read_json(location: str) -> Any:
+    """A JSON file the platform wrote (`write_json`)."""
+    return json.loads(read_text(location))
+
+
 def make_dirs(location: str) -> None:
     fs, path = resolve(location)
     fs.create_dir(path, recursive=True)

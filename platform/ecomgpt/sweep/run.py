@@ -12,7 +12,6 @@ reports it again without work, so a resumed experiment never redoes a finished t
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -97,7 +96,7 @@ def plan_sweep(cfg: SweepConfig, data_dir: str, output: str, *, resume: bool = F
     if storage.exists(record):
         if not resume:
             raise SweepError(f"{output}: holds a sweep; pass --resume to finish it or choose another directory")
-        previous = json.loads(storage.read_text(record))["config"]
+        previous = storage.read_json(record)["config"]
         if previous != cfg.model_dump(mode="json"):
             raise SweepError(f"{output}: the sweep there has a different config; resume it with the same one")
     elif not storage.is_empty_dir(output):
@@ -131,7 +130,7 @@ def run_trial(config: dict[str, Any]) -> None:
     trial_dir = storage.join(plan["output"], "trials", trial_key(point, len(plan["train_configs"]) > 1))
     result_path = storage.join(trial_dir, RESULT)
     if storage.exists(result_path):
-        row = json.loads(storage.read_text(result_path))
+        row = storage.read_json(result_path)
     else:
         row = train_and_evaluate(point, plan, trial_dir)
         storage.write_json(result_path, row)
@@ -249,5 +248,5 @@ def missing_points(plan: SweepPlan) -> list[dict]:
 
 def collect_rows(output: str) -> list[dict]:
     found = storage.glob(storage.join(output, "trials", "*", RESULT))
-    rows = [json.loads(storage.read_text(path)) for path in found]
+    rows = [storage.read_json(path) for path in found]
     return sorted(rows, key=lambda row: (row["train_config"], row["n_tasks"], row["samples_per_task"], row["seed"]))
