@@ -43,7 +43,7 @@ def ray_local():
     from ecomgpt.runtime import start_local_ray
 
     if not ray.is_initialized():
-        start_local_ray(num_cpus=2, include_dashboard=False, log_to_driver=False)
+        start_local_ray(num_cpus=2, log_to_driver=False)
     yield ray
     ray.shutdown()
 

@@ -17,9 +17,14 @@ LOCAL_RAY_ENV = {"RAY_SERVE_THROUGHPUT_OPTIMIZED": "1"}
 
 
 def start_local_ray(**init_kwargs) -> None:
-    """`ray.init` of a local Ray whose processes start with LOCAL_RAY_ENV (unless set already)."""
+    """`ray.init` of a local Ray whose processes start with LOCAL_RAY_ENV (unless set already).
+
+    The dashboard is on unless the caller turns it off: it serves Ray's state API, which Ray Train's
+    placement-group cleaner polls every second during training (without it, a warning each time).
+    """
     for key, value in LOCAL_RAY_ENV.items():
         os.environ.setdefault(key, value)
+    init_kwargs.setdefault("include_dashboard", True)
     ray.init(**init_kwargs)
 
 
@@ -34,7 +39,7 @@ def ray_session(address: str | None = None) -> Iterator[None]:
         return
     target = address or os.environ.get("RAY_ADDRESS") or None
     if target is None:
-        start_local_ray(include_dashboard=False, log_to_driver=True)
+        start_local_ray(log_to_driver=True)
     else:
         ray.init(address=target, include_dashboard=False, log_to_driver=True)
     try:
