@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test bench clean
+.PHONY: run test findings bench clean
 
 $(BIN)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ run: $(BIN)/.installed
 
 test: $(BIN)/.installed
 	$(BIN)/pytest -q
+
+# The paper's findings on this machine (about an hour on 2 CPUs); a re-run finishes an interrupted one.
+findings: $(BIN)/.installed
+	$(BIN)/ecomgpt findings --config configs/findings/laptop.yaml --output runs/findings --resume
 
 bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/generate_1m.py

@@ -5,6 +5,7 @@
     ecomgpt evaluate --model runs/local/train/model --heldout-dir ../shared/data/heldout --output runs/eval
     ecomgpt train --config configs/train/tiny.yaml --data runs/data --output runs/train --set max_steps=300
     ecomgpt sweep --config configs/sweep/smoke.yaml --data runs/local/data --output runs/sweep
+    ecomgpt findings --config configs/findings/laptop.yaml --output runs/findings [--resume]
     ecomgpt pipeline --config configs/local.yaml --set train.overrides.max_steps=300
     ecomgpt tasks
     ecomgpt serve --model tiny=runs/local/train/checkpoint [--config configs/serve/local.yaml] [--port 8000]
@@ -111,6 +112,18 @@ def _sweep(args: argparse.Namespace) -> None:
     fit = write_results(args.output, rows, cfg.metric, wall)
     print(summary_markdown(rows, fit, wall))
     print(f"results.csv, results.json, fit.json, summary.md and plots: {args.output}")
+
+
+def _findings(args: argparse.Namespace) -> None:
+    from ecomgpt.config import load_config
+    from ecomgpt.findings.config import FindingsConfig
+    from ecomgpt.findings.report import markdown
+    from ecomgpt.findings.run import run_findings
+
+    cfg = load_config(FindingsConfig, args.config, [("heldout_dir", args.heldout_dir)], args.set)
+    report = run_findings(cfg, args.output, resume=args.resume, address=args.address)
+    print(markdown(report))
+    print(f"findings.json, findings.md and plots: {args.output}")
 
 
 def _tasks(args: argparse.Namespace) -> None:
@@ -222,6 +235,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="finish a sweep in --output without redoing finished trials")
     _common(p)
     p.set_defaults(func=_sweep)
+
+    p = sub.add_parser("findings", help="the paper's findings measured: base vs tuned, atomic tasks, scaling curves")
+    p.add_argument("--config", default="configs/findings/laptop.yaml",
+                   help="findings config YAML (default configs/findings/laptop.yaml)")
+    p.add_argument("--output", required=True, help="findings directory (path or URI)")
+    p.add_argument("--heldout-dir", help="held-out sets to evaluate on (--set heldout_dir=DIR)")
+    p.add_argument("--resume", action="store_true", help="finish a findings run without redoing finished trials")
+    _common(p)
+    p.set_defaults(func=_findings)
 
     p = sub.add_parser("tasks", help="list the registered tasks")
     p.set_defaults(func=_tasks)

@@ -250,7 +250,7 @@ def _sweep(st: Stages, stage_cfg: SweepStageConfig, data_key: str, data_dir: str
 
     cfg = parse_model(SweepConfig, load_yaml(stage_cfg.config), stage_cfg.config)
     where = st.dir("sweep")
-    files = cfg.grid.train_configs or [cfg.train]
+    files = cfg.train_files
 
     def work(resume: bool) -> dict:
         from ecomgpt.sweep.results import summary_markdown, write_results

@@ -28,7 +28,7 @@ import yaml
 
 from .conftest import REPO, tiny_pipeline
 
-JOBS = ("generate", "train", "evaluate", "sweep", "serve", "pipeline")
+JOBS = tuple(sorted(path.stem for path in (REPO / "jobs").glob("*.py")))
 RAY = Path(sys.executable).parent / "ray"
 
 
@@ -180,6 +180,8 @@ def test_every_job_parses_exactly_like_its_cli_command(name, capsys):
                       "--batch-size", "0"], "generation.batch_size: Input should be greater than 0"),
         ("serve", ["--config", "configs/serve/cluster.yaml", "--output", "o", "--set", "model.num_gpus=-1"],
          "model.num_gpus: Input should be greater than or equal to 0"),
+        ("findings", ["--output", "o", "--set", "ablation.samples_per_task=0"],
+         "ablation.samples_per_task: Input should be greater than 0"),
     ],
 )
 def test_a_job_reports_a_bad_config_like_the_cli(name, argv, message, capsys, monkeypatch):

@@ -40,7 +40,7 @@ def test_every_shipped_sweep_config_and_its_training_configs_validate(path, monk
     cfg = load_model(SweepConfig, path)
     from ecomgpt.sweep.run import _load_train_config
 
-    for train in cfg.grid.train_configs or [cfg.train]:
+    for train in cfg.train_files:
         _load_train_config(train, cfg.train_overrides)
 
 
@@ -52,6 +52,10 @@ def test_every_shipped_sweep_config_and_its_training_configs_validate(path, monk
         ({"grid": {"n_tasks": [2], "samples_per_task": [4], "sizes": [1]}}, "unknown key 'grid.sizes'"),
         ({"evaluate": {"beams": 2}}, "unknown key 'evaluate.beams'"),
         ({"metric": "bleu"}, "metric must be rouge_l"),
+        ({"points": [{"key": "a"}]}, "give either grid or points"),
+        ({"grid": None, "points": [{"key": "a"}, {"key": "a", "seed": 1}]}, r"keys must not repeat; repeated: \['a'\]"),
+        ({"grid": None, "points": [{"key": "../a"}]}, "points.0.key"),
+        ({"grid": None, "points": [{"key": "a", "atomic": "maybe"}]}, "points.0.atomic"),
     ],
 )
 def test_bad_sweep_configs_name_the_key(smoke_cfg, change, message):

@@ -110,6 +110,17 @@ def test_render_options(record) -> None:
         assert row["template_id"] == "dataset" or row["template_id"].startswith(other)
 
 
+def test_a_sources_original_tasks_are_its_only_rows_not_atomic() -> None:
+    record = next(r for r in SAMPLES if r.data_type == "review")
+    original = frozenset({(record.source, "review.rating_prediction"), ("another_source", "review.title_generation")})
+    rows = build_examples(record, SPECS, seed=0, options=RenderOptions(original=original))
+    kinds = {row["task"]: row["atomic"] for row in rows}
+    assert kinds.pop("review.rating_prediction") is False
+    assert kinds and all(kinds.values())  # title_generation is original only for the other source
+    plain = build_examples(record, SPECS, seed=0)
+    assert [row["id"] for row in plain] == [row["id"] for row in rows]  # the kind is not part of the id
+
+
 def test_tasks_only_see_their_own_data_type() -> None:
     for record in SAMPLES:
         assert {row["data_type"] for row in build_examples(record, SPECS, seed=0)} == {record.data_type}

@@ -45,3 +45,67 @@ def test_cap_keeps_smallest_keys_nested_in_cap():
 def test_keep_example_drops_other_tasks():
     assert not keep_example("u", 0, {"t"}, {"t": None})
     assert keep_example("t", 10, {"t"}, {"t": None})
+
+
+def _kinds_data(root, with_kind: bool = True) -> str:
+    """A generate-like directory: task a atomic, task b original (atomic = false), task c both."""
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = [("a", True)] * 6 + [("b", False)] * 3 + [("c", True)] * 2 + [("c", False)] * 2
+    columns = {
+        "id": [f"id{i}" for i in range(len(rows))],
+        "task": [task for task, _ in rows],
+        "prompt": [f"prompt {i}" for i in range(len(rows))],
+        "output": ["answer"] * len(rows),
+    }
+    if with_kind:
+        columns["atomic"] = [kind for _, kind in rows]
+    (root / "held_in").mkdir(parents=True)
+    pq.write_table(pa.table(columns), root / "held_in" / "part-0.parquet")
+    (root / "manifest.json").write_text(json.dumps({"stage": "generate"}))
+    return str(root)
+
+
+@pytest.mark.parametrize(
+    ("atomic", "tasks", "counts", "kinds"),
+    [
+        (None, ["a", "b", "c"], {"a": 6, "b": 3, "c": 4}, {"atomic": 8, "original": 5}),
+        (False, ["b", "c"], {"b": 3, "c": 2}, {"original": 5}),
+        (True, ["a", "c"], {"a": 6, "c": 2}, {"atomic": 8}),
+    ],
+)
+def test_the_atomic_selector_keeps_one_kind_of_row(tmp_path, atomic, tasks, counts, kinds):
+    from ecomgpt.train.config import DataConfig
+    from ecomgpt.train.data import KeepMixture, plan_mixture
+
+    data_dir = _kinds_data(tmp_path)
+    plan = plan_mixture(data_dir, DataConfig(mixture={"atomic": atomic}))
+    assert (plan.tasks, plan.counts, plan.kinds, plan.rows_in) == (tasks, counts, kinds, 13)
+    import pyarrow.parquet as pq
+
+    keep = KeepMixture(plan.tasks, plan.thresholds, plan.seed, plan.atomic)
+    kept = keep(pq.read_table(f"{data_dir}/held_in/part-0.parquet", columns=keep.columns))
+    assert kept.column_names == ["id", "task", "prompt", "output"] and kept.num_rows == sum(counts.values())
+
+
+def test_the_atomic_selector_needs_the_column_and_rows_of_its_kind(tmp_path):
+    from ecomgpt.train.config import DataConfig
+    from ecomgpt.train.data import DataError, plan_mixture
+
+    no_column = _kinds_data(tmp_path / "old", with_kind=False)
+    with pytest.raises(DataError, match="no `atomic` column"):
+        plan_mixture(no_column, DataConfig(mixture={"atomic": False}))
+    assert plan_mixture(no_column, DataConfig()).kinds == {"unknown": 13}
+    only_atomic = tmp_path / "only"
+    _kinds_data(only_atomic)
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    path = only_atomic / "held_in" / "part-0.parquet"
+    table = pq.read_table(path)
+    pq.write_table(table.filter(pc.field("atomic")), path)
+    with pytest.raises(DataError, match=r"no original-task \(atomic = false\) rows"):
+        plan_mixture(str(only_atomic), DataConfig(mixture={"atomic": False}))

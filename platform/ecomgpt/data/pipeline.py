@@ -59,6 +59,18 @@ class GeneratePlan:
     heldout_texts: list[str]
 
 
+def render_options(cfg: GenerateConfig, sources: str) -> RenderOptions:
+    """How examples are rendered: the config's switches, and which (source, task) pairs are original tasks
+    (`sources`: the JSON of `sources_json`)."""
+    pairs = frozenset((source["name"], task) for source in json.loads(sources) for task in source["original_tasks"])
+    return RenderOptions(header=cfg.header, instruction_lang=cfg.instruction_lang, original=pairs)
+
+
+def sources_json(sources: list[SourceConfig]) -> str:
+    """What the workers need of the sources: each one's name and original tasks."""
+    return json.dumps([{"name": source.name, "original_tasks": source.original_tasks} for source in sources])
+
+
 def resolve_sources(cfg: GenerateConfig) -> list[SourceConfig]:
     sources = [load_source_config(path) for path in cfg.sources]
     sources += [input_source(path) for path in cfg.inputs]
@@ -117,13 +129,13 @@ class UnitWorker:
     warm worker processes between tasks, where an actor pool would start new ones for every pass.
     """
 
-    def __init__(self, config_json: str, ranges: KeyRanges, heldout_texts: list[str], output: str):
+    def __init__(self, config_json: str, sources: str, ranges: KeyRanges, heldout_texts: list[str], output: str):
         cfg = GenerateConfig.model_validate_json(config_json)
         self.cfg = cfg
         self.output = output
         self.ranges = ranges
         self.specs_by_type = group_specs(resolve_tasks(sorted(ranges)))
-        self.options = RenderOptions(header=cfg.header, instruction_lang=cfg.instruction_lang)
+        self.options = render_options(cfg, sources)
         self.decontam = Decontaminator(heldout_texts, cfg.decontam_min_chars)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list]:
@@ -243,13 +255,15 @@ def _pass_stats(results: ray.data.Dataset) -> dict:
 
 
 @functools.lru_cache(maxsize=1)
-def _unit_worker(config_json: str, ranges_json: str, heldout_ref: ray.ObjectRef, output: str) -> UnitWorker:
+def _unit_worker(
+    config_json: str, sources: str, ranges_json: str, heldout_ref: ray.ObjectRef, output: str
+) -> UnitWorker:
     ranges = {task: tuple(bounds) for task, bounds in json.loads(ranges_json).items()}
-    return UnitWorker(config_json, ranges, ray.get(heldout_ref), output)
+    return UnitWorker(config_json, sources, ranges, ray.get(heldout_ref), output)
 
 
-def _run_unit_task(batch, config_json: str, ranges_json: str, heldout: list, output: str):
-    return _unit_worker(config_json, ranges_json, heldout[0], output)(batch)
+def _run_unit_task(batch, config_json: str, sources: str, ranges_json: str, heldout: list, output: str):
+    return _unit_worker(config_json, sources, ranges_json, heldout[0], output)(batch)
 
 
 def _process(plan: GeneratePlan, ranges: KeyRanges) -> ray.data.Dataset:
@@ -261,6 +275,7 @@ def _process(plan: GeneratePlan, ranges: KeyRanges) -> ray.data.Dataset:
             _run_unit_task,
             fn_kwargs={
                 "config_json": plan.config.model_dump_json(),
+                "sources": sources_json(plan.sources),
                 "ranges_json": json.dumps(ranges),
                 # Wrapped in a list so that Ray passes the reference, not the texts, to every task.
                 "heldout": [ray.put(plan.heldout_texts)],
@@ -318,7 +333,7 @@ def run_generate(plan: GeneratePlan) -> dict:
     started = time.time()
     storage.make_dirs(output)
     specs_by_type = group_specs(resolve_tasks(plan.task_names))
-    options = RenderOptions(header=cfg.header, instruction_lang=cfg.instruction_lang)
+    options = render_options(cfg, sources_json(plan.sources))
     cap = cfg.samples_per_task if cfg.sample_pairs else None
     bounds = plan_key_bounds(plan.units, specs_by_type, cfg.seed, options, cfg.max_field_chars, cap)
     passes = [_process(plan, {task: (0, bounds.get(task, FULL)) for task in plan.task_names})]

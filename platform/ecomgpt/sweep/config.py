@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from ecomgpt.config import StrictModel
 from ecomgpt.evaluate.config import GenerationConfig
@@ -23,7 +23,7 @@ def _positive_unique(values: list[int], name: str) -> list[int]:
 class GridConfig(StrictModel):
     n_tasks: list[int] = Field(description="numbers of training tasks (drawn by seed, nested)")
     samples_per_task: list[int] = Field(description="caps of training examples per task")
-    seeds: list[int] = Field(default_factory=lambda: [0], description="mixture seeds (one trial per seed)")
+    seeds: list[int] = Field(default_factory=lambda: [0], description="seeds of the mixture draw and of training (one trial per seed)")
     train_configs: list[str] | None = Field(
         default=None,
         description="training config files, one trial set per file (the model-size axis); None: `train` only",
@@ -47,6 +47,19 @@ class GridConfig(StrictModel):
         return sorted(set(values))
 
 
+class PointConfig(StrictModel):
+    """One explicit trial: a mixture of the data to train on, or the base model evaluated untrained."""
+
+    key: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="the trial's name (its directory)")
+    train: bool = Field(default=True, description="false: evaluate the training config's base model, untrained")
+    n_tasks: int | None = Field(default=None, gt=0, description="tasks drawn by seed (None: all)")
+    samples_per_task: int | None = Field(default=None, gt=0, description="cap of examples per task (None: all)")
+    seed: int = Field(default=0, description="mixture seed")
+    atomic: bool | None = Field(
+        default=None, description="None: every row; false: datasets' original tasks only; true: atomic tasks only"
+    )
+
+
 class SweepEvalConfig(StrictModel):
     heldout_dir: str | None = Field(
         default=None,
@@ -65,7 +78,12 @@ class SweepConfig(StrictModel):
         description="keys of the training config set over every trial's training config file (nested mappings "
         "merge key by key), checked against the training config's keys",
     )
-    grid: GridConfig = Field(description="the trials: n_tasks × samples_per_task × seeds (× train_configs)")
+    grid: GridConfig | None = Field(
+        default=None, description="the trials: n_tasks × samples_per_task × seeds (× train_configs)"
+    )
+    points: list[PointConfig] | None = Field(
+        default=None, description="explicit trials instead of a grid, each trained from `train`"
+    )
     evaluate: SweepEvalConfig = Field(default_factory=SweepEvalConfig, description="held-out evaluation of a trial")
     max_concurrent_trials: int | None = Field(
         default=None, gt=0, description="trials at once (None: as many as the cluster's CPUs or GPUs allow)"
@@ -77,6 +95,24 @@ class SweepConfig(StrictModel):
     metric: str = Field(default="rouge_l", description="the held-out metric the curves and fits use")
 
     _known = field_validator("train_overrides")(check_overrides)
+
+    @property
+    def train_files(self) -> list[str]:
+        """The training config files trials start from: the grid's model-size axis, else `train`."""
+        return (self.grid.train_configs if self.grid else None) or [self.train]
+
+    @model_validator(mode="after")
+    def _trials(self) -> "SweepConfig":
+        if (self.grid is None) == (self.points is None):
+            raise ValueError("give either grid or points")
+        if self.points is not None:
+            if not self.points:
+                raise ValueError("points needs at least one trial")
+            keys = [point.key for point in self.points]
+            repeated = sorted({key for key in keys if keys.count(key) > 1})
+            if repeated:
+                raise ValueError(f"points: keys must not repeat; repeated: {repeated}")
+        return self
 
     @field_validator("metric")
     @classmethod

@@ -28,11 +28,19 @@ def fit_log_trend(xs: Sequence[float], ys: Sequence[float]) -> dict[str, float |
     return {"a": a, "b": b, "r2": r2, "points": n}
 
 
-def fit_table(rows: list[dict], metric: str = "rouge_l") -> dict[str, dict]:
-    """The trend of the average held-out `metric` against n_tasks and against samples_per_task."""
+def grid_rows(rows: list[dict]) -> list[dict]:
+    """The trials with a task count and a per-task cap (base points and uncapped mixtures have no place on
+    the curves)."""
+    return [row for row in rows if row.get("train", True) and row.get("n_tasks") and row.get("samples_per_task")]
+
+
+def fit_table(rows: list[dict], metric: str = "rouge_l") -> dict[str, dict | None]:
+    """The trend of the average held-out `metric` against n_tasks and against samples_per_task (None: no
+    trial has both)."""
+    rows = grid_rows(rows)
     ys = [row[f"avg_{metric}"] for row in rows]
     return {
         "metric": metric,
-        "n_tasks": fit_log_trend([row["n_tasks"] for row in rows], ys),
-        "samples_per_task": fit_log_trend([row["samples_per_task"] for row in rows], ys),
+        "n_tasks": fit_log_trend([row["n_tasks"] for row in rows], ys) if rows else None,
+        "samples_per_task": fit_log_trend([row["samples_per_task"] for row in rows], ys) if rows else None,
     }

@@ -6,7 +6,7 @@ import csv
 import io
 
 from ecomgpt import storage
-from ecomgpt.sweep.fit import fit_table
+from ecomgpt.sweep.fit import fit_table, grid_rows
 from ecomgpt.sweep.plots import scaling_plot_png
 
 BASE_COLUMNS = (
@@ -42,12 +42,15 @@ def summary_markdown(rows: list[dict], fit: dict, wall_s: float) -> str:
     for row in rows:
         loss = row.get("final_loss")
         lines.append(
-            f"| {row['n_tasks']} | {row['samples_per_task']} | {row['seed']} | {100 * row[f'avg_{metric}']:.2f} | "
+            f"| {row['n_tasks'] or 'all'} | {row['samples_per_task'] or 'all'} | {row['seed']} | {100 * row[f'avg_{metric}']:.2f} | "
             f"{row.get('train_tokens') or 0:,} | {'' if loss is None else f'{loss:.3f}'} | {row['wall_s']:.0f} |"
         )
     lines += ["", f"Fitted trends, {metric} ≈ a + b·ln(x):", ""]
     for axis in ("n_tasks", "samples_per_task"):
         trend = fit[axis]
+        if trend is None:
+            lines.append(f"- {axis}: no trial with a task count and a per-task cap")
+            continue
         r2 = "n/a (constant scores)" if trend["r2"] is None else f"{trend['r2']:.3f}"
         lines.append(f"- {axis}: a = {trend['a']:.4f}, b = {trend['b']:.4f}, R² = {r2} ({trend['points']} points)")
     return "\n".join(lines) + "\n"
@@ -63,6 +66,8 @@ def write_results(output: str, rows: list[dict], metric: str, wall_s: float) -> 
     storage.write_json(storage.join(output, "fit.json"), fit)
     storage.write_text(storage.join(output, "summary.md"), summary_markdown(rows, fit, wall_s))
     for x_key, line_key in (("n_tasks", "samples_per_task"), ("samples_per_task", "n_tasks")):
-        png = scaling_plot_png(rows, x_key, line_key, f"avg_{metric}")
+        if fit[x_key] is None:
+            continue
+        png = scaling_plot_png(grid_rows(rows), x_key, line_key, f"avg_{metric}")
         storage.write_bytes(storage.join(output, f"{metric}_vs_{x_key}.png"), png)
     return fit

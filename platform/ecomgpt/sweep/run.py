@@ -1,4 +1,5 @@
-"""`ecomgpt sweep`: a Ray Tune experiment over task count × samples per task, each trial train -> evaluate.
+"""`ecomgpt sweep`: a Ray Tune experiment over task count × samples per task (or explicit points), each trial
+train -> evaluate.
 
     from ecomgpt.sweep.run import plan_sweep, run_sweep
     rows = run_sweep(plan_sweep(cfg, "runs/data", "runs/sweep"))   # inside a Ray session
@@ -39,13 +40,14 @@ class SweepPlan:
     train_configs: dict[str, dict]  # config file -> validated training config (as JSON-able data)
     held_in_tasks: tuple[str, ...]
     resume: bool
+    points: tuple[dict, ...] = ()  # the trials, each with its `key` (see `trial_points`)
 
 
 def trial_train_data(train: dict, point: dict) -> dict:
-    """A trial's training config: the base config with the point's mixture."""
+    """A trial's training config: the base config with the point's mixture, and its seed as the training seed."""
     mixture = {"tasks": None, "n_tasks": point["n_tasks"], "samples_per_task": point["samples_per_task"],
-               "seed": point["seed"]}
-    return override(train, leaves({"data": {"mixture": mixture}}))
+               "seed": point["seed"], "atomic": point["atomic"]}
+    return override(train, leaves({"data": {"mixture": mixture}, "seed": point["seed"]}))
 
 
 def _load_train_config(path: str, overrides: dict) -> dict:
@@ -76,16 +78,16 @@ def plan_sweep(cfg: SweepConfig, data_dir: str, output: str, *, resume: bool = F
     Local paths come back absolute: each trial runs in its own working directory.
     """
     data_dir, output = storage.absolute(data_dir), storage.absolute(output)
-    files = cfg.grid.train_configs or [cfg.train]
+    files = cfg.train_files
     train_configs = {path: _load_train_config(path, cfg.train_overrides) for path in files}
     held_in = _split_tasks(data_dir, "held_in")
     if not held_in:
         raise SweepError(f"{data_dir}: no held-in tasks (expected {storage.join(data_dir, 'held_in')}/*.parquet)")
-    too_many = [n for n in cfg.grid.n_tasks if n > len(held_in)]
+    points = trial_points(cfg, list(train_configs))
+    too_many = [p["n_tasks"] for p in points if p["n_tasks"] is not None and p["n_tasks"] > len(held_in)]
     if too_many:
-        raise SweepError(
-            f"grid.n_tasks asks for {max(too_many)} tasks but {data_dir} holds {len(held_in)} held-in tasks"
-        )
+        where = "grid.n_tasks" if cfg.grid else "points: n_tasks"
+        raise SweepError(f"{where} asks for {max(too_many)} tasks but {data_dir} holds {len(held_in)} held-in tasks")
     heldout = storage.absolute(cfg.evaluate.heldout_dir) if cfg.evaluate.heldout_dir else data_dir
     if heldout == data_dir and not _split_tasks(data_dir, "held_out"):
         raise SweepError(f"{data_dir}: no held-out tasks (held_out/ is empty); give evaluate.heldout_dir")
@@ -101,18 +103,22 @@ def plan_sweep(cfg: SweepConfig, data_dir: str, output: str, *, resume: bool = F
             raise SweepError(f"{output}: the sweep there has a different config; resume it with the same one")
     elif not storage.is_empty_dir(output):
         raise SweepError(f"{output}: not empty and holds no sweep; choose an empty directory")
-    return SweepPlan(cfg, data_dir, output, heldout, train_configs, tuple(held_in), resume)
+    return SweepPlan(cfg, data_dir, output, heldout, train_configs, tuple(held_in), resume, tuple(points))
 
 
-def trial_points(plan: SweepPlan) -> list[dict]:
-    grid = plan.cfg.grid
-    return [
-        {"train_config": path, "n_tasks": n, "samples_per_task": s, "seed": seed}
-        for path in plan.train_configs
+def trial_points(cfg: SweepConfig, train_configs: list[str]) -> list[dict]:
+    """The trials: the grid's product, or the explicit points (each trained from `cfg.train`)."""
+    if cfg.points is not None:
+        return [{"train_config": cfg.train, **point.model_dump(mode="json")} for point in cfg.points]
+    grid = cfg.grid
+    points = [
+        {"train_config": path, "train": True, "n_tasks": n, "samples_per_task": s, "seed": seed, "atomic": None}
+        for path in train_configs
         for n in grid.n_tasks
         for s in grid.samples_per_task
         for seed in grid.seeds
     ]
+    return [dict(point, key=trial_key(point, len(train_configs) > 1)) for point in points]
 
 
 def trial_key(point: dict, multi_model: bool) -> str:
@@ -123,49 +129,63 @@ def trial_key(point: dict, multi_model: bool) -> str:
 
 
 def run_trial(config: dict[str, Any]) -> None:
-    """One Tune trial: train on the point's mixture, evaluate, write result.json, report once. Idempotent."""
+    """One Tune trial: train on the point's mixture (or not, for a base point), evaluate, write result.json,
+    report once. Idempotent."""
     import ray.tune
 
     point, plan = config["point"], config["plan"]
-    trial_dir = storage.join(plan["output"], "trials", trial_key(point, len(plan["train_configs"]) > 1))
+    trial_dir = storage.join(plan["output"], "trials", point["key"])
     result_path = storage.join(trial_dir, RESULT)
     if storage.exists(result_path):
         row = storage.read_json(result_path)
     else:
-        row = train_and_evaluate(point, plan, trial_dir)
+        row = train_and_evaluate(point, plan, trial_dir) if point["train"] else evaluate_base(point, plan, trial_dir)
         storage.write_json(result_path, row)
     ray.tune.report({key: value for key, value in row.items() if not isinstance(value, (dict, list))})
 
 
-def train_and_evaluate(point: dict, plan: dict, trial_dir: str) -> dict[str, Any]:
+def _trial_config(point: dict, plan: dict) -> TrainConfig:
+    return parse_model(TrainConfig, trial_train_data(plan["train_configs"][point["train_config"]], point),
+                       point["train_config"])
+
+
+def _evaluate_model(model: str, plan: dict, eval_dir: str) -> dict:
     from ecomgpt.evaluate.run import run_evaluate
+
+    evaluation = plan["evaluate"]
+    return run_evaluate(EvaluateConfig(
+        model=model, heldout_dir=plan["heldout_dir"], output=eval_dir, tasks=evaluation["tasks"],
+        limit=evaluation["limit"], generation=evaluation["generation"],
+    ))
+
+
+def _row(point: dict, trial_dir: str, metrics: dict) -> dict[str, Any]:
+    average = metrics["average"]
+    return {
+        "trial": storage.basename(trial_dir),
+        **{key: point[key] for key in ("train_config", "train", "n_tasks", "samples_per_task", "seed", "atomic")},
+        **{f"avg_{m}": average[m] for m in ("rouge_l", "micro_f1", "macro_f1") if m in average},
+        "tasks": {task: values for task, values in metrics["tasks"].items()},
+        "eval_dir": storage.join(trial_dir, "eval"),
+    }
+
+
+def train_and_evaluate(point: dict, plan: dict, trial_dir: str) -> dict[str, Any]:
     from ecomgpt.train.run import run_train
 
     started = time.time()
-    train_dir, eval_dir = storage.join(trial_dir, "train"), storage.join(trial_dir, "eval")
-    train_cfg = parse_model(TrainConfig, trial_train_data(plan["train_configs"][point["train_config"]], point),
-                            point["train_config"])
+    train_dir = storage.join(trial_dir, "train")
     # A retried trial continues its training from the last checkpoint; one that died before any starts over.
     resume = storage.exists(storage.join(train_dir, "checkpoints"))
     if not resume:
         storage.delete_dir(train_dir)
-    trained = run_train(train_cfg, plan["data_dir"], train_dir, resume=resume)
-    evaluation = plan["evaluate"]
-    eval_cfg = EvaluateConfig(
-        model=trained["model_path"], heldout_dir=plan["heldout_dir"], output=eval_dir, tasks=evaluation["tasks"],
-        limit=evaluation["limit"], generation=evaluation["generation"],
-    )
-    metrics = run_evaluate(eval_cfg)
-    average = metrics["average"]
+    trained = run_train(_trial_config(point, plan), plan["data_dir"], train_dir, resume=resume)
+    metrics = _evaluate_model(trained["model_path"], plan, storage.join(trial_dir, "eval"))
     return {
-        "trial": storage.basename(trial_dir),
-        "train_config": point["train_config"],
-        "n_tasks": point["n_tasks"],
-        "samples_per_task": point["samples_per_task"],
-        "seed": point["seed"],
-        **{f"avg_{m}": average[m] for m in ("rouge_l", "micro_f1", "macro_f1") if m in average},
-        "tasks": {task: values for task, values in metrics["tasks"].items()},
+        **_row(point, trial_dir, metrics),
         "train_tasks": trained["mixture"]["tasks"],
+        "train_examples_per_task": trained["mixture"]["examples_per_task"],
+        "train_kinds": trained["mixture"]["kinds"],
         "train_examples": sum(trained["mixture"]["examples_per_task"].values()),
         "examples_seen": trained["examples"],
         "train_tokens": trained["train_tokens"],
@@ -173,6 +193,22 @@ def train_and_evaluate(point: dict, plan: dict, trial_dir: str) -> dict[str, Any
         "wall_s": round(time.time() - started, 1),
         "checkpoint": trained["model_path"],
     }
+
+
+def evaluate_base(point: dict, plan: dict, trial_dir: str) -> dict[str, Any]:
+    """A base point: the model the training config starts from, evaluated without training (the tiny
+    model is built as training would build it, from the point's mixture)."""
+    from ecomgpt.train.run import initial_model, plan_train
+
+    started = time.time()
+    base_dir = storage.join(trial_dir, "base")
+    storage.delete_dir(base_dir)
+    train_plan = plan_train(_trial_config(point, plan), plan["data_dir"], base_dir)
+    storage.make_dirs(base_dir)
+    model = initial_model(train_plan)
+    metrics = _evaluate_model(model, plan, storage.join(trial_dir, "eval"))
+    return {**_row(point, trial_dir, metrics), "train_examples": 0, "examples_seen": 0, "train_tokens": 0,
+            "final_loss": None, "wall_s": round(time.time() - started, 1), "checkpoint": model}
 
 
 def _resources(plan: SweepPlan) -> tuple[dict[str, float], int]:
@@ -229,7 +265,7 @@ def run_sweep(plan: SweepPlan) -> list[dict]:
         ))
     left = missing_points(plan)
     if left:
-        raise SweepError(f"{len(left)} trial(s) did not finish: {', '.join(trial_key(p, False) for p in left)}")
+        raise SweepError(f"{len(left)} trial(s) did not finish: {', '.join(p['key'] for p in left)}")
     return collect_rows(plan.output)
 
 
@@ -240,13 +276,12 @@ def _fit(tuner) -> None:
 
 
 def missing_points(plan: SweepPlan) -> list[dict]:
-    """Grid points whose trial has not written its result.json."""
-    multi = len(plan.train_configs) > 1
-    return [p for p in trial_points(plan)
-            if not storage.exists(storage.join(plan.output, "trials", trial_key(p, multi), RESULT))]
+    """Trials that have not written their result.json."""
+    return [p for p in plan.points if not storage.exists(storage.join(plan.output, "trials", p["key"], RESULT))]
 
 
 def collect_rows(output: str) -> list[dict]:
     found = storage.glob(storage.join(output, "trials", "*", RESULT))
     rows = [storage.read_json(path) for path in found]
-    return sorted(rows, key=lambda row: (row["train_config"], row["n_tasks"], row["samples_per_task"], row["seed"]))
+    return sorted(rows, key=lambda row: (row["train_config"], row.get("n_tasks") or 0,
+                                         row.get("samples_per_task") or 0, row["seed"], row["trial"]))

@@ -44,6 +44,8 @@ class RenderOptions:
 
     header: bool = True
     instruction_lang: Literal["en", "zh"] | None = None  # None: the record's own language
+    # (source, task) pairs that are a dataset's original task: their examples are not atomic.
+    original: frozenset[tuple[str, str]] = frozenset()
 
 
 def example_id(task: str, prompt: str, output: str) -> str:
@@ -82,7 +84,7 @@ def build_examples(
                     "paradigm": draft.paradigm or spec.paradigm,
                     "data_type": spec.data_type,
                     "lang": record.lang,
-                    "atomic": spec.atomic,
+                    "atomic": spec.atomic and (record.source, spec.name) not in options.original,
                     "label_kind": spec.label_kind,
                     "definition": definition,
                     "instruction": instruction,

@@ -60,6 +60,11 @@ class MixtureConfig(StrictModel):
         default=None, gt=0, description="keep at most this many examples per task, chosen by seed"
     )
     seed: int = Field(default=0, description="seed of the task draw and of the per-task sample")
+    atomic: bool | None = Field(
+        default=None,
+        description="None: every row; false: only the rows of datasets' original tasks (atomic = false); "
+        "true: only Chain-of-Task atomic rows. Tasks, draws and caps then count the kept rows only",
+    )
 
     @model_validator(mode="after")
     def _one_selector(self) -> "MixtureConfig":

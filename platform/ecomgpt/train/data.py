@@ -33,6 +33,8 @@ class MixturePlan:
     seed: int
     rows_in: int
     counts: dict[str, int]
+    atomic: bool | None = None  # only rows whose `atomic` column has this value (None: every row)
+    kinds: dict[str, int] = field(default_factory=dict)  # kept rows: atomic, original (unknown: no column)
 
     @property
     def rows(self) -> int:
@@ -78,47 +80,71 @@ def check_schema(schema: pa.Schema, where: str) -> None:
 
 
 def plan_mixture(data_dir: str, cfg: DataConfig) -> MixturePlan:
-    """Check the data and choose its rows: reads only the `id` and `task` columns."""
+    """Check the data and choose its rows: reads only the `id`, `task` and (where present) `atomic` columns."""
     fs, files = parquet_files(data_dir, cfg.split)
     check_generated(data_dir)
     dataset = pads.dataset(files, filesystem=fs, format="parquet")
     where = storage.join(data_dir, cfg.split)
     check_schema(dataset.schema, where)
-    table = dataset.to_table(columns=["id", "task"])
+    mix = cfg.mixture
+    has_kind = "atomic" in dataset.schema.names
+    if mix.atomic is not None and not has_kind:
+        raise DataError(f"{where}: no `atomic` column, which mixture.atomic = {mix.atomic} selects on")
+    table = dataset.to_table(columns=["id", "task", "atomic"] if has_kind else ["id", "task"])
     if table.num_rows == 0:
         raise DataError(f"{where}: the dataset is empty")
+    rows_in = table.num_rows
+    if mix.atomic is not None:
+        table = table.filter(pads.field("atomic") == mix.atomic)
+        if table.num_rows == 0:
+            kind = "atomic" if mix.atomic else "original-task (atomic = false)"
+            raise DataError(f"{where}: no {kind} rows for mixture.atomic = {mix.atomic}")
     ids, tasks = table.column("id").to_pylist(), table.column("task").to_pylist()
-    mix = cfg.mixture
+    kinds = table.column("atomic").to_pylist() if has_kind else [None] * len(ids)
     chosen = select_tasks(set(tasks), tasks=mix.tasks, n_tasks=mix.n_tasks, seed=mix.seed)
     chosen_set = set(chosen)
+    row_keys = [sample_key(example_id, mix.seed) if task in chosen_set else None for example_id, task in zip(ids, tasks)]
     keys: dict[str, list[int]] = defaultdict(list)
-    for example_id, task in zip(ids, tasks):
-        if task in chosen_set:
-            keys[task].append(sample_key(example_id, mix.seed))
+    for task, key in zip(tasks, row_keys):
+        if key is not None:
+            keys[task].append(key)
     thresholds = cap_thresholds(keys, mix.samples_per_task)
-    counts = Counter(
-        task
-        for task, task_keys in keys.items()
-        for key in task_keys
-        if keep_example(task, key, chosen_set, thresholds)
-    )
-    return MixturePlan(files, fs, chosen, thresholds, mix.seed, table.num_rows, dict(sorted(counts.items())))
+    counts: Counter = Counter()
+    by_kind: Counter = Counter()
+    for task, key, kind in zip(tasks, row_keys, kinds):
+        if key is not None and keep_example(task, key, chosen_set, thresholds):
+            counts[task] += 1
+            by_kind[_KIND_NAMES[kind]] += 1
+    return MixturePlan(files, fs, chosen, thresholds, mix.seed, rows_in, dict(sorted(counts.items())), mix.atomic,
+                       dict(sorted(by_kind.items())))
+
+
+_KIND_NAMES = {True: "atomic", False: "original", None: "unknown"}
 
 
 class KeepMixture:
     """Ray Data `map_batches` function: keep the rows of the mixture (pyarrow in, pyarrow out)."""
 
-    def __init__(self, tasks: list[str], thresholds: dict[str, int | None], seed: int):
+    def __init__(self, tasks: list[str], thresholds: dict[str, int | None], seed: int, atomic: bool | None = None):
         self.tasks = frozenset(tasks)
         self.thresholds = thresholds
         self.seed = seed
+        self.atomic = atomic
+
+    @property
+    def columns(self) -> list[str]:
+        """The columns to read: the training columns, and `atomic` when the mixture selects on it."""
+        return COLUMNS if self.atomic is None else [*COLUMNS, "atomic"]
 
     def __call__(self, batch: pa.Table) -> pa.Table:
+        """The batch's mixture rows, with the training columns only."""
+        kinds = batch.column("atomic").to_pylist() if self.atomic is not None else [None] * batch.num_rows
         mask = [
-            keep_example(task, sample_key(example_id, self.seed), self.tasks, self.thresholds)
-            for example_id, task in zip(batch.column("id").to_pylist(), batch.column("task").to_pylist())
+            (self.atomic is None or kind == self.atomic)
+            and keep_example(task, sample_key(example_id, self.seed), self.tasks, self.thresholds)
+            for example_id, task, kind in zip(batch.column("id").to_pylist(), batch.column("task").to_pylist(), kinds)
         ]
-        return batch.filter(pa.array(mask, type=pa.bool_()))
+        return batch.filter(pa.array(mask, type=pa.bool_())).select(COLUMNS)
 
 
 class ReadMixture:
@@ -126,11 +152,13 @@ class ReadMixture:
 
     def __init__(self, plan: MixturePlan):
         self.filesystem = plan.filesystem
-        self.keep = KeepMixture(plan.tasks, plan.thresholds, plan.seed)
+        self.keep = KeepMixture(plan.tasks, plan.thresholds, plan.seed, plan.atomic)
 
     def __call__(self, batch: dict) -> pa.Table:
         tables = [
-            self.keep(pads.dataset(path, filesystem=self.filesystem, format="parquet").to_table(columns=COLUMNS))
+            self.keep(
+                pads.dataset(path, filesystem=self.filesystem, format="parquet").to_table(columns=self.keep.columns)
+            )
             for path in batch["path"]
         ]
         return pa.concat_tables(tables)
@@ -138,10 +166,10 @@ class ReadMixture:
 
 def read_texts(plan: MixturePlan, limit: int) -> list[str]:
     """Up to `limit` prompts and answers of the mixture (to train the tiny model's tokenizer)."""
-    keep = KeepMixture(plan.tasks, plan.thresholds, plan.seed)
+    keep = KeepMixture(plan.tasks, plan.thresholds, plan.seed, plan.atomic)
     texts: list[str] = []
     dataset = pads.dataset(plan.files, filesystem=plan.filesystem, format="parquet")
-    for batch in dataset.to_batches(columns=COLUMNS):
+    for batch in dataset.to_batches(columns=keep.columns):
         kept = keep(pa.Table.from_batches([batch]))
         for prompt, output in zip(kept.column("prompt").to_pylist(), kept.column("output").to_pylist()):
             texts.extend((prompt, output))

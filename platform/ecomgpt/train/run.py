@@ -98,7 +98,7 @@ def plan_train(cfg: TrainConfig, data_dir: str, output: str, *, resume: bool = F
     return TrainPlan(cfg, data_dir, output, resume, mixture)
 
 
-def _model_source(plan: TrainPlan) -> str:
+def initial_model(plan: TrainPlan) -> str:
     """The checkpoint the workers load: the configured one, or the tiny model built here once."""
     cfg = plan.cfg
     if cfg.model.name_or_path != TINY:
@@ -144,7 +144,7 @@ def run_train(
     plan = plan_train(cfg, data_dir, output, resume=resume)
     cfg, data_dir, output = plan.cfg, plan.data_dir, plan.output
     storage.make_dirs(output)
-    model_source = _model_source(plan)
+    model_source = initial_model(plan)
     dataset = build_dataset(plan.mixture, model_source, cfg.data, cfg.seed, cfg.num_workers)
     prepared = time.time()
     trainer = TorchTrainer(
@@ -181,5 +181,6 @@ def run_train(
         "checkpoint_path": manifest["checkpoint"],
         "metrics_path": storage.join(output, "metrics.jsonl"),
         "manifest_path": storage.join(output, "manifest.json"),
-        "mixture": {"tasks": plan.mixture.tasks, "examples_per_task": plan.mixture.counts},
+        "mixture": {"tasks": plan.mixture.tasks, "examples_per_task": plan.mixture.counts,
+                    "atomic": plan.mixture.atomic, "kinds": plan.mixture.kinds},
     }

@@ -1,0 +1,1 @@
+"""The EcomGPT paper's findings measured with this platform: `ecomgpt findings`."""

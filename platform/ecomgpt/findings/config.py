@@ -1,0 +1,131 @@
+"""Configuration of `ecomgpt findings`: the data, the training recipe, and the trials behind each finding."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, field_validator, model_validator
+
+from ecomgpt.config import StrictModel
+from ecomgpt.data.config import GenerateConfig
+from ecomgpt.pipeline_config import SynthConfig
+from ecomgpt.sweep.config import SweepEvalConfig
+from ecomgpt.train.config import check_overrides
+
+
+def _seeds(values: list[int], name: str) -> list[int]:
+    if not values:
+        raise ValueError(f"{name} needs at least one seed")
+    if len(set(values)) != len(values):
+        raise ValueError(f"{name}: seeds must not repeat")
+    return values
+
+
+class FindingsData(StrictModel):
+    """The instruction data every trial trains on: a finished generate run, or one built by the pipeline's
+    synth and generate stages under the output (`<output>/records`, `<output>/data`; a re-run reuses them)."""
+
+    dir: str | None = Field(default=None, description="a finished `ecomgpt generate` run (None: build one)")
+    synth: SynthConfig | None = Field(
+        default=None, description="synthetic records added to the generate config's sources (None: none)"
+    )
+    generate: GenerateConfig = Field(
+        default_factory=GenerateConfig,
+        description="the generate config of the built data: its sources' original_tasks are the rows the "
+        "`without atomic tasks` arm keeps; heldout_dir comes from the findings config",
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "FindingsData":
+        if self.dir is not None and ({"synth", "generate"} & self.model_fields_set):
+            raise ValueError("give either data.dir or data.synth/data.generate, not both")
+        return self
+
+
+class AblationConfig(StrictModel):
+    """(b): every task of each kind at this cap, with and without the atomic tasks, at the same steps."""
+
+    samples_per_task: int = Field(gt=0, description="cap of examples per task in both arms")
+
+
+class TaskCurveConfig(StrictModel):
+    n_tasks: list[int] = Field(description="task counts (at least 2; the paper's curve has 4 or more; nested draws)")
+    samples_per_task: int = Field(gt=0, description="the fixed cap of examples per task")
+
+    @field_validator("n_tasks")
+    @classmethod
+    def _points(cls, values: list[int]) -> list[int]:
+        if len(set(values)) < 2 or min(values) <= 0:
+            raise ValueError("task_curve.n_tasks needs at least 2 distinct positive task counts")
+        return sorted(set(values))
+
+
+class SamplesCurveConfig(StrictModel):
+    samples_per_task: list[int] = Field(description="caps of examples per task (at least 2; the paper's has 3 or more)")
+    n_tasks: int = Field(gt=0, description="the fixed task count")
+
+    @field_validator("samples_per_task")
+    @classmethod
+    def _points(cls, values: list[int]) -> list[int]:
+        if len(set(values)) < 2 or min(values) <= 0:
+            raise ValueError("samples_curve.samples_per_task needs at least 2 distinct positive caps")
+        return sorted(set(values))
+
+
+class BootstrapConfig(StrictModel):
+    resamples: int = Field(default=2000, ge=100, description="bootstrap replicates")
+    seed: int = Field(default=0, description="seed of the resampling")
+    confidence: float = Field(default=0.95, gt=0.5, lt=1.0, description="interval coverage")
+
+
+class FindingsConfig(StrictModel):
+    name: str = Field(default="findings", description="the experiment's name (its Tune experiment)")
+    data: FindingsData = Field(default_factory=FindingsData, description="the instruction data every trial uses")
+    heldout_dir: str = Field(
+        default="../shared/data/heldout", description="EcomGPT held-out sets every trial is evaluated on"
+    )
+    train: str = Field(description="training config file every trial starts from")
+    train_overrides: dict[str, Any] = Field(
+        default_factory=dict, description="keys set over the training config for every trial"
+    )
+    evaluate: SweepEvalConfig = Field(default_factory=SweepEvalConfig, description="held-out evaluation")
+    seeds: list[int] = Field(
+        default_factory=lambda: [0, 1], description="seeds (mixture draw and training) of the (a) and (b) trials"
+    )
+    curve_seeds: list[int] = Field(default_factory=lambda: [0, 1], description="seeds of the (c) curve points")
+    ablation: AblationConfig = Field(description="(b) the atomic-task ablation")
+    task_curve: TaskCurveConfig = Field(description="(c) held-out score against the number of training tasks")
+    samples_curve: SamplesCurveConfig = Field(description="(c) held-out score against samples per task")
+    bootstrap: BootstrapConfig = Field(default_factory=BootstrapConfig, description="confidence intervals")
+    metric: str = Field(default="rouge_l", description="the verdicts' metric (per-instance: rouge_l)")
+    max_concurrent_trials: int | None = Field(default=None, gt=0, description="trials at once (None: as fit)")
+    max_failures: int = Field(default=1, ge=0, description="retries of a failed trial")
+
+    _known = field_validator("train_overrides")(check_overrides)
+
+    @field_validator("seeds")
+    @classmethod
+    def _ab_seeds(cls, values: list[int]) -> list[int]:
+        return _seeds(values, "seeds")
+
+    @field_validator("curve_seeds")
+    @classmethod
+    def _curve_seeds(cls, values: list[int]) -> list[int]:
+        return _seeds(values, "curve_seeds")
+
+    @field_validator("metric")
+    @classmethod
+    def _metric(cls, value: str) -> str:
+        if value != "rouge_l":
+            raise ValueError("metric: the intervals resample per-instance scores, which only rouge_l has")
+        return value
+
+    @model_validator(mode="after")
+    def _curves_meet(self) -> "FindingsConfig":
+        if self.samples_curve.n_tasks not in self.task_curve.n_tasks:
+            raise ValueError("samples_curve.n_tasks must be one of task_curve.n_tasks (the curves share that point)")
+        if self.task_curve.samples_per_task not in self.samples_curve.samples_per_task:
+            raise ValueError(
+                "task_curve.samples_per_task must be one of samples_curve.samples_per_task (the shared point)"
+            )
+        return self

@@ -1,0 +1,132 @@
+"""findings.json, findings.md and the plots next to them."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from ecomgpt import storage
+
+PLOTS = {"ab": "findings_base_atomic.png", "curves": "findings_curves.png"}
+
+
+def _figure(entry: dict) -> str:
+    low, high = entry["ci"]
+    return f"{entry['value']:.2f} [{low:.2f}, {high:.2f}]"
+
+
+def _trained_on(arm: list[dict]) -> str:
+    first = arm[0]
+    tasks = first.get("train_tasks") or []
+    kinds = ", ".join(f"{n:,} {kind}" for kind, n in (first.get("train_kinds") or {}).items())
+    return (f"{len(tasks)} tasks, {first.get('train_examples') or 0:,} examples ({kinds}); "
+            f"{first.get('examples_seen') or 0:,} examples seen in training")
+
+
+def markdown(report: dict[str, Any]) -> str:
+    findings = report["findings"]
+    a, b, c = findings["a"], findings["b"], findings["c"]
+    level = f"{100 * report['confidence']:.0f} %"
+    lines = [
+        "# The EcomGPT findings, measured",
+        "",
+        f"Average held-out Rouge-L (×100) over {report['heldout_dir']}, with {level} bootstrap intervals "
+        f"(instances resampled per task, paired across arms; seeds resampled). Wall time {report['wall_s']:.0f} s "
+        f"({report['trial_wall_s']:.0f} s in trials).",
+        "",
+        "| finding | claim | measured | verdict |",
+        "|---|---|---|---|",
+        f"| (a) | {a['claim']} | base {_figure(a['base'])}, fine-tuned {_figure(a['tuned'])}; "
+        f"difference {_figure(a['difference'])} | **{a['verdict']}** |",
+        f"| (b) | {b['claim']} | with {_figure(b['with'])}, without {_figure(b['without'])}; "
+        f"difference {_figure(b['difference'])} | **{b['verdict']}** |",
+        f"| (c) | {c['claim']} | slope per ln(tasks) {_figure(c['task_curve']['slope'])}, per ln(samples) "
+        f"{_figure(c['samples_curve']['slope'])}; difference {_figure(c['slope_difference'])} | **{c['verdict']}** |",
+        "",
+        "Rules, fixed before the run: "
+        + "; ".join(f"({key}) {findings[key]['rule']}" for key in ("a", "b", "c")) + ".",
+        "",
+        f"![base, fine-tuned, with and without atomic tasks]({PLOTS['ab']})",
+        f"![held-out score against task count and samples per task]({PLOTS['curves']})",
+        "",
+        "## What each arm trained on",
+        "",
+        f"- (a) base: `{a['base_model']}`, untrained; fine-tuned: the (b) `with` arm, {a['seeds']['tuned']} seed(s).",
+        f"- (b) with atomic tasks: {_trained_on(b['trained_on']['with'])}.",
+        f"- (b) without atomic tasks (datasets' original tasks only, `atomic = false`): "
+        f"{_trained_on(b['trained_on']['without'])}.",
+        f"- (c) {c['seeds']} seed(s) per point; task curve at {c['task_curve']['samples_per_task']} samples per "
+        f"task, samples curve at {c['samples_curve']['n_tasks']} tasks.",
+        "",
+        "| curve | x | Rouge-L | train examples |",
+        "|---|---:|---:|---:|",
+    ]
+    for name, axis in (("task_curve", "n_tasks"), ("samples_curve", "samples_per_task")):
+        for point in c[name]["points"]:
+            lines.append(f"| {axis} | {point[axis]} | {_figure(point)} | {point['train_examples'] or 0:,} |")
+    lines += ["", "## Trials", "", "| trial | Rouge-L | micro-F1 | examples seen | final loss | wall s |",
+              "|---|---:|---:|---:|---:|---:|"]
+    for row in report["trials"]:
+        loss = row.get("final_loss")
+        lines.append(
+            f"| {row['trial']} | {100 * row['avg_rouge_l']:.2f} | {100 * (row.get('avg_micro_f1') or 0):.2f} | "
+            f"{row.get('examples_seen') or 0:,} | {'' if loss is None else f'{loss:.3f}'} | {row['wall_s']:.0f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _errorbar(ax, xs, entries, **kwargs) -> None:
+    ys = [entry["value"] for entry in entries]
+    below = [entry["value"] - entry["ci"][0] for entry in entries]
+    above = [entry["ci"][1] - entry["value"] for entry in entries]
+    ax.errorbar(xs, ys, yerr=[below, above], capsize=4, **kwargs)
+
+
+def _png(fig) -> bytes:
+    from matplotlib import pyplot as plt
+
+    buffer = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buffer, format="png", dpi=110)
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def plots(findings: dict[str, Any]) -> dict[str, bytes]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    a, b, c = findings["a"], findings["b"], findings["c"]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    bars = [("base", a["base"]), ("fine-tuned\n(with atomic)", b["with"]), ("without\natomic", b["without"])]
+    _errorbar(ax, range(len(bars)), [entry for _, entry in bars], fmt="o", markersize=8)
+    ax.set_xticks(range(len(bars)), [label for label, _ in bars])
+    ax.set_xlim(-0.5, len(bars) - 0.5)
+    ax.set_ylabel("average held-out Rouge-L (×100)")
+    ax.grid(alpha=0.3)
+    ab = _png(fig)
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+    for ax, name, axis, label in ((axes[0], "task_curve", "n_tasks", "number of training tasks"),
+                                  (axes[1], "samples_curve", "samples_per_task", "samples per task")):
+        points = c[name]["points"]
+        xs = [point[axis] for point in points]
+        _errorbar(ax, xs, points, marker="o")
+        ax.set_xscale("log")
+        ax.set_xticks(xs, [str(x) for x in xs])
+        ax.minorticks_off()
+        ax.set_xlabel(label)
+        ax.grid(alpha=0.3)
+        slope = c[name]["slope"]
+        ax.set_title(f"slope per ln(x): {_figure(slope)}", fontsize=9)
+    axes[0].set_ylabel("average held-out Rouge-L (×100)")
+    return {"ab": ab, "curves": _png(fig)}
+
+
+def write_report(output: str, report: dict[str, Any]) -> None:
+    storage.write_json(storage.join(output, "findings.json"), report)
+    storage.write_text(storage.join(output, "findings.md"), markdown(report))
+    for key, png in plots(report["findings"]).items():
+        storage.write_bytes(storage.join(output, PLOTS[key]), png)

@@ -1,0 +1,107 @@
+"""The findings' trials, verdicts and report from hand-made trial scores (no training)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ecomgpt.config import ConfigError, load_model, parse_model
+from ecomgpt.findings.analysis import analyse
+from ecomgpt.findings.config import FindingsConfig
+from ecomgpt.findings.report import PLOTS, write_report
+from ecomgpt.findings.run import findings_points, sweep_config
+from tests.conftest import REPO
+
+CONFIGS = sorted((REPO / "configs" / "findings").glob("*.yaml"))
+
+
+@pytest.fixture
+def cfg(monkeypatch) -> FindingsConfig:
+    monkeypatch.chdir(REPO)
+    return load_model(FindingsConfig, REPO / "configs" / "findings" / "laptop.yaml")
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.name)
+def test_every_shipped_findings_config_plans_its_trials(path, monkeypatch):
+    monkeypatch.chdir(REPO)
+    from ecomgpt.sweep.run import _load_train_config
+
+    cfg = load_model(FindingsConfig, path)
+    sweep = sweep_config(cfg)
+    _load_train_config(sweep.train, sweep.train_overrides)
+    keys = [point.key for point in sweep.points]
+    assert keys[0] == "base" and len(keys) == len(set(keys))
+
+
+def test_the_laptop_points_share_the_curves_meeting_point(cfg):
+    points = findings_points(cfg)
+    keys = [p.key for p in points]
+    curve = len(set(cfg.task_curve.n_tasks)) + len(set(cfg.samples_curve.samples_per_task)) - 1
+    assert len(points) == 1 + 2 * len(cfg.seeds) + curve * len(cfg.curve_seeds)
+    without = [p for p in points if p.key.startswith("atomic-without")]
+    assert without and all(p.atomic is False and p.n_tasks is None for p in without)
+    assert keys.count(f"tasks{cfg.samples_curve.n_tasks}-spt{cfg.task_curve.samples_per_task}-seed0") == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"samples_curve": {"n_tasks": 3, "samples_per_task": [4, 8]}}, "must be one of task_curve.n_tasks"),
+        ({"task_curve": {"n_tasks": [4], "samples_per_task": 4}}, "at least 2 distinct"),
+        ({"seeds": [0, 0]}, "seeds must not repeat"),
+        ({"metric": "micro_f1"}, "per-instance scores"),
+        ({"ablation": {"samples": 3}}, "unknown key 'ablation.samples'"),
+        ({"data": {"dir": "runs/x", "synth": {"records": 10}}}, "either data.dir"),
+    ],
+)
+def test_bad_findings_configs_name_the_key(cfg, change, message):
+    data = {**cfg.model_dump(exclude_unset=True), **change}
+    with pytest.raises(ConfigError, match=message):
+        parse_model(FindingsConfig, data, "findings.yaml")
+
+
+def _scores(level: float, n: int = 10) -> dict[str, list[float]]:
+    """Two tasks, instance scores spread around `level`."""
+    return {task: [min(1.0, max(0.0, level + 0.02 * ((i % 5) - 2))) for i in range(n)] for task in ("t1", "t2")}
+
+
+def _row(key: str, score: dict) -> dict:
+    average = sum(sum(v) / len(v) for v in score.values()) / len(score)
+    return {"trial": key, "train": key != "base", "avg_rouge_l": average, "avg_micro_f1": 0.0, "wall_s": 1.0,
+            "checkpoint": f"/models/{key}", "train_tasks": ["x"], "train_examples": 8, "examples_seen": 16,
+            "train_kinds": {"atomic": 5, "original": 3}, "n_tasks": None, "samples_per_task": None, "seed": 0}
+
+
+def test_verdicts_follow_the_data(cfg, tmp_path):
+    levels = {"base": 0.1}
+    for seed in cfg.seeds:
+        levels[f"atomic-with-seed{seed}"] = 0.5
+        levels[f"atomic-without-seed{seed}"] = 0.5  # atomic tasks change nothing here
+    for point in findings_points(cfg):
+        if point.key.startswith("tasks"):
+            # the score falls with the task count and rises with samples per task: (c) is contradicted
+            levels[point.key] = 0.6 - 0.05 * point.n_tasks ** 0.5 + 0.002 * point.samples_per_task
+    scores = {key: _scores(level) for key, level in levels.items()}
+    rows = {key: _row(key, score) for key, score in scores.items()}
+    report = analyse(cfg, rows, scores)
+    a, b, c = (report["findings"][k] for k in "abc")
+    assert a["verdict"] == "reproduced" and a["difference"]["ci"][0] > 0 and a["ratio"] == pytest.approx(5.0)
+    assert b["verdict"] == "inconclusive" and b["difference"]["value"] == 0
+    assert c["verdict"] == "not reproduced" and c["task_curve"]["slope"]["ci"][1] < 0
+    assert [p["n_tasks"] for p in c["task_curve"]["points"]] == cfg.task_curve.n_tasks
+
+    report.update(wall_s=12.0, trial_wall_s=10.0, heldout_dir="../shared/data/heldout")
+    write_report(str(tmp_path), report)
+    written = json.loads((tmp_path / "findings.json").read_text())
+    assert written["findings"]["c"]["verdict"] == "not reproduced"
+    text = (tmp_path / "findings.md").read_text()
+    assert "**reproduced**" in text and "**not reproduced**" in text and "8 examples (5 atomic, 3 original)" in text
+    for name in PLOTS.values():
+        assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_missing_trial_is_named(cfg):
+    scores = {"base": _scores(0.1)}
+    with pytest.raises(ValueError, match="trials without scores: atomic-with-seed0"):
+        analyse(cfg, {"base": _row("base", scores["base"])}, scores)
