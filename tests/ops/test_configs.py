@@ -48,6 +48,11 @@ def _load(path: Path) -> None:
         from ecomgpt.sweep.config import SweepConfig
 
         load_model(SweepConfig, path)
+    elif kind == "findings":
+        from ecomgpt.findings.config import FindingsConfig
+        from ecomgpt.findings.run import sweep_config
+
+        sweep_config(load_model(FindingsConfig, path))
     elif kind == "serve":
         from ecomgpt.serve.config import app_config, read_serve_file
 
