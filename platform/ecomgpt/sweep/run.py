@@ -40,7 +40,7 @@ class SweepPlan:
     train_configs: dict[str, dict]  # config file -> validated training config (as JSON-able data)
     held_in_tasks: tuple[str, ...]
     resume: bool
-    points: tuple[dict, ...] = ()  # the trials, each with its `key` (see `trial_points`)
+    points: tuple[dict, ...]  # the trials, each with its `key` (see `trial_points`)
 
 
 def trial_train_data(train: dict, point: dict) -> dict:
