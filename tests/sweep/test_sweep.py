@@ -84,6 +84,18 @@ def test_grid_and_data_are_checked_before_any_trial(smoke_cfg, sweep_data, tmp_p
         plan_sweep(smoke_cfg, str(no_heldout), str(tmp_path / "c"))
 
 
+def test_a_resumed_sweep_may_change_its_trials_but_not_its_recipe(smoke_cfg, sweep_data, tmp_path):
+    out = tmp_path / "sweep"
+    out.mkdir()
+    (out / "sweep.json").write_text(json.dumps({"config": smoke_cfg.model_dump(mode="json")}))
+    more_seeds = smoke_cfg.model_copy(update={"grid": smoke_cfg.grid.model_copy(update={"seeds": [0, 1]})})
+    plan = plan_sweep(more_seeds, str(sweep_data), str(out), resume=True)
+    assert len(plan.points) == 8 and len({p["key"] for p in plan.points}) == 8
+    longer = smoke_cfg.model_copy(update={"train_overrides": {**smoke_cfg.train_overrides, "max_steps": 9}})
+    with pytest.raises(SweepError, match="trains or evaluates differently"):
+        plan_sweep(longer, str(sweep_data), str(out), resume=True)
+
+
 def _run(capsys, data: Path, out: Path, *extra: str) -> str:
     code = main(["sweep", "--config", str(SMOKE), "--data", str(data), "--output", str(out), *extra])
     captured = capsys.readouterr()

@@ -98,12 +98,25 @@ def plan_sweep(cfg: SweepConfig, data_dir: str, output: str, *, resume: bool = F
     if storage.exists(record):
         if not resume:
             raise SweepError(f"{output}: holds a sweep; pass --resume to finish it or choose another directory")
-        previous = storage.read_json(record)["config"]
-        if previous != cfg.model_dump(mode="json"):
-            raise SweepError(f"{output}: the sweep there has a different config; resume it with the same one")
+        if not same_recipe(storage.read_json(record)["config"], cfg.model_dump(mode="json")):
+            raise SweepError(
+                f"{output}: the sweep there trains or evaluates differently; resume it with the same config (only "
+                "its grid or points may change: finished trials are kept, new ones run)"
+            )
     elif not storage.is_empty_dir(output):
         raise SweepError(f"{output}: not empty and holds no sweep; choose an empty directory")
     return SweepPlan(cfg, data_dir, output, heldout, train_configs, tuple(held_in), resume, tuple(points))
+
+
+TRIAL_SET = ("grid", "points")  # the config keys a resumed sweep may change: which trials it holds
+
+
+def same_recipe(previous: dict, current: dict) -> bool:
+    """Whether two sweep configs train and evaluate alike, whatever trials they hold."""
+    def recipe(config: dict) -> dict:
+        return {key: value for key, value in config.items() if key not in TRIAL_SET}
+
+    return recipe(previous) == recipe(current)
 
 
 def trial_points(cfg: SweepConfig, train_configs: list[str]) -> list[dict]:
@@ -237,7 +250,11 @@ def run_sweep(plan: SweepPlan) -> list[dict]:
     from ray import tune
 
     cfg = plan.cfg
-    storage.write_json(storage.join(plan.output, "sweep.json"), {
+    record = storage.join(plan.output, "sweep.json")
+    # Tune's own state holds the trials of the config it started with: restored only when they are unchanged.
+    previous = storage.read_json(record)["config"] if plan.resume and storage.exists(record) else None
+    restorable = previous == cfg.model_dump(mode="json")
+    storage.write_json(record, {
         "config": cfg.model_dump(mode="json"), "data_dir": plan.data_dir, "heldout_dir": plan.heldout_dir,
     })
     shared = {
@@ -248,7 +265,7 @@ def run_sweep(plan: SweepPlan) -> list[dict]:
     trainable = tune.with_resources(run_trial, resources)
     tune_path = _tune_path(plan.output)
     experiment = storage.join(tune_path, cfg.name)
-    if plan.resume and tune.Tuner.can_restore(experiment):
+    if restorable and tune.Tuner.can_restore(experiment):
         # The experiment's own state: unfinished and errored trials run again, finished ones do not.
         _fit(tune.Tuner.restore(experiment, trainable=trainable, resume_errored=True))
     points = missing_points(plan)
@@ -266,7 +283,7 @@ def run_sweep(plan: SweepPlan) -> list[dict]:
     left = missing_points(plan)
     if left:
         raise SweepError(f"{len(left)} trial(s) did not finish: {', '.join(p['key'] for p in left)}")
-    return collect_rows(plan.output)
+    return collect_rows(plan)
 
 
 def _fit(tuner) -> None:
@@ -280,8 +297,8 @@ def missing_points(plan: SweepPlan) -> list[dict]:
     return [p for p in plan.points if not storage.exists(storage.join(plan.output, "trials", p["key"], RESULT))]
 
 
-def collect_rows(output: str) -> list[dict]:
-    found = storage.glob(storage.join(output, "trials", "*", RESULT))
-    rows = [storage.read_json(path) for path in found]
+def collect_rows(plan: SweepPlan) -> list[dict]:
+    """The rows of the plan's trials (a resumed sweep whose points changed may hold others on disk)."""
+    rows = [storage.read_json(storage.join(plan.output, "trials", point["key"], RESULT)) for point in plan.points]
     return sorted(rows, key=lambda row: (row["train_config"], row.get("n_tasks") or 0,
                                          row.get("samples_per_task") or 0, row["seed"], row["trial"]))
