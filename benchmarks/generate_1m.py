@@ -8,7 +8,7 @@ speed-up, and the peak memory (PSS, summed over every process of the run).
 `machine_parallel_ceiling` is the speed-up two plain processes get on this machine for the same work,
 the bound for any parallel run. `unit_seconds_sum` is the wall time the Ray run spent inside the per-unit
 function, summed over units: against `loop_wall_s` it shows what running a unit under Ray adds;
-`unit_cpu_seconds_sum` is the CPU time of the same calls (on a shared machine, the part others cannot inflate).
+`unit_cpu_seconds_sum` is the CPU time of the same calls (on a shared machine, less inflated by others).
 Targets on a 2-core machine (`targets_met`): run <= 60 s, speed-up >= 1.3 and >= 75 % of the ceiling,
 unit seconds <= 1.15x the loop, peak <= 6 GiB.
 """
