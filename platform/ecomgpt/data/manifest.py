@@ -57,6 +57,7 @@ def build_manifest(
             **timings,
             "unit_seconds_sum": round(sum(stats["unit_seconds"]), 3),
             "unit_seconds_max": round(max(stats["unit_seconds"], default=0.0), 3),
+            "unit_cpu_seconds_sum": round(sum(stats["unit_cpu_seconds"]), 3),
         },
         "versions": versions("pyarrow"),
     }

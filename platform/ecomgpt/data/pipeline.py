@@ -144,7 +144,7 @@ class UnitWorker:
             row = {key: _scalar(batch[key][i]) for key in batch}
             index = row.pop("unit")
             unit = ReadUnit.from_row(row)
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             result = process_unit(
                 unit,
                 self.specs_by_type,
@@ -159,7 +159,8 @@ class UnitWorker:
                 lines = "".join(json.dumps(r.to_dict(), ensure_ascii=False) + "\n" for r in result.rejects)
                 storage.write_text(storage.join(self.output, "rejects", f"part-{index:05d}.jsonl"), lines)
             out["unit"].append(index)
-            out["stats"].append(json.dumps({**result.stats.to_dict(), "seconds": time.perf_counter() - started}))
+            seconds = {"seconds": time.perf_counter() - started, "cpu_seconds": time.process_time() - cpu_started}
+            out["stats"].append(json.dumps({**result.stats.to_dict(), **seconds}))
             out["ids"].append(result.ids.tobytes())
             out["contaminated"].append(result.contaminated.tobytes())
             out["candidates"].append(_to_ipc(candidates_table(result.candidates)))
@@ -216,6 +217,7 @@ def merge_stats(parts: list[dict]) -> dict:
     total: dict = {
         "records_in": 0, "records_accepted": 0, "rejected_by_reason": Counter(), "by_source": {},
         "generated": {}, "pairs_skipped": Counter(), "pairs_generated": Counter(), "unit_seconds": [],
+        "unit_cpu_seconds": [],
     }
     for part in parts:
         total["records_in"] += part["records_in"]
@@ -227,7 +229,8 @@ def merge_stats(parts: list[dict]) -> dict:
             total["generated"].setdefault(task, Counter()).update(langs)
         total["pairs_skipped"].update(part["pairs_skipped"])
         total["pairs_generated"].update(part["pairs_generated"])
-        total["unit_seconds"].append(part.get("seconds", 0.0))
+        total["unit_seconds"].append(part["seconds"])
+        total["unit_cpu_seconds"].append(part["cpu_seconds"])
     total["rejected_by_reason"] = dict(sorted(total["rejected_by_reason"].items()))
     total["by_source"] = {
         name: {"in": c["in"], "accepted": c["accepted"], "rejected": c["in"] - c["accepted"]}
@@ -336,9 +339,13 @@ def run_generate(plan: GeneratePlan) -> dict:
     options = render_options(cfg, sources_json(plan.sources))
     cap = cfg.samples_per_task if cfg.sample_pairs else None
     bounds = plan_key_bounds(plan.units, specs_by_type, cfg.seed, options, cfg.max_field_chars, cap)
+    planned_at = time.time()
     passes = [_process(plan, {task: (0, bounds.get(task, FULL)) for task in plan.task_names})]
+    units_at = time.time()
     final = _finalize(_candidates(passes[0]), cfg)
+    finalize_at = time.time()
     digest = _digest(final)
+    digest_at = time.time()
     # A task whose sampled pairs could not fill the cap is completed over the keys left out.
     kept = {task: sum(sum(splits.values()) for splits in langs.values()) for task, langs in digest.counts.items()}
     short = sorted(task for task in bounds if kept.get(task, 0) < cfg.samples_per_task)
@@ -373,6 +380,10 @@ def run_generate(plan: GeneratePlan) -> dict:
         sampling={"key_bounds": {t: b / FULL for t, b in sorted(bounds.items())}, "completed_tasks": short},
         timings={
             "read_generate_s": round(generated_at - started, 3),
+            "plan_s": round(planned_at - started, 3),
+            "units_s": round(units_at - planned_at, 3),
+            "finalize_s": round(finalize_at - units_at, 3),
+            "digest_s": round(digest_at - finalize_at, 3),
             "dedup_count_s": round(finalized_at - generated_at, 3),
             "write_s": round(written_at - finalized_at, 3),
             "total_s": round(written_at - started, 3),
