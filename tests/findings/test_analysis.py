@@ -47,7 +47,7 @@ def test_the_laptop_points_share_the_curves_meeting_point(cfg):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"samples_curve": {"n_tasks": 3, "samples_per_task": [4, 8]}}, "must be one of task_curve.n_tasks"),
+        ({"samples_curve": {"n_tasks": 5, "samples_per_task": [8, 16]}}, "must be one of task_curve.n_tasks"),
         ({"task_curve": {"n_tasks": [4], "samples_per_task": 4}}, "at least 2 distinct"),
         ({"seeds": [0, 0]}, "seeds must not repeat"),
         ({"metric": "micro_f1"}, "per-instance scores"),
