@@ -42,6 +42,13 @@ class FindingsData(StrictModel):
         return self
 
 
+def _curve(values: list[int], name: str) -> list[int]:
+    """A curve's x values: at least 2 distinct positive ones (a slope needs two), sorted."""
+    if len(set(values)) < 2 or min(values) <= 0:
+        raise ValueError(f"{name} needs at least 2 distinct positive values")
+    return sorted(set(values))
+
+
 class AblationConfig(StrictModel):
     """(b): every task of each kind at this cap, with and without the atomic tasks, at the same steps."""
 
@@ -52,24 +59,14 @@ class TaskCurveConfig(StrictModel):
     n_tasks: list[int] = Field(description="task counts (at least 2; the paper's curve has 4 or more; nested draws)")
     samples_per_task: int = Field(gt=0, description="the fixed cap of examples per task")
 
-    @field_validator("n_tasks")
-    @classmethod
-    def _points(cls, values: list[int]) -> list[int]:
-        if len(set(values)) < 2 or min(values) <= 0:
-            raise ValueError("task_curve.n_tasks needs at least 2 distinct positive task counts")
-        return sorted(set(values))
+    _points = field_validator("n_tasks")(lambda values: _curve(values, "task_curve.n_tasks"))
 
 
 class SamplesCurveConfig(StrictModel):
     samples_per_task: list[int] = Field(description="caps of examples per task (at least 2; the paper's has 3 or more)")
     n_tasks: int = Field(gt=0, description="the fixed task count")
 
-    @field_validator("samples_per_task")
-    @classmethod
-    def _points(cls, values: list[int]) -> list[int]:
-        if len(set(values)) < 2 or min(values) <= 0:
-            raise ValueError("samples_curve.samples_per_task needs at least 2 distinct positive caps")
-        return sorted(set(values))
+    _points = field_validator("samples_per_task")(lambda values: _curve(values, "samples_curve.samples_per_task"))
 
 
 class BootstrapConfig(StrictModel):
