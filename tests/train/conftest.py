@@ -29,7 +29,7 @@ def tiny_config(**updates) -> TrainConfig:
     data["data"]["mixture"].update({"n_tasks": 4, "samples_per_task": 4})
     data.update({"checkpoint_every": 8, "max_steps": 16, "keep_checkpoints": 2})
     for key, value in updates.items():
-        if isinstance(value, dict):
+        if isinstance(value, dict) and isinstance(data.get(key), dict):
             data[key].update(value)
         else:
             data[key] = value

@@ -28,6 +28,11 @@ class GridConfig(StrictModel):
         default=None,
         description="training config files, one trial set per file (the model-size axis); None: `train` only",
     )
+    lora_r: list[int] | None = Field(
+        default=None,
+        description="LoRA ranks, one trial set per rank: each trial trains adapters of that rank (`lora.r`, over "
+        "the training config's lora block or the defaults); None: as the training config says",
+    )
 
     @field_validator("n_tasks")
     @classmethod
@@ -38,6 +43,11 @@ class GridConfig(StrictModel):
     @classmethod
     def _samples(cls, values: list[int]) -> list[int]:
         return _positive_unique(values, "grid.samples_per_task")
+
+    @field_validator("lora_r")
+    @classmethod
+    def _ranks(cls, values: list[int] | None) -> list[int] | None:
+        return None if values is None else _positive_unique(values, "grid.lora_r")
 
     @field_validator("seeds")
     @classmethod

@@ -42,10 +42,11 @@ class SweepPlan:
 
 
 def trial_train_data(train: dict, point: dict) -> dict:
-    """A trial's training config: the base config with the point's mixture."""
+    """A trial's training config: the base config with the point's mixture (and LoRA rank)."""
     mixture = {"tasks": None, "n_tasks": point["n_tasks"], "samples_per_task": point["samples_per_task"],
                "seed": point["seed"]}
-    return override(train, leaves({"data": {"mixture": mixture}}))
+    rank = {"lora": {"r": point["lora_r"]}} if point.get("lora_r") is not None else {}
+    return override(train, leaves({"data": {"mixture": mixture}, **rank}))
 
 
 def _load_train_config(path: str, overrides: dict) -> dict:
@@ -78,6 +79,9 @@ def plan_sweep(cfg: SweepConfig, data_dir: str, output: str, *, resume: bool = F
     data_dir, output = storage.absolute(data_dir), storage.absolute(output)
     files = cfg.grid.train_configs or [cfg.train]
     train_configs = {path: _load_train_config(path, cfg.train_overrides) for path in files}
+    for path, train in train_configs.items():  # a rank the config cannot take fails now, not in a trial
+        for rank in cfg.grid.lora_r or []:
+            parse_model(TrainConfig, override(train, [("lora.r", rank)]), f"{path} with grid.lora_r {rank}")
     held_in = _split_tasks(data_dir, "held_in")
     if not held_in:
         raise SweepError(f"{data_dir}: no held-in tasks (expected {storage.join(data_dir, 'held_in')}/*.parquet)")
@@ -107,8 +111,9 @@ def plan_sweep(cfg: SweepConfig, data_dir: str, output: str, *, resume: bool = F
 def trial_points(plan: SweepPlan) -> list[dict]:
     grid = plan.cfg.grid
     return [
-        {"train_config": path, "n_tasks": n, "samples_per_task": s, "seed": seed}
+        {"train_config": path, "n_tasks": n, "samples_per_task": s, "seed": seed, "lora_r": r}
         for path in plan.train_configs
+        for r in grid.lora_r or [None]
         for n in grid.n_tasks
         for s in grid.samples_per_task
         for seed in grid.seeds
@@ -117,6 +122,8 @@ def trial_points(plan: SweepPlan) -> list[dict]:
 
 def trial_key(point: dict, multi_model: bool) -> str:
     key = f"tasks{point['n_tasks']}-spt{point['samples_per_task']}-seed{point['seed']}"
+    if point.get("lora_r") is not None:
+        key = f"r{point['lora_r']}-{key}"
     if multi_model:
         key = storage.basename(point["train_config"]).rsplit(".", 1)[0] + "-" + key
     return key
@@ -163,6 +170,7 @@ def train_and_evaluate(point: dict, plan: dict, trial_dir: str) -> dict[str, Any
         "n_tasks": point["n_tasks"],
         "samples_per_task": point["samples_per_task"],
         "seed": point["seed"],
+        "lora_r": point.get("lora_r"),
         **{f"avg_{m}": average[m] for m in ("rouge_l", "micro_f1", "macro_f1") if m in average},
         "tasks": {task: values for task, values in metrics["tasks"].items()},
         "train_tasks": trained["mixture"]["tasks"],
@@ -249,4 +257,5 @@ def missing_points(plan: SweepPlan) -> list[dict]:
 def collect_rows(output: str) -> list[dict]:
     found = storage.glob(storage.join(output, "trials", "*", RESULT))
     rows = [storage.read_json(path) for path in found]
-    return sorted(rows, key=lambda row: (row["train_config"], row["n_tasks"], row["samples_per_task"], row["seed"]))
+    return sorted(rows, key=lambda row: (row["train_config"], row.get("lora_r") or 0, row["n_tasks"],
+                                         row["samples_per_task"], row["seed"]))
