@@ -117,7 +117,7 @@ def measure(served: dict[str, str], port: int, total: int, max_tokens: int) -> d
                "batching": {"max_batch_size": 16, "batch_wait_timeout_s": 0.01},
                "autoscaling": {"target_ongoing_requests": 16}},
         gateway={"num_cpus": 0.1, "max_ongoing_requests": 512},
-        limits={"max_tokens": max_tokens},
+        limits={"max_tokens": max_tokens, "default_max_tokens": max_tokens},
     )
     serve.run(build_from_config(cfg), name=APP, route_prefix="/",
               logging_config={"enable_access_log": False, "log_level": "WARNING"})

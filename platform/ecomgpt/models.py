@@ -272,11 +272,11 @@ def load_tokenizer(name_or_path: str, *, padding_side: str = "right"):
     return tokenizer
 
 
-def load_causal_lm(name_or_path: str, dtype, adapters: Mapping[str, str] | None = None):
+def load_causal_lm(name_or_path: str, dtype, adapter_dirs: Mapping[str, str] | None = None):
     """The causal LM from safetensors (local or from the hub), no remote code, in `dtype` (a torch dtype).
 
     For an adapter directory: its base model with the adapter on top (a PeftModel, adapter `default`
-    active). `adapters` (name -> adapter directory) loads more adapters onto the same base weights, each
+    active). `adapter_dirs` (name -> adapter directory) loads adapters onto the same base weights, each
     under its name, to be chosen per row at generation (`adapter_names`).
     """
     from transformers import AutoModelForCausalLM
@@ -285,7 +285,7 @@ def load_causal_lm(name_or_path: str, dtype, adapters: Mapping[str, str] | None 
     model = AutoModelForCausalLM.from_pretrained(
         local_source(base), dtype=dtype, trust_remote_code=False, use_safetensors=True
     )
-    named = {**({"default": adapter} if adapter else {}), **(adapters or {})}
+    named = {**({"default": adapter} if adapter else {}), **(adapter_dirs or {})}
     return attach_adapters(model, named) if named else model
 
 

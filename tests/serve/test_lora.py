@@ -21,14 +21,17 @@ from tests.conftest import make_adapter
 from tests.serve.conftest import TEXTS, running_app
 
 TIMEOUT = 60
+LINEAR = ["query_key_value", "dense", "dense_h_to_4h", "dense_4h_to_h"]
 PROMPTS = ["red running shoes", "User: hello\nAgent:", "color: red; material: cotton", "Query: shoes\nDoc:"]
 
 
 @pytest.fixture(scope="module")
 def adapters(checkpoints, tmp_path_factory) -> dict[str, str]:
-    """Three adapters of the tiny-a checkpoint."""
+    """Three adapters of the tiny-a checkpoint, on every linear layer and large enough to change its answers
+    (a random 2-block model mostly repeats the prompt's last word)."""
     root = tmp_path_factory.mktemp("adapters")
-    return {f"ad-{i}": make_adapter(checkpoints["tiny-a"], root / f"ad-{i}", seed=i) for i in (1, 2, 3)}
+    return {f"ad-{i}": make_adapter(checkpoints["tiny-a"], root / f"ad-{i}", seed=i, scale=8.0, targets=LINEAR)
+            for i in (1, 2, 3)}
 
 
 def _peft_greedy(base: str, adapter: str | None, prompt: str, max_new_tokens: int) -> list[int]:
@@ -94,7 +97,7 @@ def app(ray_local, checkpoints, adapters):
         model={"num_cpus": 1, "max_models_per_replica": 2,
                "batching": {"max_batch_size": 16, "batch_wait_timeout_s": 0.2}},
         gateway={"num_cpus": 0.1},
-        limits={"max_tokens": 16, "max_context_tokens": 256},
+        limits={"max_tokens": 16, "default_max_tokens": 6, "max_context_tokens": 256},
     )
     with running_app(cfg, "ecomgpt-lora") as url:
         yield url
