@@ -7,7 +7,7 @@ Builds 4 LoRA adapters (r 16 on the attention projections, small random updates)
 alike. For each count N, serves N adapters (one base model on the replica, one `generate` call per batch,
 each row with its adapter), then the N merged models (N copies of the weights, one call per model in a
 batch), on one CPU model replica with batches of up to 16, and sends `--requests` completions from 16
-concurrent clients, round robin over the N models. Prints one JSON line: per kind and N, requests/s, p50
+concurrent clients (`serve_load.py`'s closed loop and prompts), round robin over the N models. Prints one JSON line: per kind and N, requests/s, p50
 latency, errors and the replica's memory (PSS, its peak under load); and the memory of 4 adapters over
 that of one model against the target (<= 1.3).
 """
@@ -17,22 +17,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import statistics
 import tempfile
-import time
 from pathlib import Path
 
-from memory import PeakMemory
+from memory import PeakMemory, pss_bytes
+from serve_load import phase
 
 CONCURRENCY = 16
 APP = "ecomgpt-bench-lora"
 TARGET_MEMORY_RATIO = 1.3
-PROMPTS = [
-    "Below is an instruction that describes the review sentiment classification task. Write a response that "
-    f"appropriately completes the request.\n### Instruction:\nreview {i}: the shoes fit well and shipping was "
-    "fast\nWhat is the sentiment of the review? Options: positive, negative, neutral.\n### Response:\n"
-    for i in range(64)
-]
 
 
 def build_models(root: Path, count: int) -> tuple[dict[str, str], dict[str, str]]:
@@ -70,46 +63,11 @@ def replica_pid() -> int:
     return alive[0].pid
 
 
-async def load(url: str, names: list[str], total: int, max_tokens: int) -> dict:
-    """`total` completions from CONCURRENCY clients in a closed loop, round robin over `names`."""
-    import aiohttp
-
-    latencies: list[float] = []
-    errors, sent = 0, 0
-
-    async def client(session) -> None:
-        nonlocal sent, errors
-        while sent < total:
-            body = {"model": names[sent % len(names)], "prompt": PROMPTS[sent % len(PROMPTS)],
-                    "max_tokens": max_tokens, "temperature": 0}
-            sent += 1
-            start = time.perf_counter()
-            try:
-                async with session.post(url, json=body) as response:
-                    await response.read()
-                    ok = response.status == 200
-            except (aiohttp.ClientError, asyncio.TimeoutError):
-                ok = False
-            if ok:
-                latencies.append(time.perf_counter() - start)
-            else:
-                errors += 1
-
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=300),
-                                     connector=aiohttp.TCPConnector(limit=CONCURRENCY)) as session:
-        start = time.perf_counter()
-        await asyncio.gather(*(client(session) for _ in range(CONCURRENCY)))
-        elapsed = time.perf_counter() - start
-    return {"requests": len(latencies) + errors, "errors": errors, "rps": round(len(latencies) / elapsed, 2),
-            "p50_ms": round(1000 * statistics.median(latencies), 1) if latencies else None}
-
-
 def measure(served: dict[str, str], port: int, total: int, max_tokens: int) -> dict:
     from ray import serve
 
     from ecomgpt.serve.app import build_from_config
     from ecomgpt.serve.config import AppConfig
-    from memory import pss_bytes
 
     cfg = AppConfig(
         models=served,
@@ -123,12 +81,12 @@ def measure(served: dict[str, str], port: int, total: int, max_tokens: int) -> d
               logging_config={"enable_access_log": False, "log_level": "WARNING"})
     url = f"http://127.0.0.1:{port}/v1/completions"
     try:
-        names = sorted(served)
-        asyncio.run(load(url, names, len(names) * 2, max_tokens))  # every model loaded, first calls made
+        names = tuple(sorted(served))
+        asyncio.run(phase(url, CONCURRENCY, len(names) * 2, max_tokens, 600, names))  # every model loaded
         pid = replica_pid()
         loaded = pss_bytes(pid)
         with PeakMemory(pid) as peak:
-            result = asyncio.run(load(url, names, total, max_tokens))
+            result = asyncio.run(phase(url, CONCURRENCY, total, max_tokens, 600, names))
         return {**result, "memory_gb": round(loaded / 2**30, 3), "peak_memory_gb": round(peak.peak / 2**30, 3)}
     finally:
         serve.delete(APP)

@@ -18,7 +18,7 @@ from ecomgpt.serve.engine import GenRequest, TransformersModel
 from ecomgpt.serve.placement import place
 from ecomgpt.train.tiny import build_tiny_checkpoint
 from tests.conftest import make_adapter
-from tests.serve.conftest import TEXTS, running_app
+from tests.serve.conftest import TEXTS, replica_counters, running_app
 
 TIMEOUT = 60
 LINEAR = ["query_key_value", "dense", "dense_h_to_4h", "dense_4h_to_h"]
@@ -109,19 +109,7 @@ def _complete(url: str, model: str, prompt: str) -> requests.Response:
 
 
 def _counters() -> dict:
-    import asyncio
-
-    import ray
-    from ray import serve
-
-    @ray.remote(num_cpus=0, max_calls=1)
-    def read() -> dict:
-        async def call() -> dict:
-            return await serve.get_deployment_handle("ModelServer", app_name="ecomgpt-lora").batching.remote()
-
-        return asyncio.run(call())
-
-    return ray.get(read.remote(), timeout=TIMEOUT)
+    return replica_counters("ecomgpt-lora", TIMEOUT)
 
 
 @pytest.mark.slow

@@ -11,7 +11,7 @@ import torch
 
 from ecomgpt import models
 from ecomgpt.cli import main
-from ecomgpt.config import ConfigError, load_config, load_model
+from ecomgpt.config import ConfigError, load_config
 from ecomgpt.train.config import TrainConfig
 from ecomgpt.train.metrics import read_metrics
 from ecomgpt.train.run import plan_train, run_train
@@ -23,16 +23,8 @@ PROMPT = "### Instruction:\nred cotton shirt\nGive the color.\n### Response:"
 
 
 def lora_config(**updates) -> TrainConfig:
-    """tiny-lora.yaml with the tests' small mixture (4 tasks x 4 examples), 8 steps, a checkpoint every 4."""
-    data = load_model(TrainConfig, TINY_LORA_YAML).model_dump()
-    data["data"]["mixture"].update({"n_tasks": 4, "samples_per_task": 4})
-    data.update({"checkpoint_every": 4, "max_steps": 8, "keep_checkpoints": 1})
-    for key, value in updates.items():
-        if isinstance(value, dict) and isinstance(data.get(key), dict):
-            data[key].update(value)
-        else:
-            data[key] = value
-    return TrainConfig.model_validate(data)
+    """tiny-lora.yaml with the tests' small mixture, 8 steps, a checkpoint every 4 (the last one kept)."""
+    return tiny_config(TINY_LORA_YAML, **{"checkpoint_every": 4, "max_steps": 8, "keep_checkpoints": 1, **updates})
 
 
 def _logits(model, tokenizer) -> torch.Tensor:
@@ -96,9 +88,11 @@ def test_resume_continues_the_adapter_from_a_checkpoint_without_the_backbone(lor
 
     out, before = lora_run
     (checkpoint,) = [p for p in Path(out, "checkpoints").glob("checkpoint_*") if p.is_dir()]
-    stored = sum(p.stat().st_size for p in checkpoint.rglob("*model_states.pt"))
-    backbone = Path(out, "init", "model.safetensors").stat().st_size
-    assert 0 < stored < backbone / 4  # the adapters only, not the frozen backbone
+    (states,) = checkpoint.rglob("*model_states.pt")
+    stored = torch.load(states, map_location="cpu", weights_only=False)["module"]
+    # The adapters, not the frozen backbone (DeepSpeed keeps the alias of the tied output embedding).
+    assert {k for k in stored if ".lora_" not in k} <= {"base_model.model.lm_head.weight"}
+    assert len([k for k in stored if ".lora_" in k]) == 8
     first = load_file(Path(before["model_path"]) / "adapter_model.safetensors")
     result = run_train(lora_config(max_steps=10), train_data, out, resume=True)
     assert [row["step"] for row in read_metrics(out)] == list(range(1, 11)) and result["steps"] == 10
