@@ -22,7 +22,9 @@ PROMPT = ("Below is an instruction that describes the review sentiment classific
 
 @pytest.fixture(scope="module")
 def backbone_adapter(offline_backbone, tmp_path_factory) -> str:
-    return make_adapter(offline_backbone, tmp_path_factory.mktemp("smollm2-lora"), seed=0, r=8)
+    # Large enough to change the backbone's answers.
+    return make_adapter(offline_backbone, tmp_path_factory.mktemp("smollm2-lora"), seed=0, r=8, scale=4.0,
+                        targets=["q_proj", "k_proj", "v_proj", "o_proj"])
 
 
 @pytest.fixture(scope="module")
