@@ -1,6 +1,6 @@
 """Full fine-tuning against LoRA (r 16) on the offline backbone, at the same batch and number of steps.
 
-    .venv/bin/python benchmarks/lora_train.py [--workdir /tmp/bench-lora] [--steps 96] [--limit 12]
+    .venv/bin/python benchmarks/lora_train.py [--workdir /tmp/bench-lora] [--steps 96] [--limit 12] [--set KEY=VALUE]
 
 Makes the default run's data (`make run`'s synth and generate: 20,000 synthetic records, 300 examples per
 task, decontaminated against ../shared/data/heldout when present), then trains SmolLM2-135M-Instruct with
@@ -45,8 +45,8 @@ def make_data(workdir: Path) -> str:
     return str(data)
 
 
-def run_mode(mode: str, data: str, workdir: Path, steps: int, limit: int) -> dict:
-    sets = [f"max_steps={steps}", f"checkpoint_every={steps}"]
+def run_mode(mode: str, data: str, workdir: Path, steps: int, limit: int, extra: list[str]) -> dict:
+    sets = [f"max_steps={steps}", f"checkpoint_every={steps}", *extra]
     cfg = load_config(TrainConfig, CONFIGS[mode], sets=sets)
     out = workdir / mode
     result = run_train(cfg, data, str(out))
@@ -56,7 +56,7 @@ def run_mode(mode: str, data: str, workdir: Path, steps: int, limit: int) -> dic
     seconds = sum(tokens / row["tokens_per_s"] for tokens, row in zip(step_tokens, rows[1:]))
     heldout = str(HELDOUT) if HELDOUT.exists() else data
     metrics = run_evaluate(EvaluateConfig(model=result["model_path"], heldout_dir=heldout, output=str(out / "eval"),
-                                          limit=limit))
+                                          limit=limit)) if limit else None
     return {
         "config": str(CONFIGS[mode].relative_to(REPO)),
         "tokens_per_s": round(sum(step_tokens) / seconds, 1) if seconds else None,
@@ -64,8 +64,8 @@ def run_mode(mode: str, data: str, workdir: Path, steps: int, limit: int) -> dic
         "trainable_params": result["parameters"]["trainable"],
         "total_params": result["parameters"]["total"],
         "final_loss": round(result["final_loss"], 4),
-        "heldout_rouge_l": round(100 * metrics["average"]["rouge_l"], 2),
-        "heldout_tasks": len(metrics["tasks"]),
+        "heldout_rouge_l": round(100 * metrics["average"]["rouge_l"], 2) if metrics else None,
+        "heldout_tasks": len(metrics["tasks"]) if metrics else 0,
     }
 
 
@@ -73,13 +73,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--workdir", default=None, help="where data and runs go (default: a new temporary directory)")
     parser.add_argument("--steps", type=int, default=96, help="optimizer steps of both runs (batch 8)")
-    parser.add_argument("--limit", type=int, default=12, help="held-out instances scored per task")
+    parser.add_argument("--limit", type=int, default=12, help="held-out instances scored per task (0: no scoring)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="a training config key set in both runs, e.g. model.gradient_checkpointing=true")
     args = parser.parse_args()
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="ecomgpt-bench-lora-"))
     with ray_session():
         data = make_data(workdir)
-        results = {mode: run_mode(mode, data, workdir / f"steps{args.steps}", args.steps, args.limit)
-                   for mode in ("full", "lora")}
+        runs = workdir / ("-".join([f"steps{args.steps}", *args.set]).replace("=", "_").replace("/", "_"))
+        results = {mode: run_mode(mode, data, runs, args.steps, args.limit, args.set) for mode in ("full", "lora")}
     ratio = results["lora"]["peak_memory_gb"] / results["full"]["peak_memory_gb"]
     print(json.dumps({
         "benchmark": "lora_train",
@@ -88,6 +90,7 @@ def main() -> None:
         "batch_size": 8,
         "heldout": str(HELDOUT) if HELDOUT.exists() else "generated held_out split",
         "heldout_limit": args.limit,
+        "set": args.set,
         **results,
         "memory_ratio": round(ratio, 3),
         "target_memory_ratio": TARGET_MEMORY_RATIO,
