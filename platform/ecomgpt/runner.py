@@ -9,12 +9,17 @@ dtype policy, for every stage that generates: `auto` (the default) is bfloat16 o
 CPU (CPU kernels for half precision are slow or missing); a config may name a dtype instead.
 
 Prompts are encoded as training encodes them: no special tokens added.
+
+LoRA adapters: a runner of an adapter directory holds its base model with the adapter active; a runner
+given `adapters` holds one base model and several adapters of it, and each row of a `generate` call names
+its own (PEFT's mixed-adapter batches: every row is computed with its adapter's LoRA weights, `None` rows
+with the base model alone), so requests for different adapters share one call.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Sequence
+from typing import Literal, Mapping, Sequence
 
 from ecomgpt import models
 
@@ -86,14 +91,16 @@ class Generated:
 class ModelRunner:
     """A causal LM and its tokenizer on one device, loaded through `ecomgpt.models`."""
 
-    def __init__(self, name_or_path: str, *, dtype: Dtype = "auto", use_gpu: bool = False) -> None:
+    def __init__(self, name_or_path: str, *, dtype: Dtype = "auto", use_gpu: bool = False,
+                 adapters: Mapping[str, str] | None = None) -> None:
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()  # one bar per actor or replica would interleave on the console
         self.device = pick_device(use_gpu)
         # Left padding: every row's answer starts at the same column.
         self.tokenizer = models.load_tokenizer(name_or_path, padding_side="left")
-        self.model = models.load_causal_lm(name_or_path, torch_dtype(dtype, self.device == "cuda"))
+        self.model = models.load_causal_lm(name_or_path, torch_dtype(dtype, self.device == "cuda"), adapters)
+        self.adapters = tuple(adapters or ())
         self.model.to(self.device).eval()
         self.eos_id = self.tokenizer.eos_token_id
         self.pad_id = self.tokenizer.pad_token_id  # load_tokenizer gives every tokenizer one
@@ -122,12 +129,14 @@ class ModelRunner:
         budgets: Sequence[int],
         samplings: Sequence[Sampling],
         stops: Sequence[Sequence[str]],
+        adapters: Sequence[str | None] | None = None,
     ) -> list[Generated]:
-        """One `generate` call for rows that each keep their own sampling and stop strings.
+        """One `generate` call for rows that each keep their own sampling, stop strings and adapter.
 
         Rows sharing one setting decode exactly as `generate` would; mixed settings are applied per row
         (a greedy row keeps only its most likely token, a sampled row gets its own temperature and top_p),
-        so distinct request settings never split a batch into several calls.
+        so distinct request settings never split a batch into several calls. `adapters` names each row's
+        adapter (one of the runner's `adapters`, None: the base model).
         """
         stops = [tuple(s for s in stop if s) for stop in stops]
         rows_of: dict[tuple[str, ...], list[int]] = {}
@@ -137,14 +146,17 @@ class ModelRunner:
         criteria = [_RowStops([(self._stop_criteria(stop), rows) for stop, rows in rows_of.items()])] if rows_of else []
         shared = samplings[0] if len(set(samplings)) == 1 else None
         processors = [] if shared else [_row_sampling(samplings)]
-        rows = self.generate_ids(prompts, max(budgets), shared or _PER_ROW, criteria, processors=processors)
+        rows = self.generate_ids(prompts, max(budgets), shared or _PER_ROW, criteria, processors=processors,
+                                 adapters=adapters)
         return [self._finish(row[:budget], stop) for row, budget, stop in zip(rows, budgets, stops)]
 
     def generate_ids(self, prompts: Sequence[Sequence[int]], max_new_tokens: int, sampling: Sampling,
-                     criteria: Sequence = (), streamer=None, processors: Sequence = ()) -> list[list[int]]:
+                     criteria: Sequence = (), streamer=None, processors: Sequence = (),
+                     adapters: Sequence[str | None] | None = None) -> list[list[int]]:
         """New token ids of each row, after EOS padded: the one place the model's `generate` is called.
 
         A stopping criterion sees only the new tokens, so a stop string cannot begin inside the prompt.
+        `adapters` (a runner holding `adapters` only) names each row's adapter, None for the base model.
         """
         import torch
         from transformers.generation import LogitsProcessorList, StoppingCriteria, StoppingCriteriaList
@@ -159,6 +171,7 @@ class ModelRunner:
             def __call__(self, input_ids, scores, **kwargs):
                 return self.inner(input_ids[:, start:], scores, **kwargs)
 
+        extra = self._adapter_names(adapters, len(prompts))
         with torch.inference_mode():
             out = self.model.generate(
                 input_ids=ids,
@@ -169,9 +182,23 @@ class ModelRunner:
                 stopping_criteria=StoppingCriteriaList([NewTokens(c) for c in criteria]),
                 logits_processor=LogitsProcessorList(processors),
                 streamer=streamer,
+                **extra,
                 **sampling.generate_kwargs(),
             )
         return out[:, start:].tolist()
+
+    def _adapter_names(self, adapters: Sequence[str | None] | None, rows: int) -> dict:
+        """`generate`'s per-row adapter argument (PEFT's `adapter_names`), checked against what is loaded."""
+        if not self.adapters:
+            if adapters is not None and any(a is not None for a in adapters):
+                raise ValueError(f"adapters {sorted({a for a in adapters if a})}: this runner holds none")
+            return {}
+        names = list(adapters) if adapters is not None else [None] * rows
+        unknown = sorted({a for a in names if a is not None and a not in self.adapters})
+        if unknown or len(names) != rows:
+            raise ValueError(f"adapters {unknown or names}: expected one per row of {rows}, each None or one "
+                             f"of {list(self.adapters)}")
+        return {"adapter_names": [_BASE_MODEL if a is None else a for a in names]}
 
     def _inputs(self, rows: Sequence[Sequence[int]]):
         """Left-padded input ids and attention mask on the model's device."""
@@ -205,6 +232,9 @@ class ModelRunner:
     def decode(self, tokens: Sequence[int]) -> str:
         return self.tokenizer.decode(tokens, skip_special_tokens=True)
 
+
+# PEFT's name for "no adapter" in a mixed-adapter batch.
+_BASE_MODEL = "__base__"
 
 # Sampling with no warper of its own: the per-row processor does the work.
 _PER_ROW = Sampling(temperature=1.0, top_p=1.0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import subprocess
 import time
@@ -70,3 +71,19 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout_s: float = 180) -> No
         time.sleep(1)
     proc.kill()
     pytest.fail("ecomgpt serve did not become healthy")
+
+
+def replica_counters(app_name: str, timeout_s: float = 60) -> dict:
+    """The model replica's counters (`ModelServer.batching`), read through a deployment handle in a fresh
+    worker process: in Serve's throughput-optimized mode a handle is bound to the event loop of its first call."""
+    import ray
+    from ray import serve
+
+    @ray.remote(num_cpus=0, max_calls=1)
+    def read() -> dict:
+        async def call() -> dict:
+            return await serve.get_deployment_handle("ModelServer", app_name=app_name).batching.remote()
+
+        return asyncio.run(call())
+
+    return ray.get(read.remote(), timeout=timeout_s)

@@ -6,7 +6,6 @@ Serve starts once for the module and shuts down at its end, so other tests find 
 
 from __future__ import annotations
 
-import asyncio
 import json
 from concurrent.futures import ThreadPoolExecutor
 
@@ -16,7 +15,7 @@ import requests
 from ecomgpt.serve.config import AppConfig
 from ecomgpt.serve.tasks import SERVED_TASKS, served_task, task_prompt
 from tests.conftest import stop_serve
-from tests.serve.conftest import free_port
+from tests.serve.conftest import free_port, replica_counters
 
 KEY = "test-key-123"
 KEY_ENV = "ECOMGPT_TEST_SERVE_KEY"
@@ -164,19 +163,7 @@ def test_two_multiplexed_models_answer_with_their_own_checkpoint(http, base):
 
 
 def batching_counters() -> dict:
-    """The model replica's counters, read through a deployment handle in a fresh worker process: in Serve's
-    throughput-optimized mode a handle is bound to the event loop of its first call."""
-    import ray
-    from ray import serve
-
-    @ray.remote(num_cpus=0, max_calls=1)
-    def read() -> dict:
-        async def call() -> dict:
-            return await serve.get_deployment_handle("ModelServer", app_name="ecomgpt-test").batching.remote()
-
-        return asyncio.run(call())
-
-    return ray.get(read.remote(), timeout=TIMEOUT)
+    return replica_counters("ecomgpt-test", TIMEOUT)
 
 
 def test_concurrent_requests_are_batched_and_all_answered(http, base):

@@ -1,5 +1,6 @@
-"""The offline pretrained backbone (a Llama) served next to a tiny BLOOM: one application, multiplexed by
-the request's model; greedy completions equal plain Transformers generation; the task routes answer."""
+"""The offline pretrained backbone (a Llama) served next to a tiny BLOOM and a LoRA adapter of its own: one
+application, multiplexed by the request's model; greedy completions equal plain Transformers (and PEFT)
+generation, the backbone and its adapter answer a mixed batch as one by one; the task routes answer."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import torch
 
 from ecomgpt import models
 from ecomgpt.serve.config import AppConfig
+from tests.conftest import make_adapter
 from tests.serve.conftest import running_app
 from tests.serve.test_app import TASK_BODIES
 
@@ -19,9 +21,16 @@ PROMPT = ("Below is an instruction that describes the review sentiment classific
 
 
 @pytest.fixture(scope="module")
-def base(ray_local, checkpoints, offline_backbone):
+def backbone_adapter(offline_backbone, tmp_path_factory) -> str:
+    # Large enough to change the backbone's answers.
+    return make_adapter(offline_backbone, tmp_path_factory.mktemp("smollm2-lora"), seed=0, r=8, scale=4.0,
+                        targets=["q_proj", "k_proj", "v_proj", "o_proj"])
+
+
+@pytest.fixture(scope="module")
+def base(ray_local, checkpoints, offline_backbone, backbone_adapter):
     cfg = AppConfig(
-        models={"smollm2": str(offline_backbone), "tiny-a": checkpoints["tiny-a"]},
+        models={"smollm2": str(offline_backbone), "tiny-a": checkpoints["tiny-a"], "smollm2-lora": backbone_adapter},
         model={"num_cpus": 1, "max_models_per_replica": 2,
                "batching": {"max_batch_size": 4, "batch_wait_timeout_s": 0.05}},
         gateway={"num_cpus": 0.1},
@@ -32,6 +41,7 @@ def base(ray_local, checkpoints, offline_backbone):
 
 
 def _greedy(path: str, prompt: str, max_new_tokens: int) -> str:
+    """Plain Transformers generation (PEFT's, with the adapter on its base, for an adapter directory)."""
     tokenizer = models.load_tokenizer(path)
     model = models.load_causal_lm(path, torch.float32).eval()
     ids = tokenizer(prompt, add_special_tokens=False, return_tensors="pt")
@@ -47,7 +57,7 @@ def _greedy(path: str, prompt: str, max_new_tokens: int) -> str:
 @pytest.mark.slow
 def test_both_models_are_listed_and_answer_by_name(base, offline_backbone):
     listed = requests.get(base + "/v1/models", timeout=TIMEOUT).json()["data"]
-    assert sorted(m["id"] for m in listed) == ["smollm2", "tiny-a"]
+    assert sorted(m["id"] for m in listed) == ["smollm2", "smollm2-lora", "tiny-a"]
     body = {"model": "smollm2", "prompt": PROMPT, "max_tokens": 8, "temperature": 0}
     served = requests.post(base + "/v1/completions", json=body, timeout=TIMEOUT).json()
     assert served["choices"][0]["text"] == _greedy(str(offline_backbone), PROMPT, 8)
@@ -66,3 +76,24 @@ def test_task_routes_answer_with_the_backbone(base, task):
     body = response.json()
     assert set(body["answer"]) == keys and isinstance(body["text"], str)
     assert 0 < body["usage"]["completion_tokens"] <= 6
+
+
+@pytest.mark.slow
+def test_the_backbone_and_its_adapter_answer_a_mixed_batch_as_one_by_one(base, offline_backbone, backbone_adapter):
+    from concurrent.futures import ThreadPoolExecutor
+
+    listed = {m["id"]: m for m in requests.get(base + "/v1/models", timeout=TIMEOUT).json()["data"]}
+    assert listed["smollm2-lora"]["base"] == "smollm2"
+    prompts = [PROMPT, PROMPT.replace("Fits well", "Broke after a day")]
+    jobs = [(model, prompt) for prompt in prompts for model in ("smollm2", "smollm2-lora")]
+
+    def complete(job):
+        body = {"model": job[0], "prompt": job[1], "max_tokens": 6, "temperature": 0}
+        response = requests.post(base + "/v1/completions", json=body, timeout=TIMEOUT)
+        assert response.status_code == 200, response.text
+        return response.json()["choices"][0]["text"]
+
+    one_by_one = [complete(job) for job in jobs]
+    with ThreadPoolExecutor(len(jobs)) as pool:
+        assert list(pool.map(complete, jobs)) == one_by_one
+    assert one_by_one[1] == _greedy(backbone_adapter, prompts[0], 6) != one_by_one[0]

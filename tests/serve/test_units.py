@@ -277,6 +277,7 @@ def test_a_load_error_is_logged_in_full_and_answered_without_paths(checkpoints, 
     import shutil
 
     from ecomgpt.serve.deployments import load_model
+    from ecomgpt.serve.placement import place
 
     broken = tmp_path / "cache-of-s3-bucket-ecomgpt-runs" / "checkpoint"
     shutil.copytree(checkpoints["tiny-a"], broken)
@@ -285,7 +286,8 @@ def test_a_load_error_is_logged_in_full_and_answered_without_paths(checkpoints, 
     serve_logger.addHandler(caplog.handler)
     try:
         with pytest.raises(ApiError) as caught:
-            load_model("tiny", AppConfig(models={"tiny": str(broken)}))
+            cfg = AppConfig(models={"tiny": str(broken)})
+            load_model("tiny", cfg, place(cfg.models))
     finally:
         serve_logger.removeHandler(caplog.handler)
     err = caught.value

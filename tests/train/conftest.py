@@ -23,13 +23,14 @@ def train_data(ray_local, tmp_path_factory) -> str:
     return str(root / "data")
 
 
-def tiny_config(**updates) -> TrainConfig:
-    """tiny.yaml with a fixed small mixture (4 tasks x 4 examples) and the given top-level fields."""
-    data = load_model(TrainConfig, TINY_YAML).model_dump()
+def tiny_config(path: Path = TINY_YAML, **updates) -> TrainConfig:
+    """tiny.yaml (or another training config) with a fixed small mixture (4 tasks x 4 examples), 16 steps, a
+    checkpoint every 8, and the given top-level fields (a mapping updates a section key by key)."""
+    data = load_model(TrainConfig, path).model_dump()
     data["data"]["mixture"].update({"n_tasks": 4, "samples_per_task": 4})
     data.update({"checkpoint_every": 8, "max_steps": 16, "keep_checkpoints": 2})
     for key, value in updates.items():
-        if isinstance(value, dict):
+        if isinstance(value, dict) and isinstance(data.get(key), dict):
             data[key].update(value)
         else:
             data[key] = value

@@ -50,3 +50,34 @@ def test_a_few_steps_train_the_top_blocks_and_export_a_llama(train_data, offline
     # Only the last two of the 30 blocks and the final norm train; embeddings and lower blocks stay as they were.
     assert all(name.startswith(("model.layers.28.", "model.layers.29.", "model.norm.")) for name in changed)
     assert "model.embed_tokens.weight" not in changed
+
+
+@pytest.mark.slow
+def test_lora_on_the_backbone_exports_an_adapter_that_evaluates(train_data, offline_backbone, tmp_path, capsys):
+    import json
+
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    from ecomgpt.cli import main
+
+    data = load_model(TrainConfig, BACKBONE_YAML.with_name("smollm2-135m-lora.yaml")).model_dump()
+    data["model"].update({"name_or_path": str(offline_backbone)})
+    data["data"].update({"max_seq_len": 192, "mixture": {"n_tasks": 3, "samples_per_task": 4, "seed": 0}})
+    data["optim"].update({"warmup_steps": 0})
+    data.update({"max_steps": 2, "batch_size": 2, "checkpoint_every": 2})
+    result = run_train(TrainConfig.model_validate(data), train_data, str(tmp_path / "run"))
+
+    # r 16 on q, k, v and o of 30 blocks (hidden 576, 3 key/value heads of 64).
+    assert result["parameters"]["trainable"] == 30 * 16 * (2 * (576 + 576) + 2 * (576 + 192))
+    adapter = Path(result["model_path"])
+    config = json.loads((adapter / "adapter_config.json").read_text())
+    assert config["base_model_name_or_path"] == str(offline_backbone)
+    assert sorted(config["target_modules"]) == ["k_proj", "o_proj", "q_proj", "v_proj"]
+    PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(offline_backbone), str(adapter))
+
+    out = tmp_path / "eval"
+    code = main(["evaluate", "--model", str(adapter), "--heldout-dir", train_data, "--limit", "1", "--tasks",
+                 "query.query_item_matching", "--output", str(out), "--set", "generation.max_new_tokens.CLS=4"])
+    assert code == 0, capsys.readouterr().err
+    assert json.loads((out / "manifest.json").read_text())["inputs"]["base_model"] == str(offline_backbone)

@@ -87,6 +87,14 @@ def absolute_paths(cfg: EvaluateConfig) -> EvaluateConfig:
     return cfg.model_copy(update=update)
 
 
+def _adapter_base(model: str | None) -> str | None:
+    """A LoRA adapter's base model (None for a full model or no model)."""
+    if model is None:
+        return None
+    base, adapter = models.split_adapter(model)
+    return base if adapter else None
+
+
 def run_evaluate(cfg: EvaluateConfig) -> dict:
     """Evaluate and write predictions.jsonl, metrics.json, metrics.md, <metric>.png and manifest.json."""
     started = time.perf_counter()
@@ -110,7 +118,8 @@ def run_evaluate(cfg: EvaluateConfig) -> dict:
     manifest = {
         "stage": "evaluate",
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "inputs": {"model": cfg.model, "predictions": cfg.predictions, "heldout_dir": cfg.heldout_dir},
+        "inputs": {"model": cfg.model, "base_model": _adapter_base(cfg.model), "predictions": cfg.predictions,
+                   "heldout_dir": cfg.heldout_dir},
         "config": cfg.model_dump(mode="json"),
         "counts": {
             "tasks": len(tasks),

@@ -7,6 +7,7 @@ each replica. Every refusal is an `ApiError` rendered as an OpenAI-style JSON er
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import hmac
 import logging
@@ -22,6 +23,7 @@ from ecomgpt.serve import protocol as proto
 from ecomgpt.serve.config import AppConfig, LimitsConfig
 from ecomgpt.serve.engine import Completion, GenRequest
 from ecomgpt.serve.errors import ApiError, error_body, unknown_model
+from ecomgpt.serve.placement import Placement
 from ecomgpt.serve.tasks import SERVED_TASKS, parse_request, served_task, task_prompt
 
 OPEN_PATHS = ("/healthz",)  # load balancers probe without a key; it names no model
@@ -80,14 +82,20 @@ async def _json_body(request: Request, limits: LimitsConfig) -> Any:
 
 
 class Backend:
-    """Calls into the model deployment, with the server's timeout, by served model name."""
+    """Calls into the model deployment, with the server's timeout, by served model name: the request goes
+    to the name's group (the multiplexed model id) and carries the name's adapter in that group."""
 
-    def __init__(self, handle, cfg: AppConfig) -> None:
-        self.handle, self.cfg = handle, cfg
+    def __init__(self, handle, cfg: AppConfig, placement: Placement) -> None:
+        self.handle, self.cfg, self.placement = handle, cfg, placement
 
     def check_model(self, name: str) -> None:
         if name not in self.cfg.models:
             raise unknown_model(name, list(self.cfg.models))
+
+    def _routed(self, model: str, req: GenRequest) -> tuple[str, GenRequest]:
+        self.check_model(model)
+        served = self.placement.served[model]
+        return served.group, dataclasses.replace(req, adapter=served.adapter)
 
     def _timeout(self) -> ApiError:
         return ApiError(
@@ -107,8 +115,8 @@ class Backend:
         return False
 
     async def complete(self, model: str, req: GenRequest) -> Completion:
-        self.check_model(model)
-        response = self.handle.options(multiplexed_model_id=model).generate.remote(req)
+        group, req = self._routed(model, req)
+        response = self.handle.options(multiplexed_model_id=group).generate.remote(req)
         try:
             return await asyncio.wait_for(_awaited(response), self.cfg.limits.request_timeout_s)
         except asyncio.TimeoutError:
@@ -119,8 +127,8 @@ class Backend:
 
     async def stream(self, model: str, req: GenRequest):
         """The replica's stream, after its first item (the checks) came back: errors before any byte is sent."""
-        self.check_model(model)
-        gen = self.handle.options(multiplexed_model_id=model, stream=True).stream.remote(req)
+        group, req = self._routed(model, req)
+        gen = self.handle.options(multiplexed_model_id=group, stream=True).stream.remote(req)
         try:
             await asyncio.wait_for(gen.__anext__(), self.cfg.limits.request_timeout_s)
         except asyncio.TimeoutError:
@@ -172,10 +180,10 @@ def task_generation(prompt: str, max_tokens: int | None, limits: LimitsConfig) -
     return GenRequest(prompt, tokens, stop=(RESPONSE_STOP,))
 
 
-def build_api(cfg: AppConfig, handle, api_key_hash: str | None) -> FastAPI:
+def build_api(cfg: AppConfig, handle, api_key_hash: str | None, placement: Placement) -> FastAPI:
     app = FastAPI(title="ecomgpt", docs_url=None, redoc_url=None, openapi_url=None)
     app.add_middleware(BodyLimit, max_bytes=cfg.limits.max_body_bytes)
-    backend = Backend(handle, cfg)
+    backend = Backend(handle, cfg, placement)
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, err: ApiError):
@@ -206,7 +214,14 @@ def build_api(cfg: AppConfig, handle, api_key_hash: str | None) -> FastAPI:
 
     @app.get("/v1/models")
     async def models():
-        data = [{"id": name, "object": "model", "created": 0, "owned_by": "ecomgpt"} for name in sorted(cfg.models)]
+        """Every served name; an adapter with its base model (the base's served name when it is served)."""
+        data = []
+        for name in sorted(cfg.models):
+            entry = {"id": name, "object": "model", "created": 0, "owned_by": "ecomgpt"}
+            base = placement.served[name].base
+            if base is not None:
+                entry["base"] = base
+            data.append(entry)
         return {"object": "list", "data": data}
 
     @app.post("/v1/completions")

@@ -16,6 +16,7 @@ import os
 from ecomgpt import models
 from ecomgpt.config import ConfigError
 from ecomgpt.serve.config import AppConfig, app_config
+from ecomgpt.serve.placement import place
 
 APP_NAME = "ecomgpt"
 logger = logging.getLogger(__name__)
@@ -62,9 +63,11 @@ def build_from_config(cfg: AppConfig):
     # Replicas run in another working directory: local paths are made absolute where the app is built.
     cfg = cfg.model_copy(update={"models": {name: models.locate(path) for name, path in cfg.models.items()}})
     for name, path in cfg.models.items():
-        models.check(path, f"model {name!r}: checkpoint")  # an offline model is converted here, once
+        # An offline model is converted here, once; an adapter's base is checked and fitted to it.
+        models.check(path, f"model {name!r}: checkpoint")
     if cfg.backend == "vllm":
         return build_vllm_app(cfg)
+    placement = place(cfg.models)
     from ecomgpt.serve.deployments import Gateway, ModelServer
 
     m, g = cfg.model, cfg.gateway
@@ -73,13 +76,13 @@ def build_from_config(cfg: AppConfig):
         max_ongoing_requests=m.batching.max_ongoing_requests,
         max_queued_requests=m.max_queued_requests,
         ray_actor_options={"num_cpus": m.num_cpus, "num_gpus": m.num_gpus},
-    ).bind(cfg)
+    ).bind(cfg, placement)
     return Gateway.options(
         num_replicas=g.num_replicas,
         max_ongoing_requests=g.max_ongoing_requests,
         max_queued_requests=g.max_queued_requests,
         ray_actor_options={"num_cpus": g.num_cpus},
-    ).bind(server, cfg, api_key_hash(cfg.auth_env))
+    ).bind(server, cfg, api_key_hash(cfg.auth_env), placement)
 
 
 def build_vllm_app(cfg: AppConfig):
@@ -91,6 +94,10 @@ def build_vllm_app(cfg: AppConfig):
         )
     if cfg.auth_env is not None:
         raise ConfigError("backend 'vllm' serves Ray Serve LLM's own routes, which take no auth_env; use a gateway")
+    lora = sorted(name for name, path in cfg.models.items() if models.split_adapter(path)[1] is not None)
+    if lora:
+        raise ConfigError(f"backend 'vllm' serves full checkpoints here; {', '.join(map(repr, lora))} "
+                          "are LoRA adapter directories: serve them with backend: transformers")
     from ray.serve.llm import LLMConfig, build_openai_app
 
     m = cfg.model

@@ -69,7 +69,9 @@ class ModelDeploymentConfig(StrictModel):
     num_cpus: float = Field(default=1, ge=0, description="CPUs per model replica")
     num_gpus: float = Field(default=0, ge=0, description="GPUs per model replica (0: CPU inference)")
     max_models_per_replica: int = Field(
-        default=2, ge=1, description="checkpoints a replica keeps loaded (least recently used is dropped)"
+        default=2, ge=1,
+        description="checkpoints a replica keeps loaded, a base model with its adapters counting as one (least "
+        "recently used is dropped)",
     )
     autoscaling: AutoscalingConfig = Field(default_factory=AutoscalingConfig, description="replica autoscaling")
     batching: BatchingConfig = Field(default_factory=BatchingConfig, description="dynamic batching")
@@ -135,7 +137,8 @@ class LimitsConfig(StrictModel):
 
 class AppConfig(StrictModel):
     models: dict[str, str] = Field(
-        description="served model name -> checkpoint directory (Hugging Face layout, model.safetensors)",
+        description="served model name -> checkpoint directory (Hugging Face layout, model.safetensors) or LoRA "
+        "adapter directory (adapter_config.json naming its base model; adapters of one base share its weights)",
         min_length=1,
     )
     backend: Literal["transformers", "vllm"] = Field(

@@ -1,4 +1,7 @@
-"""The two Serve deployments: `ModelServer` (multiplexed checkpoints, dynamic batching) and `Gateway` (HTTP)."""
+"""The two Serve deployments: `ModelServer` (multiplexed checkpoints, dynamic batching) and `Gateway` (HTTP).
+
+A multiplexed model id is a group of `ecomgpt.serve.placement`: a checkpoint, or a base model with its
+LoRA adapters, loaded once per replica and answered together."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from ecomgpt.serve.api import build_api
 from ecomgpt.serve.config import AppConfig
 from ecomgpt.serve.engine import Completion, GenRequest, TransformersModel
 from ecomgpt.serve.errors import ApiError, unknown_model
+from ecomgpt.serve.placement import Placement
 
 # Serve writes this logger's records into the replica's log file.
 logger = logging.getLogger("ray.serve")
@@ -26,31 +30,32 @@ class Job:
 
 
 def groups(jobs: list[Job]) -> dict[int, list[int]]:
-    """Indices of the jobs one `generate` call serves together: those of one model. Sampling settings and
-    stop strings apply per row, so a batch makes at most one call per loaded model
-    (`max_models_per_replica`), whatever its requests ask for."""
+    """Indices of the jobs one `generate` call serves together: those of one loaded model (a checkpoint, or
+    a base model with its adapters). Sampling settings, stop strings and adapters apply per row, so a batch
+    makes at most one call per loaded model (`max_models_per_replica`), whatever its requests ask for."""
     by_model: dict[int, list[int]] = {}
     for i, job in enumerate(jobs):
         by_model.setdefault(id(job.model), []).append(i)
     return by_model
 
 
-def load_model(name: str, cfg: AppConfig) -> TransformersModel:
-    """The served model `name`, loaded on this replica.
+def load_model(name: str, cfg: AppConfig, placement: Placement) -> TransformersModel:
+    """The group `name` (a served model's group id), loaded on this replica: its base model and adapters.
 
     A failure is logged here in full; the client gets a message that names only the served model, never
     the checkpoint's path, cache directory or bucket.
     """
-    if name not in cfg.models:
+    if name not in placement.groups:
         raise unknown_model(name, list(cfg.models))
-    m = cfg.model
+    group, m = placement.groups[name], cfg.model
     try:
         return TransformersModel(
-            name, cfg.models[name], dtype=m.dtype, use_gpu=m.num_gpus > 0,
-            max_context=cfg.limits.max_context_tokens, kv_cache_gb=m.kv_cache_gb,
+            name, group.base, dtype=m.dtype, use_gpu=m.num_gpus > 0,
+            max_context=cfg.limits.max_context_tokens, kv_cache_gb=m.kv_cache_gb, adapters=dict(group.adapters),
         )
     except Exception:  # whatever the cause, logged with its traceback and answered with a 503
-        logger.exception("model %r could not be loaded from %s", name, cfg.models[name])
+        logger.exception("model %r could not be loaded from %s with adapters %s", name, group.base,
+                         dict(group.adapters))
         raise ApiError(
             f"model {name!r} could not be loaded; the server log has the details", 503, "server_error",
             "model_load_failed",
@@ -61,17 +66,17 @@ def load_model(name: str, cfg: AppConfig) -> TransformersModel:
 class ModelServer:
     """Serves every configured checkpoint; a replica keeps the most recently used ones loaded.
 
-    The request's `multiplexed_model_id` (the served model name) picks the checkpoint, so Serve routes a
-    model's requests to replicas that already hold it. Concurrent requests wait up to
-    `batch_wait_timeout_s` to share one `generate` call.
+    The request's `multiplexed_model_id` (the served model's group) picks the checkpoint, so Serve routes a
+    model's requests to replicas that already hold it; the request's `adapter` picks the adapter within the
+    group. Concurrent requests wait up to `batch_wait_timeout_s` to share one `generate` call.
     """
 
-    def __init__(self, cfg: AppConfig) -> None:
+    def __init__(self, cfg: AppConfig, placement: Placement) -> None:
         import torch
 
-        self.cfg = cfg
+        self.cfg, self.placement = cfg, placement
         self.counters = {"requests": 0, "batches": 0, "largest_batch": 0, "ready_checks": 0,
-                         "streams": 0, "most_streams": 0}
+                         "streams": 0, "most_streams": 0, "models_loaded": 0}
         # One replica owns num_cpus cores; more torch threads would only contend with its neighbours.
         torch.set_num_threads(max(1, int(cfg.model.num_cpus)))
         batching = cfg.model.batching
@@ -96,7 +101,9 @@ class ModelServer:
         )(run_batch)
 
     async def _load(self, model_id: str) -> TransformersModel:
-        return await asyncio.to_thread(load_model, model_id, self.cfg)
+        model = await asyncio.to_thread(load_model, model_id, self.cfg, self.placement)
+        self.counters["models_loaded"] += 1
+        return model
 
     async def _run(self, jobs: list[Job]) -> list[Completion]:
         c = self.counters
@@ -121,7 +128,7 @@ class ModelServer:
 
     async def batching(self) -> dict:
         """This replica's counters: requests and batches served, the largest batch, readiness checks
-        answered, streams served and the most that ran at once."""
+        answered, streams served and the most that ran at once, and the models (groups) it loaded."""
         return dict(self.counters)
 
     async def ready(self) -> bool:
@@ -156,8 +163,8 @@ class ModelServer:
 class Gateway:
     """The HTTP ingress: validates requests, renders prompts, and calls `ModelServer`."""
 
-    def __init__(self, model_server, cfg: AppConfig, api_key_hash: str | None) -> None:
-        self.model_server, self.cfg, self.api_key_hash = model_server, cfg, api_key_hash
+    def __init__(self, model_server, cfg: AppConfig, api_key_hash: str | None, placement: Placement) -> None:
+        self.model_server, self.cfg, self.api_key_hash, self.placement = model_server, cfg, api_key_hash, placement
 
     def __serve_build_asgi_app__(self):
-        return build_api(self.cfg, self.model_server, self.api_key_hash)
+        return build_api(self.cfg, self.model_server, self.api_key_hash, self.placement)

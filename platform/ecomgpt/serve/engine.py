@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from dataclasses import dataclass
-from typing import AsyncIterator, Sequence
+from typing import AsyncIterator, Mapping, Sequence
 
 from ecomgpt.runner import ModelRunner, Sampling, apply_stop
 from ecomgpt.serve.errors import ApiError, context_exceeded
@@ -28,6 +28,7 @@ class GenRequest:
     temperature: float = 0.0
     top_p: float = 1.0
     stop: tuple[str, ...] = ()
+    adapter: str | None = None  # the served model's LoRA adapter in its group (None: the base model)
 
 
 @dataclass(frozen=True)
@@ -76,13 +77,15 @@ def rows_per_call(cache_bytes: float, context: int, per_token: int) -> int:
 
 
 class TransformersModel:
-    """One checkpoint on one device (a `ModelRunner`) answering validated requests."""
+    """One checkpoint on one device (a `ModelRunner`) answering validated requests; with `adapters` (served
+    name -> adapter directory), one base model and its LoRA adapters, each request choosing its own."""
 
     def __init__(
-        self, name: str, path: str, *, dtype: str, use_gpu: bool, max_context: int, kv_cache_gb: float = 4.0
+        self, name: str, path: str, *, dtype: str, use_gpu: bool, max_context: int, kv_cache_gb: float = 4.0,
+        adapters: Mapping[str, str] | None = None,
     ) -> None:
         self.name = name
-        self.runner = ModelRunner(path, dtype=dtype, use_gpu=use_gpu)
+        self.runner = ModelRunner(path, dtype=dtype, use_gpu=use_gpu, adapters=adapters)
         self.eos_id = self.runner.eos_id
         config = self.runner.model.config
         self.context = context_length(config, self.runner.tokenizer, max_context)
@@ -99,17 +102,21 @@ class TransformersModel:
         return ids
 
     def generate(self, prompts: Sequence[Sequence[int]], requests: Sequence[GenRequest]) -> list[Completion]:
-        """A batch of requests, each with its own sampling and stop strings: one `generate` call per
+        """A batch of requests, each with its own sampling, stop strings and adapter: one `generate` call per
         `rows_per_call` rows (one call unless the batch's caches would not fit the memory budget)."""
         done = []
         for at in range(0, len(requests), self.rows_per_call):
-            part = slice(at, at + self.rows_per_call)
-            done += self.runner.generate_rows(prompts[part], [r.max_tokens for r in requests[part]],
-                                              [sampling(r) for r in requests[part]], [r.stop for r in requests[part]])
+            part = requests[at : at + self.rows_per_call]
+            done += self.runner.generate_rows(prompts[at : at + self.rows_per_call], [r.max_tokens for r in part],
+                                              [sampling(r) for r in part], [r.stop for r in part],
+                                              self._adapters(part))
         return [
             Completion(g.text, len(prompt), self._count(g.text, g.tokens, g.cut), "stop" if g.stopped else "length")
             for g, prompt in zip(done, prompts)
         ]
+
+    def _adapters(self, requests: Sequence[GenRequest]) -> list[str | None] | None:
+        return [r.adapter for r in requests] if self.runner.adapters else None
 
     def _count(self, text: str, tokens: list[int], stopped: bool) -> int:
         """Completion tokens: those generated, or, for an answer cut at a stop string, those of its text."""
@@ -180,7 +187,8 @@ class TransformersModel:
                 return torch.full((input_ids.shape[0],), halt.is_set(), dtype=torch.bool, device=input_ids.device)
 
         try:
-            self.runner.generate_ids([prompt], req.max_tokens, sampling(req), [Halt()], streamer=Forward())
+            self.runner.generate_ids([prompt], req.max_tokens, sampling(req), [Halt()], streamer=Forward(),
+                                     adapters=self._adapters([req]))
         except Exception as err:  # handed to the consumer, which raises it
             loop.call_soon_threadsafe(queue.put_nowait, err)
         loop.call_soon_threadsafe(queue.put_nowait, None)

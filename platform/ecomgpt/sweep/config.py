@@ -28,6 +28,11 @@ class GridConfig(StrictModel):
         default=None,
         description="training config files, one trial set per file (the model-size axis); None: `train` only",
     )
+    lora_r: list[int] | None = Field(
+        default=None,
+        description="LoRA ranks, one trial set per rank: each trial trains adapters of that rank (`lora.r`, over "
+        "the training config's lora block or the defaults); None: as the training config says",
+    )
 
     @field_validator("n_tasks")
     @classmethod
@@ -38,6 +43,11 @@ class GridConfig(StrictModel):
     @classmethod
     def _samples(cls, values: list[int]) -> list[int]:
         return _positive_unique(values, "grid.samples_per_task")
+
+    @field_validator("lora_r")
+    @classmethod
+    def _ranks(cls, values: list[int] | None) -> list[int] | None:
+        return None if values is None else _positive_unique(values, "grid.lora_r")
 
     @field_validator("seeds")
     @classmethod
@@ -57,6 +67,9 @@ class PointConfig(StrictModel):
     seed: int = Field(default=0, description="mixture seed")
     atomic: bool | None = Field(
         default=None, description="None: every row; false: datasets' original tasks only; true: atomic tasks only"
+    )
+    lora_r: int | None = Field(
+        default=None, gt=0, description="LoRA rank of the trial's adapters (`lora.r`); None: as the training config says"
     )
 
 

@@ -10,7 +10,7 @@ from ecomgpt.sweep.fit import fit_table, grid_rows
 from ecomgpt.sweep.plots import scaling_plot_png
 
 BASE_COLUMNS = (
-    "trial", "train_config", "n_tasks", "samples_per_task", "seed", "avg_rouge_l", "avg_micro_f1", "avg_macro_f1",
+    "trial", "train_config", "n_tasks", "samples_per_task", "seed", "lora_r", "avg_rouge_l", "avg_micro_f1", "avg_macro_f1",
     "train_examples", "examples_seen", "train_tokens", "final_loss", "wall_s", "checkpoint",
 )
 

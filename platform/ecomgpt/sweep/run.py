@@ -44,10 +44,12 @@ class SweepPlan:
 
 
 def trial_train_data(train: dict, point: dict) -> dict:
-    """A trial's training config: the base config with the point's mixture, and its seed as the training seed."""
+    """A trial's training config: the base config with the point's mixture (and LoRA rank), and its seed as the
+    training seed."""
     mixture = {"tasks": None, "n_tasks": point["n_tasks"], "samples_per_task": point["samples_per_task"],
                "seed": point["seed"], "atomic": point["atomic"]}
-    return override(train, leaves({"data": {"mixture": mixture}, "seed": point["seed"]}))
+    rank = {"lora": {"r": point["lora_r"]}} if point.get("lora_r") is not None else {}
+    return override(train, leaves({"data": {"mixture": mixture}, "seed": point["seed"], **rank}))
 
 
 def _load_train_config(path: str, overrides: dict) -> dict:
@@ -84,6 +86,9 @@ def plan_sweep(cfg: SweepConfig, data_dir: str, output: str, *, resume: bool = F
     if not held_in:
         raise SweepError(f"{data_dir}: no held-in tasks (expected {storage.join(data_dir, 'held_in')}/*.parquet)")
     points = trial_points(cfg, list(train_configs))
+    for point in points:  # a trial whose training config cannot be built (e.g. its LoRA rank) fails now
+        parse_model(TrainConfig, trial_train_data(train_configs[point["train_config"]], point),
+                    f"{point['train_config']}, trial {point['key']}")
     too_many = [p["n_tasks"] for p in points if p["n_tasks"] is not None and p["n_tasks"] > len(held_in)]
     if too_many:
         where = "grid.n_tasks" if cfg.grid else "points: n_tasks"
@@ -125,8 +130,10 @@ def trial_points(cfg: SweepConfig, train_configs: list[str]) -> list[dict]:
         return [{"train_config": cfg.train, **point.model_dump(mode="json")} for point in cfg.points]
     grid = cfg.grid
     points = [
-        {"train_config": path, "train": True, "n_tasks": n, "samples_per_task": s, "seed": seed, "atomic": None}
+        {"train_config": path, "train": True, "n_tasks": n, "samples_per_task": s, "seed": seed, "atomic": None,
+         "lora_r": r}
         for path in train_configs
+        for r in grid.lora_r or [None]
         for n in grid.n_tasks
         for s in grid.samples_per_task
         for seed in grid.seeds
@@ -136,6 +143,8 @@ def trial_points(cfg: SweepConfig, train_configs: list[str]) -> list[dict]:
 
 def trial_key(point: dict, multi_model: bool) -> str:
     key = f"tasks{point['n_tasks']}-spt{point['samples_per_task']}-seed{point['seed']}"
+    if point.get("lora_r") is not None:
+        key = f"r{point['lora_r']}-{key}"
     if multi_model:
         key = storage.basename(point["train_config"]).rsplit(".", 1)[0] + "-" + key
     return key
@@ -176,7 +185,8 @@ def _row(point: dict, trial_dir: str, metrics: dict) -> dict[str, Any]:
     average = metrics["average"]
     return {
         "trial": storage.basename(trial_dir),
-        **{key: point[key] for key in ("train_config", "train", "n_tasks", "samples_per_task", "seed", "atomic")},
+        **{key: point.get(key) for key in ("train_config", "train", "n_tasks", "samples_per_task", "seed", "atomic",
+                                           "lora_r")},
         **{f"avg_{m}": average[m] for m in ("rouge_l", "micro_f1", "macro_f1") if m in average},
         "tasks": {task: values for task, values in metrics["tasks"].items()},
         "eval_dir": storage.join(trial_dir, "eval"),
@@ -300,5 +310,5 @@ def missing_points(plan: SweepPlan) -> list[dict]:
 def collect_rows(plan: SweepPlan) -> list[dict]:
     """The rows of the plan's trials (a resumed sweep whose points changed may hold others on disk)."""
     rows = [storage.read_json(storage.join(plan.output, "trials", point["key"], RESULT)) for point in plan.points]
-    return sorted(rows, key=lambda row: (row["train_config"], row.get("n_tasks") or 0,
+    return sorted(rows, key=lambda row: (row["train_config"], row.get("lora_r") or 0, row.get("n_tasks") or 0,
                                          row.get("samples_per_task") or 0, row["seed"], row["trial"]))

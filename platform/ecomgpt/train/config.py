@@ -48,6 +48,24 @@ class ModelConfig(StrictModel):
     )
 
 
+class LoraConfig(StrictModel):
+    r: int = Field(default=16, gt=0, description="rank of the low-rank update of each adapted layer")
+    alpha: float = Field(default=32.0, gt=0, description="scaling of the update: it is multiplied by alpha / r")
+    dropout: float = Field(default=0.05, ge=0, lt=1, description="dropout on the adapter's input while training")
+    target_modules: list[str] | None = Field(
+        default=None,
+        min_length=1,
+        description="layers to adapt, as names or dotted suffixes of module names (None: the architecture's "
+        "attention projections; bloom: query_key_value, dense; llama: q_proj, k_proj, v_proj, o_proj)",
+    )
+    modules_to_save: list[str] | None = Field(
+        default=None, description="modules trained in full and saved with the adapter (e.g. lm_head; None: none)"
+    )
+    merge: bool = Field(
+        default=False, description="also export <output>/merged/: the base model with the adapter merged into it"
+    )
+
+
 class MixtureConfig(StrictModel):
     tasks: list[str] | None = Field(default=None, description="train on exactly these tasks (None: all)")
     n_tasks: int | None = Field(
@@ -127,6 +145,11 @@ class TrainConfig(StrictModel):
     data: DataConfig = Field(default_factory=DataConfig, description="tokenization, batching, mixture")
     optim: OptimConfig = Field(default_factory=OptimConfig, description="optimizer and schedule")
     deepspeed: DeepSpeedConfig = Field(default_factory=DeepSpeedConfig, description="DeepSpeed engine")
+    lora: LoraConfig | None = Field(
+        default=None,
+        description="train LoRA adapters (PEFT) instead of every weight: the backbone stays frozen and the export "
+        "is an adapter directory naming its base model (None: full fine-tuning)",
+    )
     batch_size: int = Field(default=8, gt=0, description="sequences per optimizer step, all workers")
     gradient_accumulation_steps: int = Field(default=1, gt=0, description="micro-batches per step")
     max_steps: int = Field(default=100, gt=0, description="optimizer steps of the run")
@@ -154,6 +177,12 @@ class TrainConfig(StrictModel):
         description="fault drill: the last worker kills its own process once when it reaches this step; "
         "the run must then continue from its last checkpoint (used by the fault-tolerance test)",
     )
+
+    @model_validator(mode="after")
+    def _one_way_to_freeze(self) -> "TrainConfig":
+        if self.lora is not None and self.model.train_layers is not None:
+            raise ValueError("model.train_layers and lora both choose the trained weights; set one of them")
+        return self
 
     def micro_batch_size(self, world_size: int | None = None) -> int:
         """Sequences per worker per micro-step; `check_batch` must hold."""

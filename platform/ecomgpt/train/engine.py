@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import tempfile
+from typing import Callable
 
 import torch
 
@@ -19,7 +20,8 @@ DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}
 
 
 def load_model_and_engine(cfg: TrainConfig, model_source: str, world_size: int):
-    """(engine, tokenizer, n_params): the checkpoint loaded and wrapped by deepspeed.initialize."""
+    """(engine, tokenizer, params): the checkpoint loaded (with LoRA adapters when `cfg.lora`) and wrapped by
+    deepspeed.initialize; params counts the model's `total` and `trainable` parameters."""
     import deepspeed
 
     # Ray Train already set up torch.distributed; DeepSpeed adopts that process group (its world size
@@ -34,7 +36,6 @@ def load_model_and_engine(cfg: TrainConfig, model_source: str, world_size: int):
         hf_ds = HfDeepSpeedConfig(ds_config)
     model = models.load_causal_lm(model_source, DTYPES[cfg.deepspeed.precision])
     tokenizer = models.load_tokenizer(model_source)
-    n_params = sum(getattr(p, "ds_numel", p.numel()) for p in model.parameters())
     if cfg.model.train_layers is not None:
         from ecomgpt.train.freeze import train_top_layers
 
@@ -42,23 +43,38 @@ def load_model_and_engine(cfg: TrainConfig, model_source: str, world_size: int):
     if cfg.model.gradient_checkpointing:
         model.gradient_checkpointing_enable()
         model.config.use_cache = False
+    if cfg.lora is not None:
+        from ecomgpt.train.lora import add_adapters
+
+        if cfg.model.gradient_checkpointing:
+            # The frozen embeddings' output must require grad, or checkpointed blocks would pass none back.
+            model.enable_input_require_grads()
+        model = add_adapters(model, cfg.lora, model_source)
+    params = {"total": sum(_numel(p) for p in model.parameters()),
+              "trainable": sum(_numel(p) for p in model.parameters() if p.requires_grad)}
     trainable = [p for p in model.parameters() if p.requires_grad]
     engine, _, _, _ = deepspeed.initialize(model=model, model_parameters=trainable, config=ds_config)
     start_schedule(engine.lr_scheduler)
     del hf_ds
-    return engine, tokenizer, n_params
+    return engine, tokenizer, params
 
 
-def save_checkpoint(engine, directory: str, state: dict, rank: int) -> None:
-    """DeepSpeed state (model, optimizer and scheduler shards of this rank) plus the trainer state."""
-    engine.save_checkpoint(directory, tag=TAG, client_state=state)
+def _numel(param) -> int:
+    return getattr(param, "ds_numel", param.numel())  # a ZeRO-3 partition knows its full size
+
+
+def save_checkpoint(engine, directory: str, state: dict, rank: int, frozen: bool = True) -> None:
+    """DeepSpeed state (model, optimizer and scheduler shards of this rank) plus the trainer state; without
+    the frozen weights when `frozen` is false (LoRA: they are the backbone's, reloaded from it on resume)."""
+    engine.save_checkpoint(directory, tag=TAG, client_state=state, exclude_frozen_parameters=not frozen)
     if rank == 0:
         storage.write_json(os.path.join(directory, STATE_FILE), state)
 
 
-def load_checkpoint(engine, directory: str) -> dict:
-    """Restore the engine from a reported checkpoint; returns the trainer state saved with it."""
-    path, _ = engine.load_checkpoint(directory, tag=TAG)
+def load_checkpoint(engine, directory: str, frozen: bool = True) -> dict:
+    """Restore the engine from a reported checkpoint (one saved without its frozen weights when `frozen` is
+    false); returns the trainer state saved with it."""
+    path, _ = engine.load_checkpoint(directory, tag=TAG, load_module_strict=frozen)
     if path is None:
         raise RuntimeError(f"{directory}: no DeepSpeed checkpoint with tag {TAG!r}")
     with open(os.path.join(directory, STATE_FILE), encoding="utf-8") as fh:
@@ -88,14 +104,23 @@ def export_model(state_dict: dict, config, tokenizer, target: str) -> None:
     model.config.use_cache = True
     model.generation_config.eos_token_id = tokenizer.eos_token_id
     model.generation_config.pad_token_id = tokenizer.pad_token_id
-    # Built aside and put in place whole: a crash never leaves half a model where a stage would load it.
+
+    def write(staging: str) -> None:
+        model.save_pretrained(staging, safe_serialization=True)
+        tokenizer.save_pretrained(staging)
+
+    write_aside(target, write)
+
+
+def write_aside(target: str, write: Callable[[str], None]) -> None:
+    """`write` fills a staging directory that is then put in place at `target` (path or URI) whole: a crash
+    never leaves half a model where a stage would load it."""
     local = storage.is_local(target)
     staging = storage.staging_dir(storage.normalize(target)) if local else tempfile.mkdtemp(prefix="ecomgpt-export-")
     if local:
         shutil.rmtree(staging, ignore_errors=True)  # what a crashed export left
     try:
-        model.save_pretrained(staging, safe_serialization=True)
-        tokenizer.save_pretrained(staging)
+        write(staging)
         storage.replace_dir(staging, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -2,7 +2,8 @@
 
 Each worker reads its shard with `ray.train.get_dataset_shard`, builds the DeepSpeed engine, resumes from
 `ray.train.get_checkpoint()` when there is one (a restart after a failure, or `--resume`), and reports a
-checkpoint every `checkpoint_every` steps and at the end; rank 0 logs and exports the final model.
+checkpoint every `checkpoint_every` steps and at the end; rank 0 logs and exports the final model (with
+`lora`, the adapter directory, and the merged model with `lora.merge`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,14 @@ import torch.distributed as dist
 from ecomgpt import storage
 from ecomgpt.train.config import TrainConfig
 from ecomgpt.train.engine import export_model, full_state_dict, load_checkpoint, load_model_and_engine, save_checkpoint
-from ecomgpt.train.metrics import MetricsLog, gpu_peak_tflops, mfu
+from ecomgpt.train.metrics import (
+    MetricsLog,
+    flops_per_token,
+    gpu_peak_tflops,
+    mfu,
+    peak_memory_bytes,
+    reset_peak_memory,
+)
 from ecomgpt.train.tokenize import IGNORE_INDEX, micro_batches
 
 FAULT_MARKER = ".fault_drill_done"
@@ -74,12 +82,14 @@ def train_loop_per_worker(config: dict) -> None:
     if cfg.threads_per_worker:
         torch.set_num_threads(cfg.threads_per_worker)
 
-    engine, tokenizer, n_params = load_model_and_engine(cfg, config["model_source"], world)
+    engine, tokenizer, params = load_model_and_engine(cfg, config["model_source"], world)
+    lora = cfg.lora is not None
     state = {"step": 0, "tokens": 0, "useful_tokens": 0, "examples": 0}
     checkpoint = ray.train.get_checkpoint()
     if checkpoint is not None:
         with checkpoint.as_directory() as directory:
-            state = load_checkpoint(engine, directory)
+            state = load_checkpoint(engine, directory, frozen=not lora)
+    state.update(trainable_params=params["trainable"], total_params=params["total"])
     start_step = state["step"]
     log = MetricsLog(output, start_step) if rank == 0 else None
     peak = None
@@ -90,6 +100,7 @@ def train_loop_per_worker(config: dict) -> None:
     batches = shard_micro_batches(ray.train.get_dataset_shard("train"), cfg, micro, tokenizer.pad_token_id,
                                   seed=cfg.seed + 1000 * start_step)
     engine.train()
+    reset_peak_memory(device)
     window = torch.zeros(4, dtype=torch.float64)  # loss sum, micro-batches, tokens, useful tokens
     tick = time.perf_counter()
     for step in range(start_step + 1, cfg.max_steps + 1):
@@ -119,30 +130,54 @@ def train_loop_per_worker(config: dict) -> None:
                 "useful_tokens_per_s": float(totals[3] / elapsed),
                 "useful_share": float(totals[3] / totals[2]),
                 "tokens": state["tokens"],
+                "trainable_params": params["trainable"],
+                "total_params": params["total"],
             }
+            peak_bytes = peak_memory_bytes(device)
+            if peak_bytes is not None:  # rank 0's own: weights, gradients, optimizer state, activations
+                record["peak_memory_gb"] = round(peak_bytes / 2**30, 3)
             if peak is not None:
-                record["mfu"] = mfu(n_params, record["tokens_per_s"], peak * world)
+                flops = flops_per_token(params["total"], params["trainable"], adapters_only=lora)
+                record["mfu"] = mfu(flops, record["tokens_per_s"], peak * world)
             if log is not None:
                 log.log(record)
             state["loss"] = record["loss"]
+            if "peak_memory_gb" in record:
+                state["peak_memory_gb"] = record["peak_memory_gb"]
             window.zero_()
             tick = time.perf_counter()
         if step % cfg.checkpoint_every == 0 or step == cfg.max_steps:
-            _report_checkpoint(engine, dict(state, step=step), rank, log)
+            _report_checkpoint(engine, dict(state, step=step), rank, log, frozen=not lora)
             tick = time.perf_counter()
 
-    weights = full_state_dict(engine, cfg.deepspeed.zero_stage)
+    _export(cfg, engine, tokenizer, output, rank)
     if rank == 0:
-        export_model(weights, engine.module.config, tokenizer, storage.join(output, "model"))
         log.close()
     dist.barrier()
 
 
-def _report_checkpoint(engine, state: dict, rank: int, log: MetricsLog | None) -> None:
+def _export(cfg: TrainConfig, engine, tokenizer, output: str, rank: int) -> None:
+    """Rank 0 writes `<output>/model/` (the adapter directory with LoRA) and `<output>/merged/` with
+    `lora.merge`; every rank takes part in gathering ZeRO-3 shards."""
+    if cfg.lora is None:
+        weights = full_state_dict(engine, cfg.deepspeed.zero_stage)
+        if rank == 0:
+            export_model(weights, engine.module.config, tokenizer, storage.join(output, "model"))
+        return
+    from ecomgpt.train.engine import DTYPES
+    from ecomgpt.train.lora import export_adapter, merged_path, trained_state_dict
+
+    weights = trained_state_dict(engine, cfg.deepspeed.zero_stage)
+    if rank == 0:
+        export_adapter(engine.module, weights, storage.join(output, "model"), merged_path(output, cfg), tokenizer,
+                       DTYPES[cfg.deepspeed.precision])
+
+
+def _report_checkpoint(engine, state: dict, rank: int, log: MetricsLog | None, frozen: bool) -> None:
     import ray.train
 
     with tempfile.TemporaryDirectory(prefix="ecomgpt-ckpt-") as directory:
-        save_checkpoint(engine, directory, state, rank)
+        save_checkpoint(engine, directory, state, rank, frozen)
         if log is not None:
             log.flush()
         metrics = {key: value for key, value in state.items() if isinstance(value, (int, float))}

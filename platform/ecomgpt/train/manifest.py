@@ -12,7 +12,8 @@ if TYPE_CHECKING:
     from ecomgpt.train.run import TrainPlan
 
 
-def build_manifest(plan: "TrainPlan", model_source: str, metrics: dict, checkpoint: str | None, timings: dict) -> dict:
+def build_manifest(plan: "TrainPlan", model_source: str, metrics: dict, checkpoint: str | None, timings: dict,
+                   merged: str | None = None) -> dict:
     mixture = plan.mixture
     return {
         "stage": "train",
@@ -32,8 +33,12 @@ def build_manifest(plan: "TrainPlan", model_source: str, metrics: dict, checkpoi
                     "atomic": mixture.atomic, "kinds": mixture.kinds},
         "counts": {key: metrics.get(key) for key in ("step", "examples", "tokens", "useful_tokens")},
         "final_loss": metrics.get("loss"),
+        "parameters": {"trainable": metrics.get("trainable_params"), "total": metrics.get("total_params")},
+        "peak_memory_gb": metrics.get("peak_memory_gb"),  # rank 0's, during training (after loading)
         "model": storage.join(plan.output, "model"),
+        "model_kind": "lora_adapter" if plan.cfg.lora is not None else "full",
+        "merged": merged,
         "checkpoint": checkpoint,
         "timings": timings,
-        "versions": versions("torch", "transformers", "deepspeed"),
+        "versions": versions("torch", "transformers", "deepspeed", "peft"),
     }

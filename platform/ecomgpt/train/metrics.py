@@ -21,9 +21,44 @@ def gpu_peak_tflops(device_name: str) -> float | None:
     return None
 
 
-def mfu(n_params: int, tokens_per_s: float, peak_tflops_total: float) -> float:
-    """Model FLOPs utilisation with 6 N FLOPs per trained token (forward + backward)."""
-    return 6.0 * n_params * tokens_per_s / (peak_tflops_total * 1e12)
+def flops_per_token(total: int, trainable: int, adapters_only: bool) -> float:
+    """Training FLOPs per token: 6 N (forward 2 N, backward 4 N); with LoRA the frozen weights need no
+    weight gradient: 2 N forward, 2 N for the activations' gradients, 2 per trained weight."""
+    return 4.0 * total + 2.0 * trainable if adapters_only else 6.0 * total
+
+
+def mfu(flops_per_token: float, tokens_per_s: float, peak_tflops_total: float) -> float:
+    """Model FLOPs utilisation: the model's training FLOPs per second over the GPUs' peak."""
+    return flops_per_token * tokens_per_s / (peak_tflops_total * 1e12)
+
+
+def reset_peak_memory(device) -> None:
+    """Measure this process's peak memory from now on (after loading: the load's transient copies of the
+    weights are no part of training's footprint). GPU: the allocator's peak; CPU: the resident-set peak
+    (Linux, /proc/self/clear_refs; elsewhere the peak since the process started)."""
+    import torch
+
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+    elif os.path.exists("/proc/self/clear_refs"):
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+
+
+def peak_memory_bytes(device) -> int | None:
+    """This process's peak memory since `reset_peak_memory`: allocated GPU memory, or resident CPU memory."""
+    import torch
+
+    if device.type == "cuda":
+        return int(torch.cuda.max_memory_allocated(device))
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
 
 
 def read_metrics(output: str) -> list[dict]:

@@ -44,10 +44,17 @@ def locate_model(cfg: TrainConfig) -> TrainConfig:
 
 
 def check_model_source(cfg: TrainConfig) -> None:
-    """The model loads, and has as many blocks as `model.train_layers` asks to train."""
+    """The model loads, is a full checkpoint, has as many blocks as `model.train_layers` asks to train and
+    the layers `lora` adapts."""
     name_or_path = cfg.model.name_or_path
     if name_or_path != TINY:
         models.check(name_or_path, "model.name_or_path")
+        if models.split_adapter(name_or_path)[1] is not None:
+            raise ConfigError(f"model.name_or_path {name_or_path}: a LoRA adapter directory; train from its base "
+                              "model or from a merged model (lora.merge)")
+    from ecomgpt.train.lora import check_lora
+
+    check_lora(cfg)
     wanted = cfg.model.train_layers
     if wanted is None:
         return
@@ -131,7 +138,8 @@ def run_train(
 ) -> dict:
     """Train, export `<output>/model/` and write `<output>/manifest.json`; needs a Ray session.
 
-    Returns final_loss, steps, examples, train_tokens, useful_tokens, model_path, checkpoint_path,
+    Returns final_loss, steps, examples, train_tokens, useful_tokens, model_path (the adapter directory with
+    `lora`), merged_path (with `lora.merge`, else None), parameters (trainable, total), checkpoint_path,
     metrics_path, manifest_path and the mixture (tasks, examples per task).
     """
     import ray.train
@@ -164,13 +172,18 @@ def run_train(
     result = trainer.fit()
     finished = time.time()
     metrics = dict(result.metrics or {})
+    from ecomgpt.train.lora import merged_path
+
+    merged = merged_path(output, cfg)
     timings = {"prepare_s": round(prepared - started, 3), "train_s": round(finished - prepared, 3),
                "total_s": round(finished - started, 3)}
     manifest = build_manifest(plan, model_source, metrics, result.checkpoint.path if result.checkpoint else None,
-                              timings)
+                              timings, merged)
     text = json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
     storage.write_text(storage.join(output, "manifest.json"), text)
-    storage.write_text(storage.join(output, "model", "manifest.json"), text)
+    for exported in (storage.join(output, "model"), merged):
+        if exported is not None:
+            storage.write_text(storage.join(exported, "manifest.json"), text)
     return {
         "final_loss": metrics.get("loss"),
         "steps": metrics.get("step"),
@@ -178,6 +191,8 @@ def run_train(
         "train_tokens": metrics.get("tokens"),
         "useful_tokens": metrics.get("useful_tokens"),
         "model_path": storage.join(output, "model"),
+        "merged_path": merged,
+        "parameters": manifest["parameters"],
         "checkpoint_path": manifest["checkpoint"],
         "metrics_path": storage.join(output, "metrics.jsonl"),
         "manifest_path": storage.join(output, "manifest.json"),
