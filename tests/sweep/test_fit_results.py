@@ -60,7 +60,7 @@ def test_csv_has_one_row_per_trial_and_per_task_columns():
     header = lines[0].split(",")
     assert header[:5] == ["trial", "train_config", "n_tasks", "samples_per_task", "seed"]
     assert "rouge_l[a.x]" in header and "micro_f1[b.gen]" in header and "n[a.x]" not in header
-    assert lines[2].startswith("tasks4-spt10-seed0,configs/train/tiny.yaml,4,10,0,0.4,")
+    assert lines[2].startswith("tasks4-spt10-seed0,configs/train/tiny.yaml,4,10,0,,0.4,")  # no LoRA rank
 
 
 def test_write_results_writes_every_file(tmp_path):

@@ -82,13 +82,13 @@ def plan_sweep(cfg: SweepConfig, data_dir: str, output: str, *, resume: bool = F
     data_dir, output = storage.absolute(data_dir), storage.absolute(output)
     files = cfg.train_files
     train_configs = {path: _load_train_config(path, cfg.train_overrides) for path in files}
-    held_in = _split_tasks(data_dir, "held_in")
-    if not held_in:
-        raise SweepError(f"{data_dir}: no held-in tasks (expected {storage.join(data_dir, 'held_in')}/*.parquet)")
     points = trial_points(cfg, list(train_configs))
     for point in points:  # a trial whose training config cannot be built (e.g. its LoRA rank) fails now
         parse_model(TrainConfig, trial_train_data(train_configs[point["train_config"]], point),
                     f"{point['train_config']}, trial {point['key']}")
+    held_in = _split_tasks(data_dir, "held_in")
+    if not held_in:
+        raise SweepError(f"{data_dir}: no held-in tasks (expected {storage.join(data_dir, 'held_in')}/*.parquet)")
     too_many = [p["n_tasks"] for p in points if p["n_tasks"] is not None and p["n_tasks"] > len(held_in)]
     if too_many:
         where = "grid.n_tasks" if cfg.grid else "points: n_tasks"
