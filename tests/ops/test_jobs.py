@@ -16,7 +16,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,6 +25,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.serve.conftest import free_port
+
 from .conftest import REPO, tiny_pipeline
 
 JOBS = tuple(sorted(path.stem for path in (REPO / "jobs").glob("*.py")))
@@ -33,12 +34,11 @@ RAY = Path(sys.executable).parent / "ray"
 
 
 def _free_ports(n: int) -> list[int]:
-    socks = [socket.socket() for _ in range(n)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
+    ports: list[int] = []
+    while len(ports) < n:
+        port = free_port()
+        if port not in ports:
+            ports.append(port)
     return ports
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import socket
 import subprocess
 import time
@@ -34,10 +35,20 @@ def checkpoints(tmp_path_factory) -> dict[str, str]:
     }
 
 
+# Below the kernel's ephemeral range (32768 and up) and above Ray's worker ports (10002-19999): a port found
+# free here is not handed to another process's outgoing connection or Ray worker before the server binds it.
+_PORTS = range(20000, 32768)
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    for port in random.Random().sample(_PORTS, 200):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free loopback port in {_PORTS}")
 
 
 @contextmanager
