@@ -1,0 +1,167 @@
+"""Pseudo-label tasks: the registry, the questions asked, the labelling prompts and the grounding parser."""
+
+from __future__ import annotations
+
+import pytest
+
+from ecomgpt.answers import ITEMS, NER
+from ecomgpt.records.schema import Dialogue, Product, Query, Review
+from ecomgpt.tasks.pseudo.grounding import ground_label, ground_labels, ground_pairs, ground_typed_spans
+from ecomgpt.tasks.pseudo.registry import (
+    Ask, Rejected, Shot, all_pseudo_tasks, get_pseudo_task, labelling_prompt, prompts_hash, register_pseudo_task,
+)
+from ecomgpt.tasks.registry import LANGS, MIN_TEMPLATES, UnknownTaskError, all_tasks
+from tests.tasks.golden import placeholders
+
+TASKS = all_pseudo_tasks()
+
+PRODUCT = Product(record_id="p1", source="raw", lang="en", title="Acme red cotton hoodie size L",
+                  description="Warm and soft. Made of brushed cotton, dark grey, for winter.")
+PRODUCT_ZH = Product(record_id="p2", source="raw", lang="zh", title="优衣库 红色 纯棉 卫衣", description="柔软保暖，纯棉面料，适合冬季。")
+REVIEW = Review(record_id="r1", source="raw", lang="en", text="The battery lasts long but the strap feels cheap.")
+QUERY = Query(record_id="q1", source="raw", lang="en", query="cheap usb c charger",
+              items=[{"title": "65W USB C charger", "relevance": "exact"}])
+DIALOGUE = Dialogue(record_id="d1", source="raw", lang="zh", turns=[
+    {"role": "agent", "text": "您好"}, {"role": "user", "text": "这个多少钱？"}])
+RECORDS = [PRODUCT, PRODUCT_ZH, REVIEW, QUERY, DIALOGUE]
+
+
+def test_five_pseudo_tasks_over_four_data_types() -> None:
+    assert len(TASKS) >= 5
+    assert {task.spec.data_type for task in TASKS} == {"product", "review", "query", "dialogue"}
+    golden = {spec.name for spec in all_tasks()}
+    assert not golden & {task.name for task in TASKS}
+
+
+@pytest.mark.parametrize("task", TASKS, ids=lambda task: task.name)
+def test_templates_guides_and_shots(task) -> None:
+    spec = task.spec
+    assert spec.label_kind == "pseudo" and spec.atomic and spec.langs == LANGS
+    for lang in LANGS:
+        assert len(set(spec.templates[lang])) >= MIN_TEMPLATES
+        assert task.guide[lang] and task.shots[lang]
+    # Every shot's answer passes the task's own grounding (a shot that the parser rejects teaches rejects).
+    for lang in LANGS:
+        labels = _labels_of(task, lang)
+        for shot in task.shots[lang]:
+            ask = Ask(shot.input, {"label_set": ITEMS.render(labels)} if labels else {}, labels)
+            assert task.ground(shot.answer, ask)
+
+
+def _labels_of(task, lang: str) -> tuple[str, ...]:
+    record = next((r for r in RECORDS if r.data_type == task.spec.data_type and r.lang == lang), None)
+    if record is None:
+        record = next(r for r in RECORDS if r.data_type == task.spec.data_type).model_copy(update={"lang": lang})
+    ask = task.ask(record)
+    return ask.labels if ask else ()
+
+
+@pytest.mark.parametrize("task", TASKS, ids=lambda task: task.name)
+def test_asks_fill_the_templates_and_the_prompt_holds_the_record(task) -> None:
+    asked = [(r, task.ask(r)) for r in RECORDS if r.data_type == task.spec.data_type]
+    asked = [(r, a) for r, a in asked if a is not None]
+    assert asked
+    for record, ask in asked:
+        for lang in LANGS:
+            for template in task.spec.templates[lang]:
+                assert placeholders(template) <= set(ask.fields)
+        prompt = labelling_prompt(task, ask, record.lang)
+        assert prompt.endswith(ask.input + "\n" + task.guide[record.lang].format(**ask.fields) + "\n### Response:")
+        assert task.shots[record.lang][0].answer in prompt
+
+
+def test_dialogue_task_asks_only_about_unlabelled_turns() -> None:
+    task = get_pseudo_task("dialogue.turn_intent_labelling")
+    assert task.ask(DIALOGUE).input == "客服: 您好\n用户: 这个多少钱？"
+    labelled = Dialogue(record_id="d2", source="raw", lang="zh", turns=[
+        {"role": "agent", "text": "您好"}, {"role": "user", "text": "这个多少钱？", "intents": ["询问价格"]}])
+    assert task.ask(labelled) is None
+
+
+def test_prompts_hash_changes_with_a_guide() -> None:
+    task = TASKS[0]
+    changed = type(task)(task.spec, task.ask, task.ground, {**task.guide, "en": task.guide["en"] + " Be brief."},
+                         task.shots, task.max_new_tokens)
+    assert prompts_hash(TASKS) == prompts_hash(list(reversed(TASKS)))
+    assert prompts_hash([changed, *TASKS[1:]]) != prompts_hash(TASKS)
+
+
+# ---- grounding ---------------------------------------------------------------------------------------
+
+LABELS = Ask("Query: cheap usb c charger", {"label_set": "compare prices, find a gift"}, ("compare prices", "find a gift"))
+
+
+@pytest.mark.parametrize("answer, output", [
+    ("compare prices", "compare prices"), ("  Compare Prices.\n", "compare prices"), ("find a gift", "find a gift"),
+])
+def test_one_label_accepted_and_made_canonical(answer: str, output: str) -> None:
+    assert ground_label(answer, LABELS) == output
+
+
+@pytest.mark.parametrize("answer, reason", [
+    ("", "empty"), ("buy now", "label_not_in_set"), ("compare prices, find a gift", "unparsable"),
+])
+def test_one_label_rejected(answer: str, reason: str) -> None:
+    with pytest.raises(Rejected) as err:
+        ground_label(answer, LABELS)
+    assert err.value.reason == reason
+
+
+def test_label_lists_keep_the_set_order_and_reject_repeats() -> None:
+    assert ground_labels("find a gift, compare prices", LABELS) == "compare prices, find a gift"
+    for answer, reason in [("find a gift, find a gift", "repeated_label"), ("gift", "label_not_in_set"), (" ", "empty")]:
+        with pytest.raises(Rejected) as err:
+            ground_labels(answer, LABELS)
+        assert err.value.reason == reason
+
+
+TYPES = Ask("Acme red cotton hoodie size L", {}, ("brand", "color", "material"))
+
+
+def test_typed_spans_are_grounded_and_rendered_in_type_and_text_order() -> None:
+    answer = "material: cotton\nBrand: Acme\ncolor: None\nsomething without a colon"
+    output = ground_typed_spans(answer, TYPES)
+    assert output == "brand: Acme\ncolor: None\nmaterial: cotton"
+    assert NER.parse(output) == {"brand": ["Acme"], "color": [], "material": ["cotton"]}
+
+
+@pytest.mark.parametrize("answer, reason", [
+    ("brand: Nike", "span_not_in_input"),
+    ("maker: Acme", "type_not_in_set"),
+    ("Acme, red", "unparsable"),
+    ("brand: None\ncolor: None", "empty"),
+    ("", "empty"),
+])
+def test_typed_spans_rejected(answer: str, reason: str) -> None:
+    with pytest.raises(Rejected) as err:
+        ground_typed_spans(answer, TYPES)
+    assert err.value.reason == reason
+
+
+PAIRS = Ask("The strap feels cheap but the battery lasts long.", {})
+
+
+def test_aspect_opinion_pairs_in_text_order() -> None:
+    assert ground_pairs("battery: lasts long\nstrap: feels cheap", PAIRS) == "strap: feels cheap\nbattery: lasts long"
+
+
+@pytest.mark.parametrize("answer, reason", [
+    ("screen: too dim", "span_not_in_input"), ("battery: lasts forever", "span_not_in_input"),
+    ("great product", "unparsable"), ("battery: None", "empty"),
+])
+def test_aspect_opinion_pairs_rejected(answer: str, reason: str) -> None:
+    with pytest.raises(Rejected) as err:
+        ground_pairs(answer, PAIRS)
+    assert err.value.reason == reason
+
+
+def test_unknown_and_duplicate_names() -> None:
+    with pytest.raises(UnknownTaskError, match="unknown pseudo-label task 'product.nope'"):
+        get_pseudo_task("product.nope")
+    for name in (TASKS[0].name, all_tasks()[0].name):
+        with pytest.raises(ValueError, match="already registered"):
+            register_pseudo_task(
+                name, data_type="product", paradigm="CLS", definition="d",
+                templates={"en": ["a", "b", "c"], "zh": ["甲", "乙", "丙"]}, guide={"en": "g", "zh": "g"},
+                shots={"en": [Shot("x", "y")], "zh": [Shot("x", "y")]}, ground=ground_label,
+            )(lambda record: None)
