@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -57,6 +57,9 @@ class PointConfig(StrictModel):
     seed: int = Field(default=0, description="mixture seed")
     atomic: bool | None = Field(
         default=None, description="None: every row; false: datasets' original tasks only; true: atomic tasks only"
+    )
+    label_kind: Literal["golden", "pseudo"] | None = Field(
+        default=None, description="None: every row; golden or pseudo: only rows of that label kind"
     )
 
 
