@@ -112,13 +112,14 @@ def test_the_atomic_selector_needs_the_column_and_rows_of_its_kind(tmp_path):
 
 
 def _labelled_data(root) -> str:
-    """A generate-like directory: task a golden atomic, task b golden original, task p pseudo atomic."""
+    """A generate-like directory: task a golden atomic, b golden original, p pseudo atomic, m both kinds."""
     import json
 
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     rows = [("a", True, "golden")] * 4 + [("b", False, "golden")] * 3 + [("p", True, "pseudo")] * 5
+    rows += [("m", True, "golden")] * 2 + [("m", True, "pseudo")] * 3
     columns = {
         "id": [f"id{i}" for i in range(len(rows))], "task": [t for t, _, _ in rows],
         "prompt": [f"prompt {i}" for i in range(len(rows))], "output": ["answer"] * len(rows),
@@ -133,10 +134,10 @@ def _labelled_data(root) -> str:
 @pytest.mark.parametrize(
     ("atomic", "label_kind", "counts", "labels"),
     [
-        (None, None, {"a": 4, "b": 3, "p": 5}, {"golden": 7, "pseudo": 5}),
-        (True, "golden", {"a": 4}, {"golden": 4}),
-        (True, "pseudo", {"p": 5}, {"pseudo": 5}),
-        (True, None, {"a": 4, "p": 5}, {"golden": 4, "pseudo": 5}),
+        (None, None, {"a": 4, "b": 3, "m": 5, "p": 5}, {"golden": 9, "pseudo": 8}),
+        (True, "golden", {"a": 4, "m": 2}, {"golden": 6}),
+        (True, "pseudo", {"m": 3, "p": 5}, {"pseudo": 8}),
+        (True, None, {"a": 4, "m": 5, "p": 5}, {"golden": 6, "pseudo": 8}),
     ],
 )
 def test_the_label_kind_selector(tmp_path, atomic, label_kind, counts, labels):
