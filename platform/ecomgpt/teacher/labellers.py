@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -82,7 +81,3 @@ class HttpLabeller:
     def __repr__(self) -> str:  # the API key stays out of logs and errors
         return f"HttpLabeller({self.cfg.base_url}, {self.cfg.model})"
 
-
-def api_key(cfg: HttpTeacher) -> str | None:
-    """The key from the configured environment variable, read on the driver (None when none is configured)."""
-    return os.environ[cfg.api_key_env] if cfg.api_key_env else None

@@ -36,7 +36,7 @@ from ecomgpt.tasks.examples import RenderOptions
 from ecomgpt.tasks.pseudo.registry import get_pseudo_task, prompts_hash, resolve_pseudo_tasks
 from ecomgpt.teacher.cache import AnswerCache, teacher_id
 from ecomgpt.teacher.config import HttpTeacher, TeacherConfig
-from ecomgpt.teacher.labellers import HttpLabeller, LocalLabeller, api_key
+from ecomgpt.teacher.labellers import HttpLabeller, LocalLabeller
 from ecomgpt.teacher.labels import NOT_ASKED, label_rows, make_requests, merge_counts, smallest_per_task
 
 
@@ -73,7 +73,7 @@ def plan_teacher(cfg: TeacherConfig, output: str) -> TeacherPlan:
     key = None
     if isinstance(model, HttpTeacher):
         if model.api_key_env:
-            key = api_key(model) if model.api_key_env in os.environ else None
+            key = os.environ.get(model.api_key_env)  # read here; it reaches only the labelling actor
             if not key:
                 raise UserError(f"teacher.model.api_key_env: environment variable {model.api_key_env} is not set")
     else:
