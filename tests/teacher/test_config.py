@@ -68,3 +68,12 @@ def test_plan_checks(tmp_path, monkeypatch) -> None:
     named = GenerateConfig.model_validate({**base, "tasks": ["query.intent_classification"]})
     with pytest.raises(UserError, match=r"pseudo-label tasks \['query.intent_classification'\]: list them under teacher.tasks"):
         plan_generate(named, out)
+
+
+def test_the_tasks_command_lists_pseudo_tasks_with_their_kind(capsys) -> None:
+    from ecomgpt.cli import main
+
+    main(["tasks"])
+    lines = {line.split()[0]: line.split()[-1] for line in capsys.readouterr().out.splitlines()}
+    assert lines["query.intent_classification"] == "pseudo" and lines["review.sentiment_classification"] == "golden"
+    assert sum(kind == "pseudo" for kind in lines.values()) == 5
