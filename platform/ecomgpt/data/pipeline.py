@@ -6,6 +6,8 @@ read units -> [actor pool] read, validate, quarantine, generate, decontaminate, 
 
 With a cap, a pilot on the driver first bounds which record-task pairs are worth generating
 (`data.sampling`); a task the bound leaves short is completed by a second pass over its other pairs.
+With a `teacher:` block, the teacher stage (`ecomgpt.teacher.stage`) runs first: its pseudo-label examples
+join the golden candidates at the shuffle by task, and its result rows join the counts.
 """
 
 from __future__ import annotations
