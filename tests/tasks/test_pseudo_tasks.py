@@ -8,7 +8,8 @@ from ecomgpt.answers import ITEMS, NER
 from ecomgpt.records.schema import Dialogue, Product, Query, Review
 from ecomgpt.tasks.pseudo.grounding import ground_label, ground_labels, ground_pairs, ground_typed_spans
 from ecomgpt.tasks.pseudo.registry import (
-    Ask, Rejected, Shot, all_pseudo_tasks, get_pseudo_task, labelling_prompt, prompts_hash, register_pseudo_task,
+    Ask, Rejected, Shot, all_pseudo_tasks, get_pseudo_task, labelling_messages, labelling_prompt, prompt_messages,
+    prompts_hash, register_pseudo_task, teacher_prompt,
 )
 from ecomgpt.tasks.registry import LANGS, MIN_TEMPLATES, UnknownTaskError, all_tasks
 from tests.tasks.golden import placeholders
@@ -68,6 +69,32 @@ def test_asks_fill_the_templates_and_the_prompt_holds_the_record(task) -> None:
         prompt = labelling_prompt(task, ask, record.lang)
         assert prompt.endswith(ask.input + "\n" + task.guide[record.lang].format(**ask.fields) + "\n### Response:")
         assert task.shots[record.lang][0].answer in prompt
+        assert teacher_prompt(task, ask, record.lang, "ecomgpt") == prompt
+
+
+@pytest.mark.parametrize("task", TASKS, ids=lambda task: task.name)
+def test_chat_messages_hold_the_guide_the_shots_as_turns_and_the_record_last(task) -> None:
+    record = next(r for r in RECORDS if r.data_type == task.spec.data_type and task.ask(r) is not None)
+    ask, lang = task.ask(record), record.lang
+    messages = labelling_messages(task, ask, lang)
+    word = "Input" if lang == "en" else "输入"
+    shots, guide = task.shots[lang], task.guide[lang].format(**ask.fields)
+    assert [m["role"] for m in messages] == [*["user", "assistant"] * len(shots), "user"]
+    assert [m["content"] for m in messages[1::2]] == [s.answer for s in shots]
+    assert [m["content"] for m in messages[0::2]] == [f"{guide}\n\n{word}: {text}" for text in
+                                                      [*(s.input for s in shots), ask.input]]
+    for label in ask.labels:  # the label set is in the guide
+        assert label in messages[-1]["content"]
+    prompt = teacher_prompt(task, ask, lang, "chat")
+    assert prompt_messages(prompt) == messages and prompt != teacher_prompt(task, ask, lang, "ecomgpt")
+    with pytest.raises(ValueError, match="unknown prompt format 'xml'"):
+        teacher_prompt(task, ask, lang, "xml")
+
+
+@pytest.mark.parametrize("prompt", ["Below is an instruction", '{"role": "user"}', '[{"role": "user"}]'])
+def test_prompt_messages_refuses_what_is_not_a_chat(prompt: str) -> None:
+    with pytest.raises(ValueError):
+        prompt_messages(prompt)
 
 
 def test_dialogue_task_asks_only_about_unlabelled_turns() -> None:
@@ -78,12 +105,14 @@ def test_dialogue_task_asks_only_about_unlabelled_turns() -> None:
     assert task.ask(labelled) is None
 
 
-def test_prompts_hash_changes_with_a_guide() -> None:
+def test_prompts_hash_changes_with_a_guide_and_the_prompt_format() -> None:
     task = TASKS[0]
     changed = type(task)(task.spec, task.ask, task.ground, {**task.guide, "en": task.guide["en"] + " Be brief."},
                          task.shots, task.max_new_tokens)
-    assert prompts_hash(TASKS) == prompts_hash(list(reversed(TASKS)))
-    assert prompts_hash([changed, *TASKS[1:]]) != prompts_hash(TASKS)
+    for fmt in ("chat", "ecomgpt"):
+        assert prompts_hash(TASKS, fmt) == prompts_hash(list(reversed(TASKS)), fmt)
+        assert prompts_hash([changed, *TASKS[1:]], fmt) != prompts_hash(TASKS, fmt)
+    assert prompts_hash(TASKS, "chat") != prompts_hash(TASKS, "ecomgpt")
 
 
 # ---- grounding ---------------------------------------------------------------------------------------
@@ -165,3 +194,4 @@ def test_unknown_and_duplicate_names() -> None:
                 templates={"en": ["a", "b", "c"], "zh": ["甲", "乙", "丙"]}, guide={"en": "g", "zh": "g"},
                 shots={"en": [Shot("x", "y")], "zh": [Shot("x", "y")]}, ground=ground_label,
             )(lambda record: None)
+

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 
 import pytest
@@ -15,16 +16,20 @@ def _cfg(base_url: str, **updates) -> HttpTeacher:
     return HttpTeacher(base_url=base_url, model="stub-teacher", backoff_s=0.5, max_backoff_s=4, **updates)
 
 
+MESSAGES = [{"role": "system", "content": "Answer with one of: a, b."}, {"role": "user", "content": "Input: x"},
+            {"role": "assistant", "content": "a"}, {"role": "user", "content": "Input: abc"}]
+
+
 def test_retries_429_and_5xx_then_answers() -> None:
     slept = []
     with StubTeacher(lambda prompt: f"echo {prompt[-3:]}", failures=[429, 500, 503]) as stub:
         client = OpenAIClient(_cfg(stub.base_url, max_retries=3), "sekret", sleep=slept.append)
-        assert client.answer("abc### Response:", 16, 0.0) == "echo se:"
+        assert client.answer(json.dumps(MESSAGES), 16, 0.0) == "echo abc"
     assert [r["status"] for r in stub.requests] == [429, 500, 503, 200]
     assert client.retries == 3 and slept == [0.0, 0.0, 0.0]  # the stub's Retry-After: 0 is honoured
     body = stub.requests[-1]["body"]
     assert body["model"] == "stub-teacher" and body["temperature"] == 0.0 and body["max_tokens"] == 16
-    assert body["messages"] == [{"role": "user", "content": "abc### Response:"}] and body["stop"] == ["### "]
+    assert body["messages"] == MESSAGES and body["stop"] == ["### "]  # a chat prompt's turns, as they are
     assert stub.requests[-1]["authorization"] == "Bearer sekret"
 
 
@@ -40,7 +45,7 @@ def test_gives_up_after_its_retries() -> None:
     with StubTeacher(lambda prompt: "never", failures=[500] * 10) as stub:
         client = OpenAIClient(_cfg(stub.base_url, max_retries=2), None, sleep=lambda s: None)
         with pytest.raises(RequestFailed) as err:
-            client.answer("p", 8, 0.0)
+            client.answer(json.dumps(MESSAGES), 8, 0.0)
     assert err.value.reason == "http_500" and not err.value.fatal
     assert len(stub.requests) == 3
 
@@ -50,7 +55,7 @@ def test_client_errors_are_not_retried(status: int, fatal: bool) -> None:
     with StubTeacher(lambda prompt: "never", failures=[status]) as stub:
         client = OpenAIClient(_cfg(stub.base_url, max_retries=3), None, sleep=lambda s: None)
         with pytest.raises(RequestFailed) as err:
-            client.answer("p", 8, 0.0)
+            client.answer(json.dumps(MESSAGES), 8, 0.0)
     assert (err.value.reason, err.value.fatal) == (f"http_{status}", fatal)
     assert len(stub.requests) == 1 and "scripted failure" in err.value.detail
 
@@ -62,7 +67,7 @@ def test_a_refused_connection_is_retried_then_fails() -> None:
     slept = []
     client = OpenAIClient(_cfg(f"http://127.0.0.1:{port}/v1", max_retries=2), None, sleep=slept.append)
     with pytest.raises(RequestFailed) as err:
-        client.answer("p", 8, 0.0)
+        client.answer(json.dumps(MESSAGES), 8, 0.0)
     assert err.value.reason == "connection_error" and len(slept) == 2
     assert 0.5 <= slept[0] <= 0.625 and 1.0 <= slept[1] <= 1.25  # doubling, with up to 25 % jitter
 

@@ -7,11 +7,11 @@ import pytest
 from ecomgpt.records.ingest import Reject
 from ecomgpt.records.schema import Product, Review
 from ecomgpt.tasks.examples import RenderOptions
-from ecomgpt.tasks.pseudo.registry import get_pseudo_task
+from ecomgpt.tasks.pseudo.registry import get_pseudo_task, prompt_messages
 from ecomgpt.teacher.cache import AnswerCache, entry_key, teacher_id
 from ecomgpt.teacher.labels import NOT_ASKED, label_rows, make_requests, merge_counts, smallest_per_task
 
-IDENTITY = {"kind": "http", "model": "m", "api": "chat", "temperature": 0.0}
+IDENTITY = {"kind": "http", "model": "m", "api": "chat", "temperature": 0.0, "prompt_format": "chat"}
 TYPING = get_pseudo_task("product.title_entity_typing")
 OPINIONS = get_pseudo_task("review.aspect_opinion_extraction")
 TASKS = {"product": [TYPING], "review": [OPINIONS]}
@@ -46,6 +46,11 @@ def test_requests_skip_rejects_and_records_with_nothing_to_ask() -> None:
     assert rows[0]["max_new_tokens"] == TYPING.max_new_tokens
     assert rows[0]["cache_key"] == entry_key(IDENTITY, rows[0]["prompt"], TYPING.max_new_tokens)
     assert make_requests(PRODUCTS, TASKS, 0, IDENTITY, max_new_tokens=8)[0]["max_new_tokens"] == 8
+    # The prompt format shapes every prompt and is part of the identity: no answer of one serves the other.
+    platform = make_requests(PRODUCTS, TASKS, 0, {**IDENTITY, "prompt_format": "ecomgpt"})
+    assert prompt_messages(rows[0]["prompt"])[-1]["content"].endswith(f"\n\nInput: {PRODUCTS[0].title}")
+    assert platform[0]["prompt"].endswith("### Response:") and platform[0]["_key"] == rows[0]["_key"]
+    assert not {r["cache_key"] for r in platform} & {r["cache_key"] for r in rows}
     kept = smallest_per_task(rows, 2)
     assert sorted(r["_key"] for r in kept if r["task"] == TYPING.name) == sorted(r["_key"] for r in rows[:6])[:2]
     assert smallest_per_task(rows, None) == rows

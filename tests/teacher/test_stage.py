@@ -92,6 +92,9 @@ def test_http_teacher_labels_rejects_retries_and_caches(ray_local, records, tmp_
         first = _generate(records, tmp_path / "out", _http(stub, tmp_path))
         assert len(stub.requests) == PAIRS + 2 and stub.answered() == PAIRS  # two retried
         assert {r["body"]["temperature"] for r in stub.requests} == {0.0}
+        # api: chat sends the labelling chat: the few-shot examples as earlier turns, the record last.
+        roles = {tuple(m["role"] for m in r["body"]["messages"]) for r in stub.requests}
+        assert all(len(turns) >= 3 and turns[-2:] == ("assistant", "user") for turns in roles)
         teacher = first["teacher"]
         assert teacher["totals"] == {"pairs": PAIRS, "cached": 0, "asked": PAIRS, "not_asked": 0, "failed": 0,
                                      "answered": PAIRS, "accepted": 7, "rejected": 4}
@@ -99,6 +102,7 @@ def test_http_teacher_labels_rejects_retries_and_caches(ray_local, records, tmp_
         assert {task: c["rejected_by_reason"] for task, c in teacher["counts"].items()} == REJECTED
         assert teacher["counts"]["dialogue.turn_intent_labelling"]["accept_rate"] == 1.0
         assert teacher["kind"] == "http" and teacher["base_url"] == stub.base_url and len(teacher["prompts_hash"]) == 32
+        assert teacher["prompt_format"] == teacher["identity"]["prompt_format"] == "chat"
         assert first["label_kinds"]["pseudo"] == 7 and first["tasks"]["query.intent_classification"] == {
             "en": {"held_in": 1}}
 
@@ -169,6 +173,7 @@ def test_local_tiny_teacher_as_an_actor_pool(ray_local, records, tmp_path) -> No
     assert reasons <= {"empty", "unparsable", "label_not_in_set", "type_not_in_set", "span_not_in_input",
                        "repeated_label"}
     assert first["identity"]["kind"] == "local" and first["identity"]["fingerprint"]
+    assert first["prompt_format"] == "ecomgpt"  # the tiny tokenizer has no chat template
     assert first["timings"]["labels_per_s"] > 0
     assert len(list((tmp_path / "cache").rglob("*.json"))) == PAIRS
     again = _generate(records, tmp_path / "out", teacher, overwrite=True)["teacher"]

@@ -22,6 +22,12 @@ class LocalTeacher(StrictModel):
     dtype: Dtype = Field(default="auto", description="weights' dtype (auto: bfloat16 on a GPU, float32 on a CPU)")
     max_input_tokens: int = Field(default=1024, gt=0, description="labelling prompts are cut from the left to this")
     max_batch_tokens: int = Field(default=8192, gt=0, description="padded prompt tokens per generate call")
+    prompt_format: Literal["auto", "chat", "ecomgpt"] = Field(
+        default="auto",
+        description="chat: the labelling prompt as chat turns through the tokenizer's chat template; ecomgpt: "
+        "this platform's prompt format; auto: ecomgpt for a checkpoint this platform fine-tuned (its "
+        "manifest.json names the train stage), else chat when the tokenizer has a chat template, else ecomgpt",
+    )
 
 
 class HttpTeacher(StrictModel):
@@ -30,7 +36,11 @@ class HttpTeacher(StrictModel):
     kind: Literal["http"] = "http"
     base_url: str = Field(description="the API root, e.g. http://127.0.0.1:8000/v1")
     model: str = Field(description="the `model` field of each request")
-    api: Literal["chat", "completions"] = Field(default="chat", description="/chat/completions or /completions")
+    api: Literal["chat", "completions"] = Field(
+        default="chat",
+        description="/chat/completions (the labelling prompt as chat messages) or /completions (in this "
+        "platform's prompt format, for `ecomgpt serve`)",
+    )
     api_key_env: str | None = Field(default=None, description="environment variable holding the API key (Bearer)")
     concurrency: int = Field(default=4, gt=0, description="requests in flight at once")
     max_retries: int = Field(default=4, ge=0, description="retries of a request answered 429, 5xx or not at all")

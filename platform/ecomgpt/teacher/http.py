@@ -24,6 +24,7 @@ from typing import Callable
 
 from ecomgpt.prompts import RESPONSE_STOP
 from ecomgpt.runner import apply_stop
+from ecomgpt.tasks.pseudo.registry import prompt_messages
 from ecomgpt.teacher.config import HttpTeacher
 
 FATAL = (401, 403, 404)
@@ -56,9 +57,11 @@ def backoff(cfg: HttpTeacher, attempt: int, retry_after: str | None, rand: Calla
 
 
 def request_body(cfg: HttpTeacher, prompt: str, max_tokens: int, temperature: float) -> dict:
+    """The request of one labelling prompt: for `api: chat` the prompt is a `chat` request's messages (JSON,
+    `tasks.pseudo.registry.teacher_prompt`), for `completions` the platform prompt text."""
     body = {"model": cfg.model, "max_tokens": max_tokens, "temperature": temperature, "stop": [RESPONSE_STOP]}
     if cfg.api == "chat":
-        body["messages"] = [{"role": "user", "content": prompt}]
+        body["messages"] = prompt_messages(prompt)
     else:
         body["prompt"] = prompt
     return body

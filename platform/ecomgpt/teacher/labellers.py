@@ -3,6 +3,8 @@
 
 - `LocalLabeller`: holds one `ecomgpt.runner.ModelRunner` (loaded once per actor) and answers a batch
   with one `generate` call per group of rows of one budget and similar length (`evaluate.generation`).
+  A `chat` prompt is rendered with the tokenizer's chat template (the answer ends with the assistant's
+  turn, at EOS); an `ecomgpt` prompt is encoded as it is (the answer ends at the next `### ` section).
 - `HttpLabeller`: one actor for the run, holding an OpenAI client; a batch's requests go out on at most
   `concurrency` threads.
 """
@@ -17,6 +19,7 @@ import numpy as np
 from ecomgpt.evaluate.generation import generate_calls
 from ecomgpt.prompts import RESPONSE_STOP
 from ecomgpt.runner import ModelRunner, Sampling, pick_device
+from ecomgpt.tasks.pseudo.registry import prompt_messages
 from ecomgpt.teacher.cache import AnswerCache
 from ecomgpt.teacher.config import HttpTeacher, LocalTeacher
 from ecomgpt.teacher.http import OpenAIClient, RequestFailed
@@ -24,6 +27,11 @@ from ecomgpt.teacher.http import OpenAIClient, RequestFailed
 
 def _out(batch: dict[str, np.ndarray], answers: list[str], failures: list[str]) -> dict[str, Any]:
     return {**batch, "answer": np.array(answers, dtype=object), "failure": np.array(failures, dtype=object)}
+
+
+def chat_text(tokenizer, prompt: str) -> str:
+    """A `chat` request's messages as the model's prompt text: its chat template, the assistant's turn opened."""
+    return tokenizer.apply_chat_template(prompt_messages(prompt), add_generation_prompt=True, tokenize=False)
 
 
 class LocalLabeller:
@@ -36,15 +44,20 @@ class LocalLabeller:
         self.runner = ModelRunner(self.cfg.model, dtype=self.cfg.dtype, use_gpu=self.cfg.num_gpus > 0)
         self.sampling = Sampling(temperature=temperature)
         self.cache = AnswerCache(cache_root, identity)
+        self.chat = identity["prompt_format"] == "chat"
+        self.stop = () if self.chat else (RESPONSE_STOP,)
+
+    def prompts(self, prompts) -> list[str]:
+        return [chat_text(self.runner.tokenizer, str(p)) if self.chat else str(p) for p in prompts]
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, Any]:
         limit = self.cfg.max_input_tokens
-        ids = [row[-limit:] for row in self.runner.encode([str(p) for p in batch["prompt"]])]
+        ids = [row[-limit:] for row in self.runner.encode(self.prompts(batch["prompt"]))]
         budgets = [int(b) for b in batch["max_new_tokens"]]
         answers = [""] * len(ids)
         for rows, budget in generate_calls([len(row) for row in ids], budgets, self.cfg.max_batch_tokens):
             done = self.runner.generate([ids[i] for i in rows], [budget] * len(rows), sampling=self.sampling,
-                                        stop=(RESPONSE_STOP,))
+                                        stop=self.stop)
             for i, generated in zip(rows, done):
                 answers[i] = generated.text.strip()
                 self.cache.put(str(batch["cache_key"][i]), answers[i], str(batch["task"][i]))

@@ -1,7 +1,8 @@
 """The teacher stage's plain functions (no Ray): records -> labelling requests, answers -> pseudo-label examples.
 
 A request is one (record, pseudo task) pair: its seeded key (`data.sampling.pair_key`, the key the cap
-orders golden examples by), the task's question (`PseudoTask.ask`), the labelling prompt and the cache key.
+orders golden examples by), the task's question (`PseudoTask.ask`), the labelling prompt (in the teacher's
+prompt format: `ecomgpt` text or `chat` messages) and the cache key.
 An answered request goes through the task's grounding parser; an accepted answer becomes an example with
 `label_kind = "pseudo"` rendered from the task's own templates (`tasks.examples.render_drafts`), so the same
 record, task and seed give the same template, prompt and id on every run.
@@ -21,7 +22,7 @@ from typing import Callable, Iterable, NamedTuple
 from ecomgpt.data.sampling import pair_key, record_hash, task_salt
 from ecomgpt.records.ingest import Reject
 from ecomgpt.tasks.examples import RenderOptions, render_drafts
-from ecomgpt.tasks.pseudo.registry import Ask, PseudoTask, Rejected, labelling_prompt
+from ecomgpt.tasks.pseudo.registry import Ask, PseudoTask, Rejected, teacher_prompt
 from ecomgpt.tasks.registry import Draft
 from ecomgpt.teacher.cache import entry_key
 
@@ -41,7 +42,9 @@ def make_requests(
     identity: dict,
     max_new_tokens: int | None = None,
 ) -> list[dict]:
-    """The labelling requests of some records (rejected records are skipped: the main pass counts them)."""
+    """The labelling requests of some records (rejected records are skipped: the main pass counts them), each
+    prompt in the teacher's prompt format (`identity["prompt_format"]`)."""
+    prompt_format = identity["prompt_format"]
     rows = []
     for record in items:
         if isinstance(record, Reject):
@@ -54,7 +57,7 @@ def make_requests(
             if ask is None:
                 continue
             bits = record_hash(seed, record.source, record.record_id) if bits is None else bits
-            prompt = labelling_prompt(task, ask, record.lang)
+            prompt = teacher_prompt(task, ask, record.lang, prompt_format)
             budget = max_new_tokens or task.max_new_tokens
             rows.append({
                 "task": task.name, "lang": record.lang, "source": record.source, "record_id": record.record_id,

@@ -33,9 +33,9 @@ from ecomgpt.errors import UserError
 from ecomgpt.records.ingest import iter_unit
 from ecomgpt.records.units import ReadUnit
 from ecomgpt.tasks.examples import RenderOptions
-from ecomgpt.tasks.pseudo.registry import get_pseudo_task, prompts_hash, resolve_pseudo_tasks
+from ecomgpt.tasks.pseudo.registry import PromptFormat, get_pseudo_task, prompts_hash, resolve_pseudo_tasks
 from ecomgpt.teacher.cache import AnswerCache, teacher_id
-from ecomgpt.teacher.config import HttpTeacher, TeacherConfig
+from ecomgpt.teacher.config import HttpTeacher, LocalTeacher, TeacherConfig
 from ecomgpt.teacher.labellers import HttpLabeller, LocalLabeller
 from ecomgpt.teacher.labels import NOT_ASKED, label_rows, make_requests, merge_counts, smallest_per_task
 
@@ -54,16 +54,42 @@ class TeacherPlan:
     api_key: str | None = field(default=None, repr=False)
 
 
-def identity(cfg: TeacherConfig) -> dict:
+def identity(cfg: TeacherConfig, prompt_format: PromptFormat) -> dict:
     """What makes two teachers give the same answers: the cache is keyed by it (and by each prompt)."""
     model = cfg.model
     if isinstance(model, HttpTeacher):
-        return {"kind": "http", "model": model.model, "api": model.api, "temperature": cfg.temperature}
+        return {"kind": "http", "model": model.model, "api": model.api, "temperature": cfg.temperature,
+                "prompt_format": prompt_format}
     located = models.locate(model.model)
-    found = {"kind": "local", "model": located, "dtype": model.dtype, "temperature": cfg.temperature}
-    if storage.is_uri(located) or storage.is_dir(located):
+    found = {"kind": "local", "model": located, "dtype": model.dtype, "temperature": cfg.temperature,
+             "prompt_format": prompt_format}
+    if _is_directory(located):
         found["fingerprint"] = storage.fingerprint(located)  # a checkpoint re-trained in place is a new teacher
     return found
+
+
+def _is_directory(located: str) -> bool:
+    return not models.is_offline(located) and (storage.is_uri(located) or storage.is_dir(located))
+
+
+def fine_tuned_here(located: str) -> bool:
+    """Whether a located model is a checkpoint this platform trained (its manifest.json names the train stage)."""
+    return _is_directory(located) and storage.manifest_stage(located) == "train"
+
+
+def prompt_format(model: LocalTeacher | HttpTeacher) -> PromptFormat:
+    """How the teacher is prompted. HTTP: chat messages for `api: chat`, the platform format for `completions`.
+    Local (`model.model` located): as `prompt_format` says; `auto` is `ecomgpt` for a checkpoint this platform
+    fine-tuned (trained on that format), else `chat` when the tokenizer has a chat template, else `ecomgpt`."""
+    if isinstance(model, HttpTeacher):
+        return "chat" if model.api == "chat" else "ecomgpt"
+    if model.prompt_format == "ecomgpt" or (model.prompt_format == "auto" and fine_tuned_here(model.model)):
+        return "ecomgpt"
+    has_template = bool(models.load_tokenizer(model.model).chat_template)
+    if model.prompt_format == "chat" and not has_template:
+        raise UserError(f"teacher.model.prompt_format: chat, but the tokenizer of {model.model} has no chat "
+                        "template; use ecomgpt (or auto)")
+    return "chat" if has_template else "ecomgpt"
 
 
 def plan_teacher(cfg: TeacherConfig, output: str) -> TeacherPlan:
@@ -85,7 +111,8 @@ def plan_teacher(cfg: TeacherConfig, output: str) -> TeacherPlan:
         raise UserError(f"teacher.cache_dir {cache_dir} lies inside the output {output}, which a run replaces; "
                         "choose a directory outside it")
     tasks = resolve_pseudo_tasks(cfg.tasks)
-    return TeacherPlan(cfg, [t.name for t in tasks], cache_dir, identity(cfg), prompts_hash(tasks), key)
+    fmt = prompt_format(cfg.model)
+    return TeacherPlan(cfg, [t.name for t in tasks], cache_dir, identity(cfg, fmt), prompts_hash(tasks, fmt), key)
 
 
 def _tasks_by_type(names: list[str]) -> dict:
@@ -257,7 +284,8 @@ def run_teacher(units: list[ReadUnit], tplan: TeacherPlan, gen_cfg, heldout_ref:
 def summary_head(tplan: TeacherPlan) -> dict:
     model = tplan.config.model
     head = {"kind": model.kind, "model": model.model, "teacher_id": teacher_id(tplan.identity),
-            "identity": tplan.identity, "temperature": tplan.config.temperature, "tasks": tplan.tasks,
+            "identity": tplan.identity, "prompt_format": tplan.identity["prompt_format"],
+            "temperature": tplan.config.temperature, "tasks": tplan.tasks,
             "prompts_hash": tplan.prompts_hash, "cache_dir": tplan.cache_dir,
             "max_requests": tplan.config.max_requests, "max_records_per_task": tplan.config.max_records_per_task}
     if isinstance(model, HttpTeacher):

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Callable, NamedTuple, Sequence
+from typing import Callable, Literal, NamedTuple, Sequence
 
 from ecomgpt.hashing import stable_hex128
 from ecomgpt.prompts import render_prompt
@@ -124,6 +124,10 @@ def resolve_pseudo_tasks(names: Sequence[str] | None) -> list[PseudoTask]:
     return all_pseudo_tasks() if names is None else [get_pseudo_task(name) for name in names]
 
 
+PromptFormat = Literal["chat", "ecomgpt"]
+PROMPT_FORMATS: tuple[PromptFormat, ...] = ("chat", "ecomgpt")
+
+
 def labelling_prompt(task: PseudoTask, ask: Ask, lang: str) -> str:
     """The prompt the teacher answers: the platform prompt format, the few-shot examples before the record."""
     shots = "".join(f"{INPUT_WORD[lang]}: {s.input}\n{ANSWER_WORD[lang]}: {s.answer}\n\n" for s in task.shots[lang])
@@ -131,12 +135,52 @@ def labelling_prompt(task: PseudoTask, ask: Ask, lang: str) -> str:
     return render_prompt(task.spec.definition, guide, f"{shots}{INPUT_WORD[lang]}: {ask.input}")
 
 
-def prompts_hash(tasks: Sequence[PseudoTask]) -> str:
+def labelling_messages(task: PseudoTask, ask: Ask, lang: str) -> list[dict[str, str]]:
+    """The labelling prompt as a chat, for a model trained on chats (`chat_messages`)."""
+    return chat_messages(task.guide[lang].format(**ask.fields), task.shots[lang], ask.input, lang)
+
+
+def chat_messages(guide: str, shots: Sequence[Shot], text: str, lang: str) -> list[dict[str, str]]:
+    """Each few-shot example as a user turn (the guide, label set included, then the example's input) and an
+    assistant turn (its answer); the record as the last user turn, with the same guide. The guide stays next
+    to every input rather than once in a system turn: small chat models follow it there far more often."""
+    def ask(text: str) -> dict[str, str]:
+        return {"role": "user", "content": f"{guide}\n\n{INPUT_WORD[lang]}: {text}"}
+
+    messages = []
+    for shot in shots:
+        messages += [ask(shot.input), {"role": "assistant", "content": shot.answer}]
+    return messages + [ask(text)]
+
+
+def teacher_prompt(task: PseudoTask, ask: Ask, lang: str, prompt_format: PromptFormat) -> str:
+    """What one labelling request carries (and its cache key hashes): the `ecomgpt` prompt text, or the `chat`
+    messages as JSON (`prompt_messages` reads them back; the teacher renders them with its chat template)."""
+    if prompt_format == "ecomgpt":
+        return labelling_prompt(task, ask, lang)
+    if prompt_format == "chat":
+        return json.dumps(labelling_messages(task, ask, lang), ensure_ascii=False)
+    raise ValueError(f"unknown prompt format {prompt_format!r}; known: {list(PROMPT_FORMATS)}")
+
+
+def prompt_messages(prompt: str) -> list[dict[str, str]]:
+    """The chat messages of a `chat` request's prompt."""
+    messages = json.loads(prompt)
+    if not isinstance(messages, list) or not all(isinstance(m, dict) and {"role", "content"} <= set(m) for m in messages):
+        raise ValueError(f"not a chat prompt (a JSON list of role/content messages): {prompt[:80]!r}")
+    return messages
+
+
+def prompts_hash(tasks: Sequence[PseudoTask], prompt_format: PromptFormat) -> str:
     """A hash of everything the labelling prompts of these tasks are built from (guides, shots, format)."""
     parts = [
         {"task": t.name, "definition": t.spec.definition, "guide": t.guide,
          "shots": {lang: [list(s) for s in shots] for lang, shots in t.shots.items()}}
         for t in sorted(tasks, key=lambda t: t.name)
     ]
-    probe = render_prompt("{definition}", "{instruction}", "{input}")
-    return stable_hex128(json.dumps(parts, ensure_ascii=False, sort_keys=True), probe, INPUT_WORD, ANSWER_WORD)
+    probes = {"ecomgpt": render_prompt("{definition}", "{instruction}", "{input}"),
+              "chat": chat_messages("{guide}", [Shot("{shot}", "{answer}")], "{input}", "en")}
+    if prompt_format not in probes:
+        raise ValueError(f"unknown prompt format {prompt_format!r}; known: {list(PROMPT_FORMATS)}")
+    return stable_hex128(json.dumps(parts, ensure_ascii=False, sort_keys=True), prompt_format,
+                         json.dumps(probes[prompt_format]), INPUT_WORD, ANSWER_WORD)
