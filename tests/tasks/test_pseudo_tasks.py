@@ -195,3 +195,62 @@ def test_unknown_and_duplicate_names() -> None:
                 shots={"en": [Shot("x", "y")], "zh": [Shot("x", "y")]}, ground=ground_label,
             )(lambda record: None)
 
+
+# ---- near-misses read as meant, and what still rejects --------------------------------------------------
+
+LABELS_ZH = Ask("Query: 最便宜的充电器", {"label_set": "比价, 挑选礼物"}, ("比价", "挑选礼物"))
+
+
+@pytest.mark.parametrize("answer, ask, output", [
+    ("Answer: compare prices", LABELS, "compare prices"),
+    ("answer：Compare prices.", LABELS, "compare prices"),
+    ("答案：比价", LABELS_ZH, "比价"),
+    ('"Compare prices."', LABELS, "compare prices"),
+    ("**find a gift**", LABELS, "find a gift"),
+    ("compare prices\nThe shopper wants the lowest price for a charger.", LABELS, "compare prices"),
+    ("Answer: compare prices\n\nBecause of the word cheapest.", LABELS, "compare prices"),
+    ("compare prices\nAnswer: compare prices", LABELS, "compare prices"),  # the same answer twice
+])
+def test_one_label_near_misses_accepted(answer: str, ask: Ask, output: str) -> None:
+    assert ground_label(answer, ask) == output
+
+
+@pytest.mark.parametrize("answer, reason", [
+    ("compare prices\nfind a gift", "unparsable"),  # two answers: which one?
+    ("compare prices\nAnswer: find a gift", "unparsable"),
+    ("The shopper wants to compare prices.\ncompare prices", "label_not_in_set"),  # the first line answers
+    ("buy now\ncompare prices", "label_not_in_set"),
+    ("Answer: buy now", "label_not_in_set"),
+    ("Answer: prices", "label_not_in_set"),
+    ("Answer:", "empty"),
+    ("Answer: compare prices, find a gift", "unparsable"),
+])
+def test_one_label_strict_cases_still_rejected(answer: str, reason: str) -> None:
+    with pytest.raises(Rejected) as err:
+        ground_label(answer, LABELS)
+    assert err.value.reason == reason
+
+
+def test_label_lists_near_misses_and_strict_cases() -> None:
+    assert ground_labels("Answer: Find a gift, compare prices.\nBoth fit.", LABELS) == "compare prices, find a gift"
+    for answer, reason in [("find a gift\ncompare prices", "unparsable"), ("Answer: gift, compare prices", "label_not_in_set"),
+                           ("compare prices, compare prices\nno", "repeated_label")]:
+        with pytest.raises(Rejected) as err:
+            ground_labels(answer, LABELS)
+        assert err.value.reason == reason
+
+
+def test_spans_differing_in_case_or_quoted_are_written_as_the_input_spells_them() -> None:
+    answer = 'Answer: brand: acme\ncolor: "red"\nmaterial: COTTON.'
+    assert ground_typed_spans(answer, TYPES) == "brand: Acme\ncolor: red\nmaterial: cotton"
+    assert ground_pairs("Battery: Lasts Long\nSTRAP: “feels cheap”", PAIRS) == "strap: feels cheap\nbattery: lasts long"
+
+
+@pytest.mark.parametrize("answer, reason", [
+    ("brand: 'Nike'", "span_not_in_input"), ("brand: Acmee", "span_not_in_input"), ("color: re d", "span_not_in_input"),
+    ("Answer: maker: Acme", "type_not_in_set"), ("brand: Acme red hoodie", "span_not_in_input"),
+])
+def test_spans_strict_cases_still_rejected(answer: str, reason: str) -> None:
+    with pytest.raises(Rejected) as err:
+        ground_typed_spans(answer, TYPES)
+    assert err.value.reason == reason
