@@ -234,7 +234,9 @@ def test_one_label_strict_cases_still_rejected(answer: str, reason: str) -> None
 def test_label_lists_near_misses_and_strict_cases() -> None:
     assert ground_labels("Answer: Find a gift, compare prices.\nBoth fit.", LABELS) == "compare prices, find a gift"
     for answer, reason in [("find a gift\ncompare prices", "unparsable"), ("Answer: gift, compare prices", "label_not_in_set"),
-                           ("compare prices, compare prices\nno", "repeated_label")]:
+                           ("compare prices, compare prices\nno", "repeated_label"),
+                           ("compare prices, find a gift,", "unparsable"),  # cut off: more labels were coming
+                           ("compare prices,\nbecause", "unparsable")]:
         with pytest.raises(Rejected) as err:
             ground_labels(answer, LABELS)
         assert err.value.reason == reason

@@ -4,7 +4,8 @@ is grounded in the record — labels from the task's label set, extracted spans 
 Each function returns the canonical output (rendered by the same format) or raises `Rejected` with one of:
 
 - `empty`: nothing in the answer (or only `None` terms);
-- `unparsable`: the answer does not have the format's shape (e.g. no `Type: terms` line);
+- `unparsable`: the answer does not have the format's shape (e.g. no `Type: terms` line, or a list of labels
+  that ends in a separator: cut off before its end);
 - `label_not_in_set`: a label that is not one of the task's labels;
 - `type_not_in_set`: an entity or attribute type that is not one of the task's types;
 - `span_not_in_input`: an extracted span that does not occur in the input;
@@ -83,6 +84,8 @@ def _label_set(text: str, ask: Ask) -> str:
     items = ITEMS.parse(text)
     if not items:
         raise Rejected("empty")
+    if text.rstrip().endswith((",", "，")):  # cut off (at the answer budget) before its last label
+        raise Rejected("unparsable", f"an unfinished list: {text.strip()[-40:]!r}")
     found = [_canonical(item, ask.labels, "label_not_in_set") for item in items]
     if len(set(found)) != len(found):
         raise Rejected("repeated_label", text)
