@@ -6,8 +6,9 @@
 Synthetic records of the four raw data types (dialogue turns stripped of their intent labels, so they are raw
 turns), then `ecomgpt generate` with the teacher stage on: every pseudo-label task labels the `--per-task`
 records of smallest key, with an empty cache, through the Ray Data actor pool (one actor per free CPU, the
-model loaded once per actor, greedy decoding). The main pass generates one cheap golden task only.
-Prints one JSON line: labels/s over the labelling step, the accept rate per task and the rejects by reason.
+model loaded once per actor, prompted in the format `prompt_format: auto` picks, greedy decoding). The main
+pass generates one cheap golden task only. Prints one JSON line: the prompt format, labels/s over the
+labelling step, the accept rate per task and the rejects by reason.
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ def main() -> None:
     teacher = manifest["teacher"]
     print(json.dumps({
         "teacher": args.teacher,
+        "prompt_format": teacher["prompt_format"],
         "records": args.records,
         "labels": teacher["totals"]["asked"],
         "labelling_s": teacher["timings"]["labelling_s"],
