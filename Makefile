@@ -36,6 +36,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/score_throughput.py
 	$(BIN)/python benchmarks/serve_load.py
 	$(BIN)/python benchmarks/default_run.py
+	$(BIN)/python benchmarks/teacher_labels.py
 
 clean:
 	rm -rf $(VENV) runs

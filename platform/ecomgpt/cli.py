@@ -127,11 +127,13 @@ def _findings(args: argparse.Namespace) -> None:
 
 
 def _tasks(args: argparse.Namespace) -> None:
+    from ecomgpt.tasks.pseudo.registry import all_pseudo_tasks
     from ecomgpt.tasks.registry import all_tasks
 
-    for spec in all_tasks():
+    for spec in [*all_tasks(), *(task.spec for task in all_pseudo_tasks())]:
         kind = "atomic" if spec.atomic else "original"
-        print(f"{spec.name:45s} {spec.data_type:10s} {spec.paradigm:18s} {','.join(spec.langs):6s} {kind}")
+        print(f"{spec.name:45s} {spec.data_type:10s} {spec.paradigm:18s} {','.join(spec.langs):6s} {kind:8s} "
+              f"{spec.label_kind}")
 
 
 def _serve(args: argparse.Namespace) -> None:

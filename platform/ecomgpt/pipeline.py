@@ -163,7 +163,10 @@ def _generate(st: Stages, synth_key: str | None) -> tuple[str, dict]:
 
     # The key leaves out the run directory's own paths, so a moved run directory is still up to date.
     data = [path for source in user_cfg.sources for path in load_source_config(source).paths]
-    inputs = contents([*user_cfg.sources, *user_cfg.inputs, *data, user_cfg.heldout_dir])
+    teacher = user_cfg.teacher
+    # A local teacher checkpoint is an input too: one re-trained in place labels afresh.
+    teacher_model = [teacher.model.model] if teacher and teacher.model.kind == "local" else []
+    inputs = contents([*user_cfg.sources, *user_cfg.inputs, *data, user_cfg.heldout_dir, *teacher_model])
     key = stage_key("generate", {**user_cfg.model_dump(mode="json"), "contents": inputs}, [synth_key or ""])
     manifest = st.run("generate", key, work, lambda: storage.read_json(storage.join(where, "manifest.json")))
     print(summary_table(manifest))

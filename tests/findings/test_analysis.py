@@ -105,3 +105,62 @@ def test_a_missing_trial_is_named(cfg):
     scores = {"base": _scores(0.1)}
     with pytest.raises(ValueError, match="trials without scores: atomic-with-seed0"):
         analyse(cfg, {"base": _row("base", scores["base"])}, scores)
+
+
+def test_label_arms_only_with_a_teacher(cfg):
+    assert cfg.data.generate.teacher is None and not cfg.label_arms
+    assert not [p for p in findings_points(cfg) if p.key.startswith("labels-")]
+    data = cfg.model_dump(exclude_unset=True)
+    data["data"]["generate"]["teacher"] = {"model": {"kind": "local", "model": "smollm2-135m-instruct"}}
+    with_teacher = parse_model(FindingsConfig, data, "findings.yaml")
+    points = {p.key: p for p in findings_points(with_teacher)}
+    for seed in cfg.seeds:
+        arms = {arm: points[f"labels-{arm}-seed{seed}"] for arm in ("golden", "pseudo", "both")}
+        assert {arm: p.label_kind for arm, p in arms.items()} == {"golden": "golden", "pseudo": "pseudo", "both": None}
+        assert all(p.atomic is True and p.samples_per_task == cfg.ablation.samples_per_task and p.n_tasks is None
+                   and p.seed == seed for p in arms.values())
+    off = with_teacher.model_copy(update={"label_ablation": False})
+    assert not any(p.key.startswith("labels-") for p in findings_points(off))
+    sweep = sweep_config(with_teacher)
+    assert {p.key: p.label_kind for p in sweep.points}["labels-pseudo-seed0"] == "pseudo"
+
+
+def test_golden_vs_pseudo_verdict_follows_the_data(cfg, tmp_path):
+    cfg = cfg.model_copy(update={"label_ablation": True})
+    levels = {"base": 0.1}
+    for seed in cfg.seeds:
+        levels.update({f"atomic-with-seed{seed}": 0.5, f"atomic-without-seed{seed}": 0.4,
+                       f"labels-golden-seed{seed}": 0.4, f"labels-pseudo-seed{seed}": 0.3,
+                       f"labels-both-seed{seed}": 0.5})
+    for point in findings_points(cfg):
+        if point.key.startswith("tasks"):
+            levels[point.key] = 0.3
+    scores = {key: _scores(level) for key, level in levels.items()}
+    rows = {key: _row(key, score) for key, score in scores.items()}
+    rows["labels-both-seed0"]["train_label_kinds"] = {"golden": 6, "pseudo": 2}
+    report = analyse(cfg, rows, scores)
+    d = report["findings"]["d"]
+    assert d["verdict"] == "reproduced" and d["difference"]["value"] == pytest.approx(10.0)
+    assert d["pseudo_minus_golden"]["value"] == pytest.approx(-10.0) and d["pseudo_minus_golden"]["ci"][1] < 0
+    assert d["seeds"] == {"golden": len(cfg.seeds), "pseudo": len(cfg.seeds), "both": len(cfg.seeds)}
+    assert d["trained_on"]["both"][0]["train_label_kinds"] == {"golden": 6, "pseudo": 2}
+
+    # the opposite data: pseudo labels hurt
+    for seed in cfg.seeds:
+        scores[f"labels-both-seed{seed}"] = _scores(0.3)
+    assert analyse(cfg, rows, scores)["findings"]["d"]["verdict"] == "not reproduced"
+
+    report.update(wall_s=12.0, trial_wall_s=10.0, heldout_dir="../shared/data/heldout")
+    write_report(str(tmp_path), report)
+    text = (tmp_path / "findings.md").read_text()
+    assert "| (d) |" in text and "(d) both labels (atomic tasks only)" in text and "6 golden-label, 2 pseudo-label" in text
+    assert json.loads((tmp_path / "findings.json").read_text())["findings"]["d"]["verdict"] == "reproduced"
+
+
+def test_a_missing_label_arm_is_named(cfg):
+    cfg = cfg.model_copy(update={"label_ablation": True})
+    levels = {"base": 0.1, **{p.key: 0.4 for p in findings_points(cfg) if not p.key.startswith("labels-pseudo")}}
+    scores = {key: _scores(level) for key, level in levels.items()}
+    rows = {key: _row(key, score) for key, score in scores.items()}
+    with pytest.raises(ValueError, match="trials without scores: labels-pseudo-seed0"):
+        analyse(cfg, rows, scores)

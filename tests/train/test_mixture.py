@@ -109,3 +109,61 @@ def test_the_atomic_selector_needs_the_column_and_rows_of_its_kind(tmp_path):
     pq.write_table(table.filter(pc.field("atomic")), path)
     with pytest.raises(DataError, match=r"no original-task \(atomic = false\) rows"):
         plan_mixture(str(only_atomic), DataConfig(mixture={"atomic": False}))
+
+
+def _labelled_data(root) -> str:
+    """A generate-like directory: task a golden atomic, b golden original, p pseudo atomic, m both kinds."""
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = [("a", True, "golden")] * 4 + [("b", False, "golden")] * 3 + [("p", True, "pseudo")] * 5
+    rows += [("m", True, "golden")] * 2 + [("m", True, "pseudo")] * 3
+    columns = {
+        "id": [f"id{i}" for i in range(len(rows))], "task": [t for t, _, _ in rows],
+        "prompt": [f"prompt {i}" for i in range(len(rows))], "output": ["answer"] * len(rows),
+        "atomic": [a for _, a, _ in rows], "label_kind": [k for _, _, k in rows],
+    }
+    (root / "held_in").mkdir(parents=True)
+    pq.write_table(pa.table(columns), root / "held_in" / "part-0.parquet")
+    (root / "manifest.json").write_text(json.dumps({"stage": "generate"}))
+    return str(root)
+
+
+@pytest.mark.parametrize(
+    ("atomic", "label_kind", "counts", "labels"),
+    [
+        (None, None, {"a": 4, "b": 3, "m": 5, "p": 5}, {"golden": 9, "pseudo": 8}),
+        (True, "golden", {"a": 4, "m": 2}, {"golden": 6}),
+        (True, "pseudo", {"m": 3, "p": 5}, {"pseudo": 8}),
+        (True, None, {"a": 4, "m": 5, "p": 5}, {"golden": 6, "pseudo": 8}),
+    ],
+)
+def test_the_label_kind_selector(tmp_path, atomic, label_kind, counts, labels):
+    import pyarrow.parquet as pq
+
+    from ecomgpt.train.config import DataConfig
+    from ecomgpt.train.data import KeepMixture, plan_mixture
+
+    data_dir = _labelled_data(tmp_path)
+    plan = plan_mixture(data_dir, DataConfig(mixture={"atomic": atomic, "label_kind": label_kind}))
+    assert (plan.counts, plan.label_kinds, plan.label_kind) == (counts, labels, label_kind)
+    keep = KeepMixture(plan.tasks, plan.thresholds, plan.seed, plan.atomic, plan.label_kind)
+    kept = keep(pq.read_table(f"{data_dir}/held_in/part-0.parquet", columns=keep.columns))
+    assert sorted(set(kept.column("task").to_pylist())) == sorted(counts) and kept.num_rows == sum(counts.values())
+
+
+def test_the_label_kind_selector_needs_rows_of_its_kind(tmp_path):
+    from ecomgpt.config import ConfigError, parse_model
+    from ecomgpt.train.config import DataConfig
+    from ecomgpt.train.data import DataError, plan_mixture
+
+    golden_only = _kinds_data(tmp_path / "old")  # no label_kind column
+    with pytest.raises(DataError, match="no `label_kind` column, which mixture.label_kind = pseudo selects on"):
+        plan_mixture(golden_only, DataConfig(mixture={"label_kind": "pseudo"}))
+    data_dir = _labelled_data(tmp_path / "new")
+    with pytest.raises(DataError, match="no pseudo-label rows for mixture.label_kind = pseudo"):
+        plan_mixture(data_dir, DataConfig(mixture={"atomic": False, "label_kind": "pseudo"}))
+    with pytest.raises(ConfigError, match="mixture.label_kind"):
+        parse_model(DataConfig, {"mixture": {"label_kind": "silver"}}, "train.yaml")

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from ecomgpt.config import StrictModel
+from ecomgpt.teacher.config import TeacherConfig
 
 DEFAULT_HELDOUT_TASKS = (
     "product.item_alignment",
@@ -56,6 +57,10 @@ class GenerateConfig(StrictModel):
     header: bool = Field(default=True, description="render the task-description header in prompts")
     instruction_lang: Literal["en", "zh"] | None = Field(
         default=None, description="render every instruction in this language (None: the record's)"
+    )
+    teacher: TeacherConfig | None = Field(
+        default=None,
+        description="pseudo labels: a teacher model labels records for the pseudo-label tasks (None: off)",
     )
 
     @field_validator("heldout_tasks", "tasks")

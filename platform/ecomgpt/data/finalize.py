@@ -21,6 +21,18 @@ def candidates_table(rows: list[dict]) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=CANDIDATE_SCHEMA)
 
 
+def to_ipc(table: pa.Table) -> bytes:
+    """A table as Arrow IPC stream bytes: how a unit's candidates travel in one cell of a result row."""
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
+def from_ipc(data: bytes) -> pa.Table:
+    return pa.ipc.open_stream(pa.py_buffer(data)).read_all()
+
+
 def dedup_and_cap(table: pa.Table, cap: int | None, heldout_tasks: frozenset[str]) -> pa.Table:
     """One task's candidates -> its final examples (still with `_key`, dropped when written).
 

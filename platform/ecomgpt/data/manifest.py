@@ -6,6 +6,7 @@ import time
 from typing import TYPE_CHECKING
 
 from ecomgpt.data.finalize import OutputDigest
+from ecomgpt.tasks.pseudo.registry import all_pseudo_tasks
 from ecomgpt.versions import versions
 
 if TYPE_CHECKING:
@@ -22,6 +23,7 @@ def build_manifest(
     digest: OutputDigest,
     sampling: dict,
     timings: dict,
+    teacher: dict | None = None,
 ) -> dict:
     rejected = stats["records_in"] - stats["records_accepted"]
     dedup_dropped = generated_total - distinct
@@ -53,6 +55,8 @@ def build_manifest(
         "tasks": digest.counts_dict(),
         "splits": digest.split_totals(),
         "content_hash": digest.content_hash(),
+        "label_kinds": label_kinds(digest),
+        "teacher": teacher,
         "timings": {
             **timings,
             "unit_seconds_sum": round(sum(stats["unit_seconds"]), 3),
@@ -62,3 +66,12 @@ def build_manifest(
         "versions": versions("pyarrow"),
     }
 
+
+
+def label_kinds(digest: OutputDigest) -> dict[str, int]:
+    """Examples out by label kind: golden (read from the data) and pseudo (written by a teacher)."""
+    pseudo = {task.name for task in all_pseudo_tasks()}
+    totals = {"golden": 0, "pseudo": 0}
+    for task, langs in digest.counts.items():
+        totals["pseudo" if task in pseudo else "golden"] += sum(sum(splits.values()) for splits in langs.values())
+    return totals

@@ -6,6 +6,8 @@ read units -> [actor pool] read, validate, quarantine, generate, decontaminate, 
 
 With a cap, a pilot on the driver first bounds which record-task pairs are worth generating
 (`data.sampling`); a task the bound leaves short is completed by a second pass over its other pairs.
+With a `teacher:` block, the teacher stage (`ecomgpt.teacher.stage`) runs first: its pseudo-label examples
+join the golden candidates at the shuffle by task, and its result rows join the counts.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from ray.data.expressions import col
 from ecomgpt import storage
 from ecomgpt.data.config import GenerateConfig
 from ecomgpt.data.decontam import Decontaminator
-from ecomgpt.data.finalize import HASH_COLUMNS, OutputDigest, candidates_table, dedup_and_cap
+from ecomgpt.data.finalize import HASH_COLUMNS, OutputDigest, candidates_table, dedup_and_cap, from_ipc, to_ipc
 from ecomgpt.data.heldout_texts import load_heldout_texts
 from ecomgpt.data.manifest import build_manifest
 from ecomgpt.data.process import KeyRanges, group_specs, process_unit
@@ -36,7 +38,9 @@ from ecomgpt.records.sources import SourceConfig, input_source, load_source_conf
 from ecomgpt.records.units import ReadUnit, plan_units
 from ecomgpt.runtime import cluster_cpus
 from ecomgpt.tasks.examples import RenderOptions
+from ecomgpt.tasks.pseudo.registry import all_pseudo_tasks
 from ecomgpt.tasks.registry import UnknownTaskError, resolve_tasks
+from ecomgpt.teacher.stage import TeacherPlan, merge_generated, plan_teacher, run_teacher
 
 ID_BUCKETS = 16
 SPLITS = ("held_in", "held_out")
@@ -57,6 +61,7 @@ class GeneratePlan:
     units: list[ReadUnit]
     task_names: list[str]
     heldout_texts: list[str]
+    teacher: TeacherPlan | None = None
 
 
 def render_options(cfg: GenerateConfig, sources: str) -> RenderOptions:
@@ -89,8 +94,12 @@ def plan_generate(cfg: GenerateConfig, output: str, overwrite: bool = False) -> 
     The output comes back absolute: the workers that write rejects run in other directories.
     """
     output = storage.absolute(output)
+    pseudo = {task.name for task in all_pseudo_tasks()}
+    named_pseudo = sorted(set(cfg.tasks or ()) & pseudo)
+    if named_pseudo:
+        raise UnknownTaskError(f"tasks names pseudo-label tasks {named_pseudo}: list them under teacher.tasks")
     specs = resolve_tasks(cfg.tasks)
-    known = {spec.name for spec in resolve_tasks(None)}
+    known = {spec.name for spec in resolve_tasks(None)} | pseudo
     unknown = sorted(set(cfg.heldout_tasks) - known)
     if unknown:
         raise UnknownTaskError(f"heldout_tasks names unknown tasks {unknown}; known tasks: {sorted(known)}")
@@ -98,9 +107,10 @@ def plan_generate(cfg: GenerateConfig, output: str, overwrite: bool = False) -> 
     check_output(output, cfg, sources, overwrite)
     units = plan_units(sources, cfg.num_blocks or 4 * cluster_cpus())
     texts = load_heldout_texts(cfg.heldout_dir) if cfg.heldout_dir else []
+    teacher = plan_teacher(cfg.teacher, output) if cfg.teacher else None
     staging = storage.staging_dir(output)
     storage.delete_dir(staging)  # what a crashed run left half-built
-    return GeneratePlan(cfg, output, staging, sources, units, [s.name for s in specs], texts)
+    return GeneratePlan(cfg, output, staging, sources, units, [s.name for s in specs], texts, teacher)
 
 
 def check_output(output: str, cfg: GenerateConfig, sources: list[SourceConfig], overwrite: bool) -> None:
@@ -163,7 +173,7 @@ class UnitWorker:
             out["stats"].append(json.dumps({**result.stats.to_dict(), **seconds}))
             out["ids"].append(result.ids.tobytes())
             out["contaminated"].append(result.contaminated.tobytes())
-            out["candidates"].append(_to_ipc(candidates_table(result.candidates)))
+            out["candidates"].append(to_ipc(candidates_table(result.candidates)))
         return {
             "unit": out["unit"],
             "stats": out["stats"],
@@ -178,19 +188,8 @@ def _scalar(value):
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _to_ipc(table: pa.Table) -> bytes:
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema) as writer:
-        writer.write_table(table)
-    return sink.getvalue().to_pybytes()
-
-
-def _from_ipc(data: bytes) -> pa.Table:
-    return pa.ipc.open_stream(pa.py_buffer(data)).read_all()
-
-
 def _decode_candidates(batch: pa.Table) -> pa.Table:
-    tables = [_from_ipc(blob.as_py()) for blob in batch.column("candidates")]
+    tables = [from_ipc(blob.as_py()) for blob in batch.column("candidates")]
     return pa.concat_tables(tables) if tables else candidates_table([])
 
 
@@ -340,9 +339,15 @@ def run_generate(plan: GeneratePlan) -> dict:
     cap = cfg.samples_per_task if cfg.sample_pairs else None
     bounds = plan_key_bounds(plan.units, specs_by_type, cfg.seed, options, cfg.max_field_chars, cap)
     planned_at = time.time()
+    pseudo, teacher_summary, pseudo_generated = None, None, {}
+    if plan.teacher is not None:
+        pseudo, teacher_summary, pseudo_generated = run_teacher(
+            plan.units, plan.teacher, cfg, ray.put(plan.heldout_texts))
+    teacher_at = time.time()
     passes = [_process(plan, {task: (0, bounds.get(task, FULL)) for task in plan.task_names})]
     units_at = time.time()
-    final = _finalize(_candidates(passes[0]), cfg)
+    candidates = _candidates(passes[0])
+    final = _finalize(candidates if pseudo is None else candidates.union(_candidates(pseudo)), cfg)
     finalize_at = time.time()
     digest = _digest(final)
     digest_at = time.time()
@@ -357,7 +362,9 @@ def run_generate(plan: GeneratePlan) -> dict:
     generated_at = time.time()
 
     results = passes[0] if len(passes) == 1 else passes[0].union(passes[1])
+    results = results if pseudo is None else results.union(pseudo)
     stats = combine_passes(_pass_stats(passes[0]), _pass_stats(passes[1]) if len(passes) > 1 else None)
+    stats = merge_generated(stats, pseudo_generated)
     distinct, contaminated = _distinct_counts(results)
     finalized_at = time.time()
 
@@ -381,7 +388,8 @@ def run_generate(plan: GeneratePlan) -> dict:
         timings={
             "read_generate_s": round(generated_at - started, 3),
             "plan_s": round(planned_at - started, 3),
-            "units_s": round(units_at - planned_at, 3),
+            "teacher_s": round(teacher_at - planned_at, 3),
+            "units_s": round(units_at - teacher_at, 3),
             "finalize_s": round(finalize_at - units_at, 3),
             "digest_s": round(digest_at - finalize_at, 3),
             "dedup_count_s": round(finalized_at - generated_at, 3),
@@ -389,6 +397,7 @@ def run_generate(plan: GeneratePlan) -> dict:
             "total_s": round(written_at - started, 3),
             "passes": len(passes),
         },
+        teacher=teacher_summary,
     )
     storage.write_json(storage.join(output, "manifest.json"), manifest)
     storage.replace_dir(output, plan.output)

@@ -38,4 +38,12 @@ def summary_table(manifest: dict) -> str:
         f"tasks: {len(out)}   content hash: {manifest['content_hash'][:16]}   "
         f"time: {manifest['timings']['total_s']:.1f} s",
     ]
+    teacher = manifest.get("teacher")
+    if teacher and teacher.get("totals"):
+        t = teacher["totals"]
+        lines.append(
+            f"teacher {teacher['model']}: {t['pairs']:,} pairs, {t['cached']:,} cached, {t['asked']:,} asked, "
+            f"{t['not_asked']:,} over the budget, {t['failed']:,} failed, {t['accepted']:,} accepted, "
+            f"{t['rejected']:,} rejected"
+        )
     return "\n".join(lines)

@@ -8,7 +8,7 @@ import numpy as np
 
 from ecomgpt.findings import stats
 from ecomgpt.findings.config import FindingsConfig
-from ecomgpt.findings.run import BASE, FindingsError, arm_key, curve_key
+from ecomgpt.findings.run import BASE, LABEL_ARMS, FindingsError, arm_key, curve_key, label_key
 from ecomgpt.sweep.fit import fit_log_trend
 
 CLAIMS = {
@@ -16,6 +16,8 @@ CLAIMS = {
          "e-commerce datasets and tasks.",
     "b": "The Chain-of-Task atomic tasks matter: at the same training budget, removing them lowers held-out scores.",
     "c": "Held-out scores rise with the number of training tasks more than with the number of samples per task.",
+    "d": "Pseudo-labelled atomic tasks add to golden ones: at the same training budget, golden and pseudo-labelled "
+         "atomic tasks together score higher than golden ones alone.",
 }
 RULES = {
     "a": "reproduced if the interval of fine-tuned − base lies above 0; not reproduced if it lies below 0; "
@@ -25,6 +27,8 @@ RULES = {
     "c": "reproduced if the intervals of the task-count slope and of slope(tasks) − slope(samples) both lie "
          "above 0; not reproduced if either lies below 0; inconclusive otherwise (slopes of score against "
          "ln x)",
+    "d": "reproduced if the interval of both − golden lies above 0; not reproduced if it lies below 0; "
+         "inconclusive otherwise (pseudo − golden is reported beside it)",
 }
 
 
@@ -48,8 +52,8 @@ def _difference(cfg: FindingsConfig, arms: dict[str, list], first: str, second: 
 
 
 def _trained_on(row: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: row.get(key) for key in ("train_tasks", "train_examples_per_task", "train_kinds", "train_examples",
-                                            "examples_seen", "train_tokens", "final_loss")}
+    return {key: row.get(key) for key in ("train_tasks", "train_examples_per_task", "train_kinds", "train_label_kinds",
+                                            "train_examples", "examples_seen", "train_tokens", "final_loss")}
 
 
 def base_vs_tuned(cfg: FindingsConfig, rows: Mapping[str, dict], scores: Mapping[str, Any]) -> dict[str, Any]:
@@ -74,6 +78,23 @@ def atomic_ablation(cfg: FindingsConfig, rows: Mapping[str, dict], scores: Mappi
         "without": [_trained_on(rows[key]) for key in without_keys],
     }
     return {"claim": CLAIMS["b"], "rule": RULES["b"], **out}
+
+
+def label_ablation(cfg: FindingsConfig, rows: Mapping[str, dict], scores: Mapping[str, Any]) -> dict[str, Any]:
+    """(d) golden only, pseudo only and both, each arm's seeds resampled with the same instance draws."""
+    keys = {arm: [label_key(arm, seed) for seed in cfg.seeds] for arm in LABEL_ARMS}
+    arms = {arm: _seeds(scores, arm_keys) for arm, arm_keys in keys.items()}
+    boot = cfg.bootstrap
+    reps = stats.replicates(arms, boot.resamples, boot.seed)
+    value = {arm: stats.point_estimate(arms[arm]) for arm in arms}
+    out: dict[str, Any] = {arm: stats.summary(value[arm], stats.interval(reps[arm], boot.confidence)) for arm in arms}
+    for name, first in (("difference", "both"), ("pseudo_minus_golden", "pseudo")):
+        out[name] = stats.summary(value[first] - value["golden"],
+                                  stats.interval(reps[first] - reps["golden"], boot.confidence))
+    out["seeds"] = {arm: len(arms[arm]) for arm in arms}
+    out["verdict"] = stats.sign_verdict(*out["difference"]["ci"])
+    out["trained_on"] = {arm: [_trained_on(rows[key]) for key in arm_keys] for arm, arm_keys in keys.items()}
+    return {"claim": CLAIMS["d"], "rule": RULES["d"], **out}
 
 
 def _slope(xs: list[int], ys: np.ndarray, point_ys: list[float], confidence: float) -> tuple[np.ndarray, dict]:
@@ -121,18 +142,22 @@ def scaling_curves(cfg: FindingsConfig, rows: Mapping[str, dict], scores: Mappin
 
 
 def analyse(cfg: FindingsConfig, rows: Mapping[str, dict], scores: Mapping[str, Any]) -> dict[str, Any]:
-    """findings.json's `findings` (a, b, c) and `trials` (one summary row per trial)."""
+    """findings.json's `findings` (a, b, c, and d when the config has the label arms) and `trials` (one summary
+    row per trial)."""
+    findings = {
+        "a": base_vs_tuned(cfg, rows, scores),
+        "b": atomic_ablation(cfg, rows, scores),
+        "c": scaling_curves(cfg, rows, scores),
+    }
+    if cfg.label_arms:
+        findings["d"] = label_ablation(cfg, rows, scores)
     return {
         "metric": cfg.metric,
         "confidence": cfg.bootstrap.confidence,
-        "findings": {
-            "a": base_vs_tuned(cfg, rows, scores),
-            "b": atomic_ablation(cfg, rows, scores),
-            "c": scaling_curves(cfg, rows, scores),
-        },
+        "findings": findings,
         "trials": [
             {key: row.get(key) for key in ("trial", "train", "n_tasks", "samples_per_task", "seed", "atomic",
-                                            "avg_rouge_l", "avg_micro_f1", "train_examples", "examples_seen",
+                                            "label_kind", "avg_rouge_l", "avg_micro_f1", "train_examples", "examples_seen",
                                             "final_loss", "wall_s")}
             for row in rows.values()
         ],

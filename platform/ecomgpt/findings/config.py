@@ -94,6 +94,11 @@ class FindingsConfig(StrictModel):
     task_curve: TaskCurveConfig = Field(description="(c) held-out score against the number of training tasks")
     samples_curve: SamplesCurveConfig = Field(description="(c) held-out score against samples per task")
     bootstrap: BootstrapConfig = Field(default_factory=BootstrapConfig, description="confidence intervals")
+    label_ablation: bool | None = Field(
+        default=None,
+        description="(d) golden vs pseudo labels: train on golden atomic tasks only, pseudo-labelled ones only, and "
+        "both, at the (b) budget (None: when data.generate configures a teacher)",
+    )
     metric: str = Field(default="rouge_l", description="the verdicts' metric (per-instance: rouge_l)")
     max_concurrent_trials: int | None = Field(default=None, gt=0, description="trials at once (None: as fit)")
     max_failures: int = Field(default=1, ge=0, description="retries of a failed trial")
@@ -116,6 +121,13 @@ class FindingsConfig(StrictModel):
         if value != "rouge_l":
             raise ValueError("metric: the intervals resample per-instance scores, which only rouge_l has")
         return value
+
+    @property
+    def label_arms(self) -> bool:
+        """Whether the (d) golden-vs-pseudo arms run: asked for, or a teacher labels the built data."""
+        if self.label_ablation is not None:
+            return self.label_ablation
+        return self.data.dir is None and self.data.generate.teacher is not None
 
     @model_validator(mode="after")
     def _curves_meet(self) -> "FindingsConfig":

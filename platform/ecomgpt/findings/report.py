@@ -19,6 +19,9 @@ def _trained_on(arm: list[dict]) -> str:
     first = arm[0]
     tasks = first.get("train_tasks") or []
     kinds = ", ".join(f"{n:,} {kind}" for kind, n in (first.get("train_kinds") or {}).items())
+    labels = first.get("train_label_kinds") or {}
+    if set(labels) - {"golden", "unknown"}:
+        kinds += "; " + ", ".join(f"{n:,} {kind}-label" for kind, n in labels.items())
     return (f"{len(tasks)} tasks, {first.get('train_examples') or 0:,} examples ({kinds}); "
             f"{first.get('examples_seen') or 0:,} examples seen in training")
 
@@ -42,9 +45,17 @@ def markdown(report: dict[str, Any]) -> str:
         f"difference {_figure(b['difference'])} | **{b['verdict']}** |",
         f"| (c) | {c['claim']} | slope per ln(tasks) {_figure(c['task_curve']['slope'])}, per ln(samples) "
         f"{_figure(c['samples_curve']['slope'])}; difference {_figure(c['slope_difference'])} | **{c['verdict']}** |",
+    ]
+    d = findings.get("d")
+    if d is not None:
+        lines.append(
+            f"| (d) | {d['claim']} | golden {_figure(d['golden'])}, pseudo {_figure(d['pseudo'])}, both "
+            f"{_figure(d['both'])}; both − golden {_figure(d['difference'])}, pseudo − golden "
+            f"{_figure(d['pseudo_minus_golden'])} | **{d['verdict']}** |")
+    lines += [
         "",
         "Rules, fixed before the run: "
-        + "; ".join(f"({key}) {findings[key]['rule']}" for key in ("a", "b", "c")) + ".",
+        + "; ".join(f"({key}) {findings[key]['rule']}" for key in sorted(findings)) + ".",
         "",
         f"![base, fine-tuned, with and without atomic tasks]({PLOTS['ab']})",
         f"![held-out score against task count and samples per task]({PLOTS['curves']})",
@@ -55,6 +66,11 @@ def markdown(report: dict[str, Any]) -> str:
         f"- (b) with atomic tasks: {_trained_on(b['trained_on']['with'])}.",
         f"- (b) without atomic tasks (datasets' original tasks only, `atomic = false`): "
         f"{_trained_on(b['trained_on']['without'])}.",
+    ]
+    if d is not None:
+        lines += [f"- (d) {arm} labels (atomic tasks only): {_trained_on(d['trained_on'][arm])}."
+                  for arm in ("golden", "pseudo", "both")]
+    lines += [
         f"- (c) {c['seeds']} seed(s) per point; task curve at {c['task_curve']['samples_per_task']} samples per "
         f"task, samples curve at {c['samples_curve']['n_tasks']} tasks.",
         "",

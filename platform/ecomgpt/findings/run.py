@@ -1,10 +1,11 @@
-"""`ecomgpt findings`: the EcomGPT paper's three findings measured with this platform, on Ray Tune.
+"""`ecomgpt findings`: the EcomGPT paper's findings measured with this platform, on Ray Tune.
 
     from ecomgpt.findings.run import run_findings
     findings = run_findings(cfg, "runs/findings", resume=False)
 
 (a) base vs fine-tuned, (b) with vs without the atomic tasks at the same budget, (c) held-out score against
-the number of training tasks and against samples per task. The data comes from the pipeline's synth and
+the number of training tasks and against samples per task, and, when a teacher labels the data, (d) golden vs
+pseudo-labelled atomic tasks at the same budget. The data comes from the pipeline's synth and
 generate stages (`<output>/records`, `<output>/data`) unless `data.dir` names a generate run; every trial is
 a point of one sweep (`<output>/sweep/trials/<key>`, the sweep stage: train -> evaluate, finished trials never redone),
 and `findings.json`, `findings.md` and the plots are computed from the trials' per-instance scores.
@@ -35,6 +36,13 @@ def arm_key(arm: str, seed: int) -> str:
     return f"atomic-{arm}-seed{seed}"
 
 
+LABEL_ARMS = {"golden": "golden", "pseudo": "pseudo", "both": None}  # arm -> mixture.label_kind
+
+
+def label_key(arm: str, seed: int) -> str:
+    return f"labels-{arm}-seed{seed}"
+
+
 def curve_key(n_tasks: int, samples_per_task: int, seed: int) -> str:
     return f"tasks{n_tasks}-spt{samples_per_task}-seed{seed}"
 
@@ -53,6 +61,12 @@ def findings_points(cfg: FindingsConfig) -> list[PointConfig]:
     for seed in cfg.seeds:
         points.append(PointConfig(key=arm_key("with", seed), samples_per_task=cap, seed=seed))
         points.append(PointConfig(key=arm_key("without", seed), samples_per_task=cap, seed=seed, atomic=False))
+    if cfg.label_arms:
+        # (d) atomic tasks only (the golden-vs-pseudo comparison is about atomic-task labels), the (b) cap
+        for seed in cfg.seeds:
+            for arm, kind in LABEL_ARMS.items():
+                points.append(PointConfig(key=label_key(arm, seed), samples_per_task=cap, seed=seed, atomic=True,
+                                          label_kind=kind))
     for seed in cfg.curve_seeds:
         for n, s in curve_points(cfg):
             points.append(PointConfig(key=curve_key(n, s, seed), n_tasks=n, samples_per_task=s, seed=seed))

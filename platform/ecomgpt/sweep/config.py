@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -70,6 +70,9 @@ class PointConfig(StrictModel):
     )
     lora_r: int | None = Field(
         default=None, gt=0, description="LoRA rank of the trial's adapters (`lora.r`); None: as the training config says"
+    )
+    label_kind: Literal["golden", "pseudo"] | None = Field(
+        default=None, description="None: every row; golden or pseudo: only rows of that label kind"
     )
 
 

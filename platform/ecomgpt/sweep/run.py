@@ -47,7 +47,7 @@ def trial_train_data(train: dict, point: dict) -> dict:
     """A trial's training config: the base config with the point's mixture (and LoRA rank), and its seed as the
     training seed."""
     mixture = {"tasks": None, "n_tasks": point["n_tasks"], "samples_per_task": point["samples_per_task"],
-               "seed": point["seed"], "atomic": point["atomic"]}
+               "seed": point["seed"], "atomic": point["atomic"], "label_kind": point.get("label_kind")}
     rank = {"lora": {"r": point["lora_r"]}} if point.get("lora_r") is not None else {}
     return override(train, leaves({"data": {"mixture": mixture}, "seed": point["seed"], **rank}))
 
@@ -186,7 +186,7 @@ def _row(point: dict, trial_dir: str, metrics: dict) -> dict[str, Any]:
     return {
         "trial": storage.basename(trial_dir),
         **{key: point.get(key) for key in ("train_config", "train", "n_tasks", "samples_per_task", "seed", "atomic",
-                                           "lora_r")},
+                                           "lora_r", "label_kind")},
         **{f"avg_{m}": average[m] for m in ("rouge_l", "micro_f1", "macro_f1") if m in average},
         "tasks": {task: values for task, values in metrics["tasks"].items()},
         "eval_dir": storage.join(trial_dir, "eval"),
@@ -209,6 +209,7 @@ def train_and_evaluate(point: dict, plan: dict, trial_dir: str) -> dict[str, Any
         "train_tasks": trained["mixture"]["tasks"],
         "train_examples_per_task": trained["mixture"]["examples_per_task"],
         "train_kinds": trained["mixture"]["kinds"],
+        "train_label_kinds": trained["mixture"]["label_kinds"],
         "train_examples": sum(trained["mixture"]["examples_per_task"].values()),
         "examples_seen": trained["examples"],
         "train_tokens": trained["train_tokens"],

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Literal
+from typing import Iterable, Literal, Sequence
 
 import pyarrow as pa
 
 from ecomgpt.hashing import stable_hex128
 from ecomgpt.prompts import render_prompt
-from ecomgpt.tasks.registry import TaskSpec
+from ecomgpt.tasks.registry import Draft, TaskSpec
 from ecomgpt.tasks.rng import Rng
 
 EXAMPLE_SCHEMA = pa.schema(
@@ -64,37 +64,49 @@ def build_examples(
         rng = Rng(seed, spec.name, record.source, record.record_id)
         pick = rng.derive(_TEMPLATE_SALT)  # template choice does not depend on what the task draws
         drafts = spec.fn(record, rng)
-        if not drafts:
-            continue
-        lang = options.instruction_lang or record.lang
-        templates = spec.templates[lang]
-        for draft in drafts:
-            if draft.instruction is not None:
-                template_id, instruction = "dataset", draft.instruction
-            else:
-                index = pick.randrange(len(templates))
-                template_id = f"{lang}{index}"
-                instruction = spec.instruction(lang, index, draft.fields)
-            definition = draft.definition or spec.definition
-            prompt = render_prompt(definition, instruction, draft.input, header=options.header)
-            examples.append(
-                {
-                    "id": example_id(spec.name, prompt, draft.output),
-                    "task": spec.name,
-                    "paradigm": draft.paradigm or spec.paradigm,
-                    "data_type": spec.data_type,
-                    "lang": record.lang,
-                    "atomic": spec.atomic and (record.source, spec.name) not in options.original,
-                    "label_kind": spec.label_kind,
-                    "definition": definition,
-                    "instruction": instruction,
-                    "input": draft.input,
-                    "output": draft.output,
-                    "prompt": prompt,
-                    "template_id": template_id,
-                    "source": record.source,
-                    "record_id": record.record_id,
-                    "split": "",
-                }
-            )
+        if drafts:
+            examples += _render(spec, record, drafts, pick, options)
+    return examples
+
+
+def render_drafts(spec: TaskSpec, record, drafts: Sequence[Draft], seed: int, options: RenderOptions = RenderOptions()) -> list[dict]:
+    """Examples of drafts made for `record` (anything with `source`, `record_id` and `lang`) outside the
+    task's generator, e.g. from a teacher's answer; the template is chosen as `build_examples` chooses it."""
+    pick = Rng(seed, spec.name, record.source, record.record_id).derive(_TEMPLATE_SALT)
+    return _render(spec, record, drafts, pick, options)
+
+
+def _render(spec: TaskSpec, record, drafts: Sequence[Draft], pick: Rng, options: RenderOptions) -> list[dict]:
+    examples: list[dict] = []
+    lang = options.instruction_lang or record.lang
+    templates = spec.templates[lang]
+    for draft in drafts:
+        if draft.instruction is not None:
+            template_id, instruction = "dataset", draft.instruction
+        else:
+            index = pick.randrange(len(templates))
+            template_id = f"{lang}{index}"
+            instruction = spec.instruction(lang, index, draft.fields)
+        definition = draft.definition or spec.definition
+        prompt = render_prompt(definition, instruction, draft.input, header=options.header)
+        examples.append(
+            {
+                "id": example_id(spec.name, prompt, draft.output),
+                "task": spec.name,
+                "paradigm": draft.paradigm or spec.paradigm,
+                "data_type": spec.data_type,
+                "lang": record.lang,
+                "atomic": spec.atomic and (record.source, spec.name) not in options.original,
+                "label_kind": spec.label_kind,
+                "definition": definition,
+                "instruction": instruction,
+                "input": draft.input,
+                "output": draft.output,
+                "prompt": prompt,
+                "template_id": template_id,
+                "source": record.source,
+                "record_id": record.record_id,
+                "split": "",
+            }
+        )
     return examples

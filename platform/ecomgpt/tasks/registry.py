@@ -78,10 +78,11 @@ class UnknownTaskError(UserError, KeyError):
         return str(self.args[0])
 
 
-def _check_spec(spec: TaskSpec) -> None:
+def check_spec(spec: TaskSpec, taken: Sequence[str] = ()) -> None:
+    """Raise on a spec whose name is taken or whose fields are inconsistent (the checks every task passes)."""
     where = f"task {spec.name!r}"
-    if spec.name in _TASKS:
-        raise ValueError(f"{where} is already registered; known tasks: {sorted(_TASKS)}")
+    if spec.name in taken:
+        raise ValueError(f"{where} is already registered; known tasks: {sorted(taken)}")
     if spec.data_type not in DATA_TYPES:
         raise ValueError(f"{where}: data_type {spec.data_type!r} is not one of {DATA_TYPES}")
     if spec.paradigm not in PARADIGMS:
@@ -125,7 +126,7 @@ def register_task(
             atomic=atomic,
             label_kind=label_kind,
         )
-        _check_spec(spec)
+        check_spec(spec, list(_TASKS))
         _TASKS[name] = spec
         return fn
 

@@ -83,6 +83,11 @@ class MixtureConfig(StrictModel):
         description="None: every row; false: only the rows of datasets' original tasks (atomic = false); "
         "true: only Chain-of-Task atomic rows. Tasks, draws and caps then count the kept rows only",
     )
+    label_kind: Literal["golden", "pseudo"] | None = Field(
+        default=None,
+        description="None: every row; golden: only rows whose labels were read from the data; pseudo: only rows "
+        "labelled by a teacher model. Combines with atomic; tasks, draws and caps then count the kept rows only",
+    )
 
     @model_validator(mode="after")
     def _one_selector(self) -> "MixtureConfig":

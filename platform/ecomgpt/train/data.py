@@ -35,6 +35,8 @@ class MixturePlan:
     counts: dict[str, int]
     atomic: bool | None = None  # only rows whose `atomic` column has this value (None: every row)
     kinds: dict[str, int] = field(default_factory=dict)  # kept rows: atomic, original (unknown: no column)
+    label_kind: str | None = None  # only rows whose `label_kind` column has this value (None: every row)
+    label_kinds: dict[str, int] = field(default_factory=dict)  # kept rows: golden, pseudo (unknown: no column)
 
     @property
     def rows(self) -> int:
@@ -79,28 +81,39 @@ def check_schema(schema: pa.Schema, where: str) -> None:
         raise DataError(f"{where}: not instruction data ({'; '.join(problems)})")
 
 
+def _select(table: pa.Table, column: str, value, where: str, names: list[str], what: str) -> pa.Table:
+    """The rows whose `column` is `value` (all rows for None); an error naming the key when none is left."""
+    if value is None:
+        return table
+    if column not in names:
+        raise DataError(f"{where}: no `{column}` column, which mixture.{column} = {value} selects on")
+    table = table.filter(pads.field(column) == value)
+    if table.num_rows == 0:
+        raise DataError(f"{where}: no {what} rows for mixture.{column} = {value}")
+    return table
+
+
 def plan_mixture(data_dir: str, cfg: DataConfig) -> MixturePlan:
-    """Check the data and choose its rows: reads only the `id`, `task` and (where present) `atomic` columns."""
+    """Check the data and choose its rows: reads only the `id`, `task` and (where present) `atomic` and
+    `label_kind` columns."""
     fs, files = parquet_files(data_dir, cfg.split)
     check_generated(data_dir)
     dataset = pads.dataset(files, filesystem=fs, format="parquet")
     where = storage.join(data_dir, cfg.split)
     check_schema(dataset.schema, where)
     mix = cfg.mixture
-    has_kind = "atomic" in dataset.schema.names
-    if mix.atomic is not None and not has_kind:
-        raise DataError(f"{where}: no `atomic` column, which mixture.atomic = {mix.atomic} selects on")
-    table = dataset.to_table(columns=["id", "task", "atomic"] if has_kind else ["id", "task"])
+    names = dataset.schema.names
+    extra = [name for name in ("atomic", "label_kind") if name in names]
+    table = dataset.to_table(columns=["id", "task", *extra])
     if table.num_rows == 0:
         raise DataError(f"{where}: the dataset is empty")
     rows_in = table.num_rows
-    if mix.atomic is not None:
-        table = table.filter(pads.field("atomic") == mix.atomic)
-        if table.num_rows == 0:
-            kind = "atomic" if mix.atomic else "original-task (atomic = false)"
-            raise DataError(f"{where}: no {kind} rows for mixture.atomic = {mix.atomic}")
+    atomic_rows = "atomic" if mix.atomic else "original-task (atomic = false)"
+    table = _select(table, "atomic", mix.atomic, where, names, atomic_rows)
+    table = _select(table, "label_kind", mix.label_kind, where, names, f"{mix.label_kind}-label")
     ids, tasks = table.column("id").to_pylist(), table.column("task").to_pylist()
-    kinds = table.column("atomic").to_pylist() if has_kind else [None] * len(ids)
+    kinds = table.column("atomic").to_pylist() if "atomic" in names else [None] * len(ids)
+    labels = table.column("label_kind").to_pylist() if "label_kind" in names else [None] * len(ids)
     chosen = select_tasks(set(tasks), tasks=mix.tasks, n_tasks=mix.n_tasks, seed=mix.seed)
     chosen_set = set(chosen)
     row_keys = [sample_key(example_id, mix.seed) if task in chosen_set else None for example_id, task in zip(ids, tasks)]
@@ -111,12 +124,14 @@ def plan_mixture(data_dir: str, cfg: DataConfig) -> MixturePlan:
     thresholds = cap_thresholds(keys, mix.samples_per_task)
     counts: Counter = Counter()
     by_kind: Counter = Counter()
-    for task, key, kind in zip(tasks, row_keys, kinds):
+    by_label: Counter = Counter()
+    for task, key, kind, label in zip(tasks, row_keys, kinds, labels):
         if key is not None and keep_example(task, key, chosen_set, thresholds):
             counts[task] += 1
             by_kind[_KIND_NAMES[kind]] += 1
+            by_label[label or "unknown"] += 1
     return MixturePlan(files, fs, chosen, thresholds, mix.seed, rows_in, dict(sorted(counts.items())), mix.atomic,
-                       dict(sorted(by_kind.items())))
+                       dict(sorted(by_kind.items())), mix.label_kind, dict(sorted(by_label.items())))
 
 
 _KIND_NAMES = {True: "atomic", False: "original", None: "unknown"}
@@ -125,24 +140,30 @@ _KIND_NAMES = {True: "atomic", False: "original", None: "unknown"}
 class KeepMixture:
     """Ray Data `map_batches` function: keep the rows of the mixture (pyarrow in, pyarrow out)."""
 
-    def __init__(self, tasks: list[str], thresholds: dict[str, int | None], seed: int, atomic: bool | None = None):
+    def __init__(self, tasks: list[str], thresholds: dict[str, int | None], seed: int, atomic: bool | None = None,
+                 label_kind: str | None = None):
         self.tasks = frozenset(tasks)
         self.thresholds = thresholds
         self.seed = seed
         self.atomic = atomic
+        self.label_kind = label_kind
 
     @property
     def columns(self) -> list[str]:
-        """The columns to read: the training columns, and `atomic` when the mixture selects on it."""
-        return COLUMNS if self.atomic is None else [*COLUMNS, "atomic"]
+        """The columns to read: the training columns, and `atomic`, `label_kind` when the mixture selects on them."""
+        return [*COLUMNS, *(["atomic"] if self.atomic is not None else []),
+                *(["label_kind"] if self.label_kind is not None else [])]
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         """The batch's mixture rows, with the training columns only."""
         kinds = batch.column("atomic").to_pylist() if self.atomic is not None else [None] * batch.num_rows
+        labels = batch.column("label_kind").to_pylist() if self.label_kind is not None else [None] * batch.num_rows
         mask = [
             (self.atomic is None or kind == self.atomic)
+            and (self.label_kind is None or label == self.label_kind)
             and keep_example(task, sample_key(example_id, self.seed), self.tasks, self.thresholds)
-            for example_id, task, kind in zip(batch.column("id").to_pylist(), batch.column("task").to_pylist(), kinds)
+            for example_id, task, kind, label in zip(batch.column("id").to_pylist(), batch.column("task").to_pylist(),
+                                                     kinds, labels)
         ]
         return batch.filter(pa.array(mask, type=pa.bool_())).select(COLUMNS)
 
@@ -152,7 +173,7 @@ class ReadMixture:
 
     def __init__(self, plan: MixturePlan):
         self.filesystem = plan.filesystem
-        self.keep = KeepMixture(plan.tasks, plan.thresholds, plan.seed, plan.atomic)
+        self.keep = KeepMixture(plan.tasks, plan.thresholds, plan.seed, plan.atomic, plan.label_kind)
 
     def __call__(self, batch: dict) -> pa.Table:
         tables = [
@@ -166,7 +187,7 @@ class ReadMixture:
 
 def read_texts(plan: MixturePlan, limit: int) -> list[str]:
     """Up to `limit` prompts and answers of the mixture (to train the tiny model's tokenizer)."""
-    keep = KeepMixture(plan.tasks, plan.thresholds, plan.seed, plan.atomic)
+    keep = KeepMixture(plan.tasks, plan.thresholds, plan.seed, plan.atomic, plan.label_kind)
     texts: list[str] = []
     dataset = pads.dataset(plan.files, filesystem=plan.filesystem, format="parquet")
     for batch in dataset.to_batches(columns=keep.columns):

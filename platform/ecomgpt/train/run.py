@@ -197,5 +197,6 @@ def run_train(
         "metrics_path": storage.join(output, "metrics.jsonl"),
         "manifest_path": storage.join(output, "manifest.json"),
         "mixture": {"tasks": plan.mixture.tasks, "examples_per_task": plan.mixture.counts,
-                    "atomic": plan.mixture.atomic, "kinds": plan.mixture.kinds},
+                    "atomic": plan.mixture.atomic, "kinds": plan.mixture.kinds,
+                    "label_kind": plan.mixture.label_kind, "label_kinds": plan.mixture.label_kinds},
     }

@@ -1,0 +1,1 @@
+"""Pseudo-label tasks: their registry (`registry`), answer grounding (`grounding`) and the tasks (`library`)."""

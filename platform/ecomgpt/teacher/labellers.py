@@ -1,0 +1,96 @@
+"""The teachers as Ray Data callables: a batch of labelling requests in, the same rows with `answer` and
+`failure` out. Each answer is cached as soon as it arrives, so a run stopped midway keeps what it paid for.
+
+- `LocalLabeller`: holds one `ecomgpt.runner.ModelRunner` (loaded once per actor) and answers a batch
+  with one `generate` call per group of rows of one budget and similar length (`evaluate.generation`).
+  A `chat` prompt is rendered with the tokenizer's chat template (the answer ends with the assistant's
+  turn, at EOS); an `ecomgpt` prompt is encoded as it is (the answer ends at the next `### ` section).
+- `HttpLabeller`: one actor for the run, holding an OpenAI client; a batch's requests go out on at most
+  `concurrency` threads.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+
+from ecomgpt.evaluate.generation import generate_calls
+from ecomgpt.prompts import RESPONSE_STOP
+from ecomgpt.runner import ModelRunner, Sampling, pick_device
+from ecomgpt.tasks.pseudo.registry import prompt_messages
+from ecomgpt.teacher.cache import AnswerCache
+from ecomgpt.teacher.config import HttpTeacher, LocalTeacher
+from ecomgpt.teacher.http import OpenAIClient, RequestFailed
+
+
+def _out(batch: dict[str, np.ndarray], answers: list[str], failures: list[str]) -> dict[str, Any]:
+    return {**batch, "answer": np.array(answers, dtype=object), "failure": np.array(failures, dtype=object)}
+
+
+def chat_text(tokenizer, prompt: str) -> str:
+    """A `chat` request's messages as the model's prompt text: its chat template, the assistant's turn opened."""
+    return tokenizer.apply_chat_template(prompt_messages(prompt), add_generation_prompt=True, tokenize=False)
+
+
+class LocalLabeller:
+    def __init__(self, teacher_json: str, temperature: float, cache_root: str, identity: dict) -> None:
+        import torch
+
+        self.cfg = LocalTeacher.model_validate_json(teacher_json)
+        if pick_device(self.cfg.num_gpus > 0) == "cpu":
+            torch.set_num_threads(max(1, int(self.cfg.num_cpus)))
+        self.runner = ModelRunner(self.cfg.model, dtype=self.cfg.dtype, use_gpu=self.cfg.num_gpus > 0)
+        self.sampling = Sampling(temperature=temperature)
+        self.cache = AnswerCache(cache_root, identity)
+        self.chat = identity["prompt_format"] == "chat"
+        self.stop = () if self.chat else (RESPONSE_STOP,)
+
+    def prompts(self, prompts) -> list[str]:
+        return [chat_text(self.runner.tokenizer, str(p)) if self.chat else str(p) for p in prompts]
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, Any]:
+        limit = self.cfg.max_input_tokens
+        ids = [row[-limit:] for row in self.runner.encode(self.prompts(batch["prompt"]))]
+        budgets = [int(b) for b in batch["max_new_tokens"]]
+        answers = [""] * len(ids)
+        for rows, budget in generate_calls([len(row) for row in ids], budgets, self.cfg.max_batch_tokens):
+            done = self.runner.generate([ids[i] for i in rows], [budget] * len(rows), sampling=self.sampling,
+                                        stop=self.stop)
+            for i, generated in zip(rows, done):
+                answers[i] = generated.text.strip()
+                self.cache.put(str(batch["cache_key"][i]), answers[i], str(batch["task"][i]))
+        return _out(batch, answers, [""] * len(answers))
+
+
+class HttpLabeller:
+    def __init__(self, teacher_json: str, temperature: float, cache_root: str, identity: dict,
+                 api_key: str | None) -> None:
+        self.cfg = HttpTeacher.model_validate_json(teacher_json)
+        self.temperature = temperature
+        self.client = OpenAIClient(self.cfg, api_key)
+        self.cache = AnswerCache(cache_root, identity)
+        self.fatal: RequestFailed | None = None  # once the endpoint refuses us for good, stop asking
+
+    def _one(self, prompt: str, budget: int, key: str, task: str) -> tuple[str, str]:
+        if self.fatal is not None:
+            return "", self.fatal.reason
+        try:
+            answer = self.client.answer(prompt, budget, self.temperature)
+        except RequestFailed as failed:
+            if failed.fatal:
+                self.fatal = failed
+            return "", failed.reason
+        self.cache.put(key, answer, task)
+        return answer, ""
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, Any]:
+        rows = list(zip(batch["prompt"], batch["max_new_tokens"], batch["cache_key"], batch["task"]))
+        with ThreadPoolExecutor(max_workers=self.cfg.concurrency) as pool:
+            results = list(pool.map(lambda r: self._one(str(r[0]), int(r[1]), str(r[2]), str(r[3])), rows))
+        return _out(batch, [a for a, _ in results], [f for _, f in results])
+
+    def __repr__(self) -> str:  # the API key stays out of logs and errors
+        return f"HttpLabeller({self.cfg.base_url}, {self.cfg.model})"
+
