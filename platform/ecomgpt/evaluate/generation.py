@@ -16,7 +16,7 @@ from ecomgpt import models
 from ecomgpt.evaluate.config import GenerationConfig
 from ecomgpt.evaluate.metrics import normalize_prediction
 from ecomgpt.prompts import RESPONSE_STOP
-from ecomgpt.runner import ModelRunner, Sampling, encode_prompts, pick_device
+from ecomgpt.runner import ModelRunner, Sampling, actor_plan, encode_prompts, pick_device, torch_threads
 
 
 def generate_calls(lengths: list[int], budgets: list[int], max_tokens: int) -> list[tuple[list[int], int]]:
@@ -47,7 +47,7 @@ class AnswerGenerator:
 
         self.cfg = GenerationConfig.model_validate(gen)
         if pick_device(self.cfg.num_gpus > 0) == "cpu":
-            torch.set_num_threads(max(1, int(self.cfg.num_cpus)))
+            torch.set_num_threads(torch_threads(self.cfg.num_cpus))
         self.runner = ModelRunner(model, dtype=self.cfg.dtype, use_gpu=self.cfg.num_gpus > 0)
         self.sampling = Sampling(num_beams=self.cfg.num_beams)
         self.eos_tokens = (self.runner.tokenizer.eos_token or "",)
@@ -77,22 +77,6 @@ class AnswerGenerator:
         }
 
 
-def _actor_count(gen: GenerationConfig) -> int:
-    """The configured count, else as many actors as the free CPUs or GPUs hold now (at least one).
-
-    Free rather than total resources: inside a sweep trial, the trial itself holds some of them, and an
-    actor pool larger than what can be placed would wait forever.
-    """
-    import ray
-
-    if gen.concurrency:
-        return gen.concurrency
-    free = ray.available_resources()
-    if gen.num_gpus > 0:
-        return max(1, int(free.get("GPU", 0) / gen.num_gpus))
-    return max(1, int(free.get("CPU", 1) / gen.num_cpus))
-
-
 def generate_answers(rows: list[dict[str, Any]], model: str, gen: GenerationConfig) -> list[dict[str, Any]]:
     """Rows {task, index, prompt, max_new_tokens} -> the same rows with raw, prediction, new_tokens, truncated."""
     import ray
@@ -102,7 +86,8 @@ def generate_answers(rows: list[dict[str, Any]], model: str, gen: GenerationConf
     lengths = [len(ids) for ids in encode_prompts(models.load_tokenizer(model), [row["prompt"] for row in rows])]
     ordered = [row for _, _, row in sorted(zip((r["max_new_tokens"] for r in rows), lengths, rows),
                                            key=lambda item: item[:2])]
-    actors = _actor_count(gen)
+    actors, cpus = actor_plan(gen.concurrency, gen.num_cpus, gen.num_gpus)
+    gen = gen.model_copy(update={"num_cpus": cpus})
     # Batches go to whichever actor is free: enough of them (one per `batch_size` rows, at least four per
     # actor) that the heavy ones, the long prompts at the end of the order, do not all land on one actor.
     blocks = max(1, min(len(ordered), max(actors * 4, -(-len(ordered) // gen.batch_size))))

@@ -18,7 +18,7 @@ import numpy as np
 
 from ecomgpt.evaluate.generation import generate_calls
 from ecomgpt.prompts import RESPONSE_STOP
-from ecomgpt.runner import ModelRunner, Sampling, pick_device
+from ecomgpt.runner import ModelRunner, Sampling, pick_device, torch_threads
 from ecomgpt.tasks.pseudo.registry import prompt_messages
 from ecomgpt.teacher.cache import AnswerCache
 from ecomgpt.teacher.config import HttpTeacher, LocalTeacher
@@ -40,7 +40,7 @@ class LocalLabeller:
 
         self.cfg = LocalTeacher.model_validate_json(teacher_json)
         if pick_device(self.cfg.num_gpus > 0) == "cpu":
-            torch.set_num_threads(max(1, int(self.cfg.num_cpus)))
+            torch.set_num_threads(torch_threads(self.cfg.num_cpus))
         self.runner = ModelRunner(self.cfg.model, dtype=self.cfg.dtype, use_gpu=self.cfg.num_gpus > 0)
         self.sampling = Sampling(temperature=temperature)
         self.cache = AnswerCache(cache_root, identity)

@@ -32,6 +32,7 @@ from ecomgpt.data.finalize import candidates_table, to_ipc
 from ecomgpt.errors import UserError
 from ecomgpt.records.ingest import iter_unit
 from ecomgpt.records.units import ReadUnit
+from ecomgpt.runner import actor_plan
 from ecomgpt.tasks.examples import RenderOptions
 from ecomgpt.tasks.pseudo.registry import PromptFormat, get_pseudo_task, prompts_hash, resolve_pseudo_tasks
 from ecomgpt.teacher.cache import AnswerCache, teacher_id
@@ -196,13 +197,10 @@ def _ask(dataset: ray.data.Dataset, tplan: TeacherPlan) -> ray.data.Dataset:
         # One actor for the run: `concurrency` requests in flight in all, one client's retries and backoff.
         return dataset.map_batches(HttpLabeller, fn_constructor_kwargs={**kwargs, "api_key": tplan.api_key},
                                    batch_size=model.batch_size, concurrency=1, num_cpus=0.5)
-    free = ray.available_resources()
-    if model.num_gpus > 0:
-        actors = model.concurrency or max(1, int(free.get("GPU", 0) / model.num_gpus))
-    else:
-        actors = model.concurrency or max(1, int(free.get("CPU", 1) / model.num_cpus))
+    actors, cpus = actor_plan(model.concurrency, model.num_cpus, model.num_gpus)
+    kwargs["teacher_json"] = model.model_copy(update={"num_cpus": cpus}).model_dump_json()
     return dataset.map_batches(LocalLabeller, fn_constructor_kwargs=kwargs, batch_size=model.batch_size,
-                               concurrency=actors, num_cpus=model.num_cpus, num_gpus=model.num_gpus or None)
+                               concurrency=actors, num_cpus=cpus, num_gpus=model.num_gpus or None)
 
 
 def _budget(misses: ray.data.Dataset, budget: int | None) -> tuple[ray.data.Dataset | None, ray.data.Dataset | None]:
