@@ -73,8 +73,9 @@ def test_counts_add_up_and_caps_hold(ray_local, records, tmp_path):
 def test_timings_split_the_run_into_stages_and_count_unit_cpu(ray_local, records, tmp_path):
     m = _generate(ray_local, tmp_path / "out", inputs=[records], samples_per_task=25, num_blocks=4)
     t = m["timings"]
-    stages = t["plan_s"] + t["units_s"] + t["finalize_s"] + t["digest_s"]
-    assert 0 < t["units_s"] and stages <= t["read_generate_s"] <= t["total_s"]
+    stages = t["plan_s"] + t["teacher_s"] + t["units_s"] + t["finalize_s"] + t["digest_s"]
+    # Each figure is rounded to the millisecond on its own, so their sum may pass the total by that much.
+    assert 0 < t["units_s"] and stages <= t["read_generate_s"] + 0.003 and t["read_generate_s"] <= t["total_s"]
     assert t["unit_seconds_max"] <= t["unit_seconds_sum"] <= t["passes"] * 4 * t["units_s"]
     assert 0 < t["unit_cpu_seconds_sum"]
 
