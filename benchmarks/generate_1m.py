@@ -131,6 +131,8 @@ def main() -> None:
         "loop_records_per_s": round(manifest["records_in"] / loop_s),
         "speedup_vs_loop": round(speedup, 2),
         "machine_parallel_ceiling": ceiling,
+        # interpreter, imports, Ray start and shut-down: the command's fixed cost around the run itself
+        "startup_shutdown_s": round(ray_s - timings["total_s"], 2),
         "read_generate_s": timings["read_generate_s"],
         "unit_seconds_sum": timings["unit_seconds_sum"],
         "unit_cpu_seconds_sum": timings["unit_cpu_seconds_sum"],

@@ -46,7 +46,7 @@ def _generate(args: argparse.Namespace) -> None:
     shortcuts = [("inputs", args.input), ("heldout_dir", args.heldout_dir), ("samples_per_task", args.samples_per_task),
                  ("seed", args.seed), ("num_blocks", args.num_blocks)]
     cfg = load_config(GenerateConfig, args.config, shortcuts, args.set)
-    with ray_session(args.address):
+    with ray_session(args.address, dashboard=False):
         plan = plan_generate(cfg, args.output, overwrite=args.overwrite)
         manifest = run_generate(plan)
     print(summary_table(manifest))

@@ -29,17 +29,18 @@ def start_local_ray(**init_kwargs) -> None:
 
 
 @contextmanager
-def ray_session(address: str | None = None) -> Iterator[None]:
+def ray_session(address: str | None = None, dashboard: bool = True) -> Iterator[None]:
     """Use the running Ray if there is one; otherwise start (and later stop) one.
 
-    With no address and no RAY_ADDRESS, `ray.init()` starts a local Ray inside this process.
+    With no address and no RAY_ADDRESS, `ray.init()` starts a local Ray inside this process, with its
+    dashboard unless `dashboard` is false (a stage that trains nothing starts faster without it).
     """
     if ray.is_initialized():
         yield
         return
     target = address or os.environ.get("RAY_ADDRESS") or None
     if target is None:
-        start_local_ray(log_to_driver=True)
+        start_local_ray(log_to_driver=True, include_dashboard=dashboard)
     else:
         ray.init(address=target, include_dashboard=False, log_to_driver=True)
     try:
