@@ -1,6 +1,6 @@
 """`ecomgpt generate` on Ray Data.
 
-read units -> [actor pool] read, validate, quarantine, generate, decontaminate, pre-cap per unit
+read units -> [tasks, one unit each] read, validate, quarantine, generate, decontaminate, pre-cap per unit
            -> [shuffle by task] exact dedup, per-task cap, split -> Parquet shards
            -> [shuffle by id bucket] exact counts of duplicates and contaminated examples
 
