@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -46,6 +47,25 @@ def ray_local():
         start_local_ray(num_cpus=2, log_to_driver=False)
     yield ray
     ray.shutdown()
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    """A real S3 server on loopback (SeaweedFS, from the test extra) with generated credentials, reachable
+    through the standard AWS variables, which are set in this process for the session (and so inherited by
+    the commands and Ray processes the tests start)."""
+    from ecomgpt.s3local import S3Server
+
+    server = S3Server(tmp_path_factory.mktemp("s3-server")).start()
+    saved = {key: os.environ.get(key) for key in server.env()}
+    os.environ.update(server.env())
+    yield server
+    server.stop()
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,9 @@ workers: they run in other working directories (Ray Train's workers in their tri
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -19,16 +21,63 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Callable, TypeVar
 
 import fsspec
+import pyarrow as pa
 import pyarrow.fs as pafs
+
+from ecomgpt.errors import UserError
 
 LOCAL_SCHEMES = ("file", "local")
 ARROW_SCHEMES = ("s3", "gs", "gcs", "hdfs", "viewfs", "abfs", "abfss")
 GLOB_CHARS = "*?["
+# Bytes one read of a remote file fetches: a line-by-line reader costs one request per block, not per
+# line (an object store answers each request in milliseconds, whatever its size up to megabytes).
+READ_BLOCK = 8 << 20
+LOCAL_BUFFER = 1 << 20
+# Tries of each S3 request, with exponential back-off: an object store away for up to about half a minute
+# (a restart, a throttling burst) is waited for; an unreachable endpoint fails within about a minute.
+S3_ATTEMPTS = 8
 # Files a directory listing never yields: hidden files, Spark/Hadoop markers, the run manifest.
 _SKIPPED_NAMES = {"manifest.json", "PROVENANCE.md", "README.md"}
+
+
+class StorageError(UserError, OSError):
+    """A location could not be reached or read (refused credentials, an unreachable endpoint, a store that
+    stayed away through every retry): the message names the location, never a credential."""
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+# Errors that say what is (not) at the location: callers handle them, as for local files.
+_PLAIN_ERRORS = (FileNotFoundError, FileExistsError, IsADirectoryError, NotADirectoryError, StorageError)
+
+
+def _names_location(function: _F) -> _F:
+    """A remote location's other I/O errors become one StorageError naming the location and what to check."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except _PLAIN_ERRORS:
+            raise
+        except OSError as exc:
+            location = str(args[-1] if function.__name__ in ("upload_dir", "replace_dir") else args[0])
+            if is_local(location):
+                raise
+            raise StorageError(f"{location}: {exc}{_hint(str(exc))}") from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _hint(message: str) -> str:
+    if "ACCESS_DENIED" in message or "SignatureDoesNotMatch" in message or "InvalidAccessKeyId" in message:
+        return " (check the credentials this process and the Ray nodes get: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)"
+    if "NETWORK_CONNECTION" in message or "curlCode" in message:
+        return (f" (the store did not answer through {S3_ATTEMPTS} tries: check AWS_ENDPOINT_URL and that the "
+                "server is up)")
+    return ""
 
 
 # --- locations: pure string functions ---------------------------------------------------------------
@@ -98,8 +147,18 @@ def filesystem(location: str) -> tuple[fsspec.AbstractFileSystem, str]:
     # pyarrow parses the whole URI ('?' starts a query): hand it the part before the first glob character
     magic = min((location.find(char) for char in GLOB_CHARS if char in location), default=-1)
     base = location if magic < 0 else location[: location.rfind("/", 0, magic)]
-    arrow, stripped_base = pafs.FileSystem.from_uri(base)
+    arrow, stripped_base = _arrow_from_uri(base)
     return ArrowFSWrapper(arrow), stripped_base + location[len(base) :]
+
+
+def _arrow_from_uri(location: str) -> tuple[pafs.FileSystem, str]:
+    """pyarrow's filesystem of a URI; S3 with `S3_ATTEMPTS` tries of each request (pyarrow's default of 3
+    gives up within a second of a store that is briefly away)."""
+    arrow, path = pafs.FileSystem.from_uri(location)
+    if isinstance(arrow, pafs.S3FileSystem):
+        _, (options,) = arrow.__reduce__()  # the options from_uri read (region, endpoint, ...): no secrets
+        arrow = pafs.S3FileSystem(**options, retry_strategy=pafs.AwsStandardS3RetryStrategy(max_attempts=S3_ATTEMPTS))
+    return arrow, path
 
 
 def resolve(location: str) -> tuple[pafs.FileSystem, str]:
@@ -108,7 +167,7 @@ def resolve(location: str) -> tuple[pafs.FileSystem, str]:
     if is_local(location):
         return pafs.LocalFileSystem(), location
     if scheme(location) in ARROW_SCHEMES:
-        return pafs.FileSystem.from_uri(location)
+        return _arrow_from_uri(location)
     fs, path = fsspec.core.url_to_fs(location)
     return pafs.PyFileSystem(pafs.FSSpecHandler(fs)), path
 
@@ -124,27 +183,32 @@ def _unstrip(stripped: str, like: str) -> str:
 # --- queries ----------------------------------------------------------------------------------------
 
 
+@_names_location
 def exists(location: str) -> bool:
     fs, path = filesystem(location)
     return fs.exists(path)
 
 
+@_names_location
 def is_dir(location: str) -> bool:
     fs, path = filesystem(location)
     return fs.isdir(path)
 
 
+@_names_location
 def file_size(location: str) -> int:
     fs, path = filesystem(location)
     return int(fs.size(path))
 
 
+@_names_location
 def glob(pattern: str) -> list[str]:
     """The files matching a glob pattern, as absolute paths or URIs, sorted."""
     fs, path = filesystem(pattern)
     return sorted(_unstrip(match, pattern) for match in fs.glob(path) if not fs.isdir(match))
 
 
+@_names_location
 def list_files(directory: str) -> list[str]:
     """All files under a directory (recursive), skipping hidden, `_`-prefixed and bookkeeping files."""
     fs, path = filesystem(directory)
@@ -158,6 +222,7 @@ def list_files(directory: str) -> list[str]:
     return sorted(out)
 
 
+@_names_location
 def is_empty_dir(location: str) -> bool:
     """True when the location does not exist or holds nothing."""
     fs, path = resolve(location)
@@ -172,11 +237,56 @@ def is_empty_dir(location: str) -> bool:
 # --- reads and writes -------------------------------------------------------------------------------
 
 
+class _RemoteRaw(io.RawIOBase):
+    """A pyarrow random-access file as a raw stream, for `io.BufferedReader`: every read the buffer makes
+    is one ranged request; `readall` one request for the rest of the file (RawIOBase's own would read it
+    8 KiB at a time)."""
+
+    def __init__(self, native: pa.NativeFile) -> None:
+        self._native = native
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        return self._native.readinto(buffer)
+
+    def readall(self) -> bytes:
+        return self._native.read()
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        return self._native.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._native.tell()
+
+    def close(self) -> None:
+        if not self.closed:
+            self._native.close()
+        super().close()
+
+
+@_names_location
 def open_binary(location: str) -> IO[bytes]:
-    fs, path = filesystem(location)
-    return fs.open(path, "rb")
+    """A seekable, buffered binary reader of a file: iterating its lines or reading a range fetches blocks
+    of `READ_BLOCK` bytes from a remote filesystem, never a request per line."""
+    location = normalize(location)
+    if is_local(location):
+        return open(location, "rb", buffering=LOCAL_BUFFER)
+    return io.BufferedReader(_RemoteRaw(open_random_access(location)), buffer_size=READ_BLOCK)
 
 
+@_names_location
+def open_random_access(location: str) -> pa.NativeFile:
+    """pyarrow's own random-access file, for columnar readers (Parquet) that fetch the ranges they need."""
+    fs, path = resolve(location)
+    return fs.open_input_file(path)
+
+
+@_names_location
 def read_text(location: str) -> str:
     with open_binary(location) as stream:
         return stream.read().decode("utf-8")
@@ -187,17 +297,20 @@ def read_json(location: str) -> Any:
     return json.loads(read_text(location))
 
 
+@_names_location
 def make_dirs(location: str) -> None:
     fs, path = resolve(location)
     fs.create_dir(path, recursive=True)
 
 
+@_names_location
 def delete_dir(location: str) -> None:
     fs, path = resolve(location)
     if fs.get_file_info(path).type != pafs.FileType.NotFound:
         fs.delete_dir(path)
 
 
+@_names_location
 def write_bytes(location: str, data: bytes) -> None:
     """Write a whole file atomically: into a temporary file beside it, then renamed over it, so that a crash
     leaves the old file or the new one, never a truncated one."""
@@ -225,6 +338,7 @@ def write_json(location: str, obj: Any) -> None:
 # --- whole directories ------------------------------------------------------------------------------
 
 
+@_names_location
 def upload_dir(local: str, location: str) -> None:
     """Copy a local directory to `location` (a plain copy when it is a local path)."""
     fs, path = resolve(location)
@@ -263,9 +377,23 @@ def staging_dir(target: str) -> str:
     return join(parent(target), f".{basename(target)}.staging")
 
 
+# What marks a directory complete (a stage's manifest, a checkpoint's or an adapter's config): on an object
+# store these are deleted first and copied last, so a replacement cut short never looks complete.
+COMPLETION_FILES = ("manifest.json", "config.json", "adapter_config.json")
+REPLACING_FILE = ".replacing.json"  # in a target while an object-store replacement is under way
+
+
+@_names_location
 def replace_dir(staging: str, target: str) -> None:
-    """Put the finished directory `staging` at `target`, replacing what was there. Locally two renames: a
-    reader sees the old directory or the new one. Object stores have no rename: a copy, then `staging` goes."""
+    """Put the finished directory `staging` (a local directory, or one beside `target`) at `target`,
+    replacing what was there. Locally two renames: a reader sees the old directory or the new one.
+
+    Object stores have no rename: `target` gets a marker naming the stage being put in place
+    (`interrupted_stage` reads it), loses its completion files, then the rest of its files; the staged files
+    are copied (server-side when both are in the store) with the completion files last; then the marker and
+    `staging` go. A replacement cut short leaves a directory without its completion files (no stage reads it
+    as finished) whose marker lets that stage's re-run replace it.
+    """
     if is_local(staging) and is_local(target):
         source, destination = normalize(staging), normalize(target)
         retired = None
@@ -276,14 +404,49 @@ def replace_dir(staging: str, target: str) -> None:
         if retired is not None:
             shutil.rmtree(retired)
         return
-    delete_dir(target)
-    source_fs, source = resolve(staging)
     fs, path = resolve(target)
-    fs.create_dir(path, recursive=True)
-    pafs.copy_files(source, path, source_filesystem=source_fs, destination_filesystem=fs)
+    write_json(join(target, REPLACING_FILE), {"stage": manifest_stage(staging)})
+    for name in _last_first(_relative_files(fs, path)):
+        if name != REPLACING_FILE:
+            fs.delete_file(join(path, name))
+    source_fs, source = resolve(staging)
+    same_store = not is_local(staging) and scheme(staging) == scheme(target)
+    for name in reversed(_last_first(_relative_files(source_fs, source))):
+        if same_store:
+            fs.copy_file(join(source, name), join(path, name))
+        else:
+            pafs.copy_files(join(source, name), join(path, name), source_filesystem=source_fs,
+                            destination_filesystem=fs, chunk_size=READ_BLOCK)
+    fs.delete_file(join(path, REPLACING_FILE))
     delete_dir(staging)
 
 
+def _relative_files(fs: pafs.FileSystem, path: str) -> list[str]:
+    """The files under `path`, relative to it; none when it does not exist."""
+    if fs.get_file_info(path).type == pafs.FileType.NotFound:
+        return []
+    found = fs.get_file_info(pafs.FileSelector(path, recursive=True))
+    return sorted(info.path[len(path.rstrip("/")) + 1 :] for info in found if info.type == pafs.FileType.File)
+
+
+def _last_first(names: list[str]) -> list[str]:
+    """`names` with the top-level completion files first."""
+    return sorted(names, key=lambda name: name not in COMPLETION_FILES)
+
+
+def interrupted_stage(directory: str) -> str | None:
+    """The stage whose replacement of `directory` on an object store was cut short (None if none was)."""
+    marker = join(directory, REPLACING_FILE)
+    if not exists(marker):
+        return None
+    try:
+        stage = json.loads(read_text(marker)).get("stage")
+    except (ValueError, UnicodeDecodeError, AttributeError):
+        return None
+    return stage if isinstance(stage, str) else None
+
+
+@_names_location
 def fingerprint(location: str) -> list[list]:
     """What a location holds, cheaply: each file under it (or matching its glob) with its size and
     modification time, sorted; a replaced or edited file changes it, a moved run directory does not."""
@@ -359,6 +522,7 @@ def _prune(cache: Path, keep: Path, entries: int) -> None:
         shutil.rmtree(entry, ignore_errors=True)
 
 
+@_names_location
 def local_dir(location: str) -> str:
     """A local directory holding `location`'s files, for libraries that read only local paths.
 
@@ -375,7 +539,8 @@ def local_dir(location: str) -> str:
         partial = tempfile.mkdtemp(prefix=f"{cache.name}.partial-", dir=cache_dir)
         try:
             fs, path = resolve(location)
-            pafs.copy_files(path, partial, source_filesystem=fs, destination_filesystem=pafs.LocalFileSystem())
+            pafs.copy_files(path, partial, source_filesystem=fs, destination_filesystem=pafs.LocalFileSystem(),
+                            chunk_size=READ_BLOCK)
             os.rename(partial, cache)  # whole or not at all: a reader never sees half a copy
         except OSError:
             shutil.rmtree(partial, ignore_errors=True)

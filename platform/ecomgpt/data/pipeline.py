@@ -125,7 +125,7 @@ def check_output(output: str, cfg: GenerateConfig, sources: list[SourceConfig], 
         return
     if not overwrite:
         raise OutputExistsError(f"output {output} is not empty; choose another or pass --overwrite")
-    if storage.manifest_stage(output) != "generate":
+    if "generate" not in (storage.manifest_stage(output), storage.interrupted_stage(output)):
         raise OutputExistsError(
             f"output {output} holds no generate run (no manifest.json of `generate`): --overwrite replaces only "
             "a generate run; choose another output"

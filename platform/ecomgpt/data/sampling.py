@@ -65,7 +65,7 @@ def estimate_records(units: Iterable[ReadUnit]) -> int | None:
                 line_length[source.name] = _bytes_per_line(unit.path)
             total += storage.file_size(unit.path) / line_length[source.name]
         elif source.format == "parquet":
-            with storage.open_binary(unit.path) as handle:
+            with storage.open_random_access(unit.path) as handle:
                 total += pq.ParquetFile(handle).metadata.num_rows
         else:
             return None

@@ -209,7 +209,7 @@ def read_csv(unit: ReadUnit, config: SourceConfig) -> Iterator[RawItem]:
 
 def read_parquet(unit: ReadUnit, config: SourceConfig) -> Iterator[RawItem]:
     name = storage.basename(unit.path)
-    with storage.open_binary(unit.path) as handle:
+    with storage.open_random_access(unit.path) as handle:
         parquet = pq.ParquetFile(handle)
         stop = parquet.num_row_groups if unit.end < 0 else unit.end
         number = unit.first_line

@@ -144,7 +144,7 @@ def check_file(config: SourceConfig, file: str) -> None:
 def _columns(config: SourceConfig, file: str, where: str) -> set[str] | None:
     """Column names of a file (None: an empty file, nothing to check)."""
     if config.format == "parquet":
-        with storage.open_binary(file) as handle:
+        with storage.open_random_access(file) as handle:
             return set(pq.ParquetFile(handle).schema_arrow.names)
     if config.format == "csv":
         with storage.open_binary(file) as handle:
@@ -316,7 +316,7 @@ _SPLITTERS = {
 
 
 def row_group_ranges(file: str, pieces: int) -> list[tuple[int, int, int]]:
-    with storage.open_binary(file) as handle:
+    with storage.open_random_access(file) as handle:
         meta = pq.ParquetFile(handle).metadata
     groups = meta.num_row_groups
     pieces = max(1, min(pieces, groups))
