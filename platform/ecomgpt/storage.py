@@ -224,14 +224,18 @@ def list_files(directory: str) -> list[str]:
 
 @_names_location
 def is_empty_dir(location: str) -> bool:
-    """True when the location does not exist or holds nothing."""
+    """True when the location does not exist or holds nothing. On an object store, where directories are
+    only prefixes (some stores keep a directory entry after its last object goes), it holds nothing when no
+    object lies under it."""
     fs, path = resolve(location)
     info = fs.get_file_info(path)
     if info.type == pafs.FileType.NotFound:
         return True
     if info.type != pafs.FileType.Directory:
         raise NotADirectoryError(f"{location} exists and is not a directory")
-    return not fs.get_file_info(pafs.FileSelector(path, recursive=False))
+    if is_local(location):
+        return not fs.get_file_info(pafs.FileSelector(path, recursive=False))
+    return not _relative_files(fs, path)
 
 
 # --- reads and writes -------------------------------------------------------------------------------
@@ -306,8 +310,13 @@ def make_dirs(location: str) -> None:
 @_names_location
 def delete_dir(location: str) -> None:
     fs, path = resolve(location)
-    if fs.get_file_info(path).type != pafs.FileType.NotFound:
+    if fs.get_file_info(path).type == pafs.FileType.NotFound:
+        return
+    try:
         fs.delete_dir(path)
+    except FileNotFoundError:
+        if _relative_files(fs, path):  # a directory entry an object store keeps with nothing under it is gone
+            raise
 
 
 @_names_location
@@ -423,9 +432,7 @@ def replace_dir(staging: str, target: str) -> None:
 
 def _relative_files(fs: pafs.FileSystem, path: str) -> list[str]:
     """The files under `path`, relative to it; none when it does not exist."""
-    if fs.get_file_info(path).type == pafs.FileType.NotFound:
-        return []
-    found = fs.get_file_info(pafs.FileSelector(path, recursive=True))
+    found = fs.get_file_info(pafs.FileSelector(path, recursive=True, allow_not_found=True))
     return sorted(info.path[len(path.rstrip("/")) + 1 :] for info in found if info.type == pafs.FileType.File)
 
 
