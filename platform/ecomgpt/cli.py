@@ -21,7 +21,7 @@ import argparse
 import sys
 import time
 
-from ecomgpt.errors import UserError
+from ecomgpt.errors import user_error_in
 
 
 def _synth(args: argparse.Namespace) -> None:
@@ -256,8 +256,12 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
-    except UserError as err:
-        print(f"error: {err}", file=sys.stderr)
+    except Exception as err:  # a UserError here or in a Ray worker is one message; anything else propagates
+        found = user_error_in(err)
+        if found is None:
+            raise
+        # From a Ray worker, its first line: Ray Data appends its own advice to the message.
+        print(f"error: {found if found is err else str(found).splitlines()[0]}", file=sys.stderr)
         return 2
     return 0
 

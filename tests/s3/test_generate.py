@@ -77,10 +77,12 @@ def runs(s3_server, tmp_path_factory):
                     "--num-blocks", "8")
     assert local.returncode == 0, local.stderr[-3000:]
     s3_out = s3_server.uri("generated")
+    gets = s3_server.request_counts().get("GET", 0)
     s3 = run_cli("generate", "--config", s3_cfg, *s3_args, "--output", s3_out, "--num-blocks", "8")
     assert s3.returncode == 0, s3.stderr[-3000:]
+    gets = s3_server.request_counts().get("GET", 0) - gets
     return {"root": root, "local_out": str(root / "out"), "s3_out": s3_out, "s3_cfg": s3_cfg, "s3_args": s3_args,
-            "outputs": [local, s3]}
+            "outputs": [local, s3], "s3_gets": gets}
 
 
 def test_generate_from_s3_writes_what_generate_from_disk_writes(runs):
@@ -102,9 +104,9 @@ def test_a_store_away_for_seconds_mid_run_is_waited_for(runs, s3_server):
 
     finished, away_mid_run = threading.Event(), []
 
-    def outage() -> None:  # once the run reads its inputs, the store goes away for 3 s
+    def outage() -> None:  # halfway through the run's reads, the store goes away for 3 s
         deadline = time.monotonic() + 120
-        while s3_server.request_counts().get("GET", 0) < base + 12 and time.monotonic() < deadline:
+        while s3_server.request_counts().get("GET", 0) < base + runs["s3_gets"] // 2 and time.monotonic() < deadline:
             time.sleep(0.05)
         s3_server.stop()
         away_mid_run.append(not finished.is_set())

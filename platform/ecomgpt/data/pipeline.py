@@ -326,12 +326,21 @@ def _digest(final: ray.data.Dataset) -> OutputDigest:
     return digest
 
 
+def configure_data_context() -> None:
+    """Ray Data's settings for generate's passes."""
+    context = DataContext.get_current()
+    # The shuffles move bounded data (capped candidates, id buckets); the sort-based shuffle runs them in
+    # plain tasks, where the hash shuffle first starts a pool of aggregator actors.
+    context.shuffle_strategy = ShuffleStrategy.SORT_SHUFFLE_PULL_BASED
+    # A unit's own error (a store that refuses or stays away) reaches the driver as itself, so the command
+    # prints its one message rather than Ray Data's wrapper.
+    context.raise_original_map_exception = True
+
+
 def run_generate(plan: GeneratePlan) -> dict:
     """Run a checked plan on the connected Ray; returns the manifest (also written to the output)."""
     cfg, output = plan.config, plan.staging  # built aside, then put in place whole
-    # The shuffles below move bounded data (capped candidates, id buckets); the sort-based shuffle
-    # runs them in plain tasks, where the hash shuffle first starts a pool of aggregator actors.
-    DataContext.get_current().shuffle_strategy = ShuffleStrategy.SORT_SHUFFLE_PULL_BASED
+    configure_data_context()
     started = time.time()
     storage.make_dirs(output)
     specs_by_type = group_specs(resolve_tasks(plan.task_names))
