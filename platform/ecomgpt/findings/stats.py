@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from statistics import NormalDist
 from typing import Mapping, Sequence
 
@@ -99,16 +99,18 @@ def t_cdf(x: float, df: float) -> float:
     return 1.0 - tail if x > 0 else tail
 
 
+@lru_cache(maxsize=4096)
 def t_quantile(p: float, df: float) -> float:
-    """The p-quantile of Student's t with `df` (real, > 0) degrees of freedom (Newton's method on `t_cdf`,
-    from the normal quantile: the cdf is concave above 0, so every step stays below the root)."""
+    """The p-quantile of Student's t with `df` (real, > 0) degrees of freedom: Newton's method on `t_cdf` from
+    the Cornish–Fisher start (the cdf is concave above 0, so from the first step on it stays below the root)."""
     if not 0.0 < p < 1.0 or not df > 0:
         raise StatsError(f"t quantile: needs 0 < p < 1 and df > 0, got p={p}, df={df}")
     if p < 0.5:
         return -t_quantile(1.0 - p, df)
-    x = NormalDist().inv_cdf(p)
+    z = NormalDist().inv_cdf(p)
     if math.isinf(df) or df > 1e7:
-        return x
+        return z
+    x = z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
     log_norm = math.lgamma((df + 1) / 2) - math.lgamma(df / 2) - 0.5 * math.log(df * math.pi)
     for _ in range(200):
         density = math.exp(log_norm - (df + 1) / 2 * math.log1p(x * x / df))
@@ -166,13 +168,14 @@ class Estimate:
         return (self.critical(0.5 + self.confidence / 2) + self.critical(power)) * self.se
 
 
-def _paired_tables(arms: Mapping[str, Sequence[Scores]], weights: Mapping[str, float],
-                   tasks: list[str]) -> tuple[int, list[np.ndarray]]:
-    """Per task, the S × n table of z = Σ w · y with seed s of every arm in row s (a one-run arm in every row)."""
-    used = {name: runs for name, runs in arms.items() if weights.get(name, 0.0) != 0.0}
+def _paired_table(arms: Mapping[str, Sequence[Scores]], weights: Mapping[str, float],
+                  tasks: list[str]) -> np.ndarray:
+    """The S × (all instances, task by task) table of z = Σ w · y: row s holds seed s of every arm (a one-run
+    arm in every row)."""
     unknown = sorted(set(weights) - set(arms))
     if unknown:
         raise StatsError(f"contrast names arms without scores: {', '.join(unknown)}")
+    used = {name: runs for name, runs in arms.items() if weights.get(name, 0.0) != 0.0}
     if not used:
         raise StatsError("a contrast needs a non-zero weight on at least one arm")
     seeds = max(len(runs) for runs in used.values())
@@ -180,37 +183,44 @@ def _paired_tables(arms: Mapping[str, Sequence[Scores]], weights: Mapping[str, f
         if len(runs) not in (1, seeds):
             raise StatsError(f"arm {name!r} has {len(runs)} seeds and another arm {seeds}: seeds pair by index, "
                              "so arms need the same seeds (or a single fixed run, like the base model)")
-    tables = []
-    for task in tasks:
-        table = sum(weights[name] * np.asarray([scores[task] for scores in runs], dtype=float)
-                    for name, runs in used.items())
-        tables.append(np.broadcast_to(table, (seeds, len(used[next(iter(used))][0][task]))))
-    return seeds, tables
+    table = sum(weights[name] * np.asarray([np.concatenate([np.asarray(scores[t], dtype=float) for t in tasks])
+                                            for scores in runs]) for name, runs in used.items())
+    return np.broadcast_to(table, (seeds, table.shape[1]))
 
 
 def contrast(arms: Mapping[str, Sequence[Scores]], weights: Mapping[str, float], confidence: float) -> Estimate:
     """The estimate, SE and t interval of Σ weights[arm] · figure(arm) (see the module's docstring).
     `arms` maps an arm to its runs' scores in seed order: run s of every arm was trained with the same seed."""
     tasks = _check(arms)
-    seeds, tables = _paired_tables(arms, weights, tasks)
-    n_tasks = len(tasks)
-    per_seed = sum(table.mean(axis=1) for table in tables) / n_tasks
-    means, residuals = [], []  # per task: (its part of Var, its degrees of freedom)
-    for task, table in zip(tasks, tables):
-        n = table.shape[1]
-        if n < 2:
-            raise StatsError(f"held-out task {task!r}: one instance gives no estimate of instance noise")
-        weight = 1.0 / (seeds * n * n_tasks**2)
-        means.append((weight * seeds * float(np.var(table.mean(axis=0), ddof=1)), n - 1))
-        if seeds > 1:
-            residual = table - table.mean(axis=1, keepdims=True) - table.mean(axis=0) + table.mean()
-            df = (seeds - 1) * (n - 1)
-            residuals.append((weight * float((residual**2).sum()) / df, df))
-    # the seed figures hold seed and seed×instance noise, the instance means instance and seed×instance noise
-    # over S, the residuals seed×instance noise alone: Var = seed figures / S + (instance means − residuals)
+    first = next(iter(arms.values()))[0]
+    sizes = np.asarray([len(first[t]) for t in tasks])
+    if sizes.min() < 2:
+        task = tasks[int(sizes.argmin())]
+        raise StatsError(f"held-out task {task!r}: one instance gives no estimate of instance noise")
+    table = _paired_table(arms, weights, tasks)
+    seeds, n_tasks = table.shape[0], len(tasks)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    task_of = np.repeat(np.arange(n_tasks), sizes)
+
+    def per_task(values: np.ndarray) -> np.ndarray:  # sums over each task's instances (the last axis)
+        return np.add.reduceat(values, starts, axis=-1)
+
+    row_means = per_task(table) / sizes  # S × T
+    per_seed = row_means.mean(axis=1)
+    instance_means = table.mean(axis=0)
+    task_means = row_means.mean(axis=0)
+    weight = 1.0 / (seeds * sizes * n_tasks**2)  # a task's mean square -> its part of Var(estimate)
+    # instance means hold instance and seed×instance noise over S; residuals seed×instance noise alone
+    means = weight * seeds * per_task((instance_means - task_means[task_of]) ** 2) / (sizes - 1)
+    parts = [(means, sizes - 1)]
+    if seeds > 1:
+        residual = table - row_means[:, task_of] - instance_means + task_means[task_of]
+        df = (seeds - 1) * (sizes - 1)
+        parts.append((-weight * per_task(residual**2).sum(axis=0) / df, df))
+    # the seed figures hold seed and seed×instance noise: Var = seed figures / S + (instance means − residuals)
     seed_var = float(np.var(per_seed, ddof=1)) / seeds if seeds > 1 else 0.0
-    instance_var = sum(v for v, _ in means) - sum(v for v, _ in residuals)
-    terms = sum(v**2 / df for v, df in means + residuals)
+    instance_var = float(sum(values.sum() for values, _ in parts))
+    terms = float(sum((values**2 / df).sum() for values, df in parts))
     instance_df = max(1.0, instance_var**2 / terms) if instance_var > 0 else math.inf
     return Estimate(value=float(per_seed.mean()), seed_var=seed_var, instance_var=max(instance_var, 0.0),
                     instance_df=instance_df, seeds=seeds, confidence=confidence)
