@@ -214,7 +214,8 @@ def test_power_is_stated_for_every_verdict(cfg, tmp_path):
 
 
 def test_two_seeds_are_said_to_be_paired(cfg):
-    report, _ = _noisy_report(cfg.model_copy(update={"label_ablation": True}), seed=1)
+    two = cfg.model_copy(update={"label_ablation": True, "seeds": [0, 1], "curve_seeds": [0, 1]})
+    report, _ = _noisy_report(two, seed=1)
     report.update(wall_s=12.0, trial_wall_s=10.0, heldout_dir="../shared/data/heldout")
     text = markdown(report)
     assert "(a), (b), (d), (c): 2 seeds, paired across arms" in text and "with 1 degree(s) of freedom" in text
