@@ -52,6 +52,8 @@ def test_the_laptop_points_share_the_curves_meeting_point(cfg):
     [
         ({"samples_curve": {"n_tasks": 5, "samples_per_task": [8, 16]}}, "must be one of task_curve.n_tasks"),
         ({"task_curve": {"n_tasks": [4], "samples_per_task": 4}}, "at least 2 distinct"),
+        ({"task_curve": {"n_tasks": [2, 3, 6, 12], "samples_per_task": 8}}, r"matched rows.*\[16, 24, 48, 96\] rows"),
+        ({"task_curve": {"n_tasks": [3, 6, 24], "samples_per_task": 8}}, r"matched rows.*gives \[24, 48, 96\]"),
         ({"seeds": [0, 0]}, "seeds must not repeat"),
         ({"metric": "micro_f1"}, "per-instance scores"),
         ({"ablation": {"samples": 3}}, "unknown key 'ablation.samples'"),

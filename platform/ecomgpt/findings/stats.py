@@ -12,17 +12,19 @@ components, not from resampling:
     seed and training seed), so a contrast is computed per seed and per instance first:
     z[seed, task, i] = Σ_arm w_arm · y[arm, seed, task, i].
 
-    Var(estimate) = Var(seed figures) / S                                 (seeds: main effect + seed×task)
+    Var(estimate) = Var(seed figures) / S                                 (seeds, seed×task, seed×instance)
                   + Σ_t (MS_instances,t − MS_residual,t) / (S · n_t · T²) (instances, seed×instance removed)
 
 where the seed figures are the S per-seed macro averages of z, and MS_instances,t and MS_residual,t are the
 instance and residual mean squares of task t's S × n_t table (two-way ANOVA without replication). Each
-term is unbiased for its component, so the seed×instance noise, which lands in both the seed figures and
-the instance means, is counted once. The interval is estimate ± t_ν · SE with ν from Welch–Satterthwaite:
-with 2 seeds and seed noise dominating ν ≈ 1 and t ≈ 12.7, as honest as two runs allow; with instance noise
-dominating ν is large and t ≈ 1.96. An arm with a single run (the untrained base model) is fixed: it is
-paired with every seed of the other arms. With one seed in all arms nothing about seed noise can be known:
-the interval holds instance noise only.
+term is unbiased for its part, so the seed×instance noise, which lands in both the seed figures and the
+instance means, is counted once. The interval is estimate ± k · SE with the first-order Welch–Satterthwaite
+multiplier k² = z² + r_s²·(t²(S − 1) − z²) + r_i²·(t²(ν) − z²), r_s and r_i the two parts' shares of SE² and
+ν the instance part's Satterthwaite degrees of freedom: with 2 seeds and seed noise dominating k → 12.7, as
+honest as two runs allow; with instance noise dominating k → 1.96. (Student's t with the estimated ν itself
+undercovers with 2 seeds: ν grows exactly when the seed variance is drawn small.) An arm with a single run
+(the untrained base model) is fixed: it is paired with every seed of the other arms. With one seed in all
+arms nothing about seed noise can be known: the interval holds instance noise only.
 """
 
 from __future__ import annotations
