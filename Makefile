@@ -25,7 +25,7 @@ run: $(BIN)/.installed
 test: $(BIN)/.installed
 	$(BIN)/pytest -q
 
-# The paper's findings on this machine (57 minutes on 2 CPUs); a re-run finishes an interrupted one.
+# The paper's findings on this machine (about 77 minutes on 2 CPUs); a re-run finishes an interrupted one.
 findings: $(BIN)/.installed
 	$(BIN)/ecomgpt findings --config configs/findings/laptop.yaml --output runs/findings --resume
 

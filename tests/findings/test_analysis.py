@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import math
 
+import numpy as np
 import pytest
 
 from ecomgpt.config import ConfigError, load_model, parse_model
+from ecomgpt.findings import stats
 from ecomgpt.findings.analysis import analyse
 from ecomgpt.findings.config import FindingsConfig
-from ecomgpt.findings.report import PLOTS, write_report
+from ecomgpt.findings.report import PLOTS, markdown, write_report
 from ecomgpt.findings.run import findings_points, sweep_config
 from tests.conftest import REPO
 
@@ -49,6 +52,8 @@ def test_the_laptop_points_share_the_curves_meeting_point(cfg):
     [
         ({"samples_curve": {"n_tasks": 5, "samples_per_task": [8, 16]}}, "must be one of task_curve.n_tasks"),
         ({"task_curve": {"n_tasks": [4], "samples_per_task": 4}}, "at least 2 distinct"),
+        ({"task_curve": {"n_tasks": [2, 3, 6, 12], "samples_per_task": 8}}, r"matched rows.*\[16, 24, 48, 96\] rows"),
+        ({"task_curve": {"n_tasks": [3, 6, 24], "samples_per_task": 8}}, r"matched rows.*gives \[24, 48, 96\]"),
         ({"seeds": [0, 0]}, "seeds must not repeat"),
         ({"metric": "micro_f1"}, "per-instance scores"),
         ({"ablation": {"samples": 3}}, "unknown key 'ablation.samples'"),
@@ -164,3 +169,59 @@ def test_a_missing_label_arm_is_named(cfg):
     rows = {key: _row(key, score) for key, score in scores.items()}
     with pytest.raises(ValueError, match="trials without scores: labels-pseudo-seed0"):
         analyse(cfg, rows, scores)
+
+
+def _noisy(level: float, rng: np.random.Generator, sizes=(4, 6, 3)) -> dict[str, list[float]]:
+    """Three tasks of unequal sizes, instance scores spread around `level`."""
+    return {f"t{i}": list(np.clip(level + rng.normal(0, 0.15, n), 0, 1)) for i, n in enumerate(sizes)}
+
+
+def _noisy_report(cfg: FindingsConfig, seed: int = 0) -> tuple[dict, dict]:
+    rng = np.random.default_rng(seed)
+    levels = {"base": 0.1, **{p.key: 0.45 for p in findings_points(cfg) if p.key != "base"}}
+    scores = {key: _noisy(level, rng) for key, level in levels.items()}
+    return analyse(cfg, {key: _row(key, score) for key, score in scores.items()}, scores), scores
+
+
+def test_power_is_stated_for_every_verdict(cfg, tmp_path):
+    """With one seed: the (b) half-width and MDE by hand, the t interval of the paired instance differences
+    (Satterthwaite over the unequal tasks), and the report's words for them."""
+    one = cfg.model_copy(update={"seeds": [0], "curve_seeds": [0]})
+    report, scores = _noisy_report(one)
+    b = report["findings"]["b"]
+    differences = {t: np.subtract(scores["atomic-with-seed0"][t], scores["atomic-without-seed0"][t])
+                   for t in scores["base"]}
+    parts = [np.var(d, ddof=1) / (len(d) * len(differences) ** 2) for d in differences.values()]
+    variance = sum(parts)
+    df = variance**2 / sum(part**2 / (len(d) - 1) for part, d in zip(parts, differences.values()))
+    half = stats.t_quantile(0.975, df) * math.sqrt(variance)
+    mde = (stats.t_quantile(0.975, df) + stats.t_quantile(0.8, df)) * math.sqrt(variance)
+    assert b["power"]["half_width"] == pytest.approx(100 * half, abs=0.006)
+    assert b["difference"]["half_width"] == b["power"]["half_width"]
+    assert b["power"]["mde"] == pytest.approx(100 * mde, abs=0.006)
+    assert b["power"]["seeds"] == 1 and b["power"]["seed_share"] == 0
+    for key in "abc":
+        assert report["findings"][key]["power"]
+    assert report["family"] == {"verdicts": 3, "false_reproduced_at_most": 0.075}
+    assert report["heldout"] == {"tasks": 3, "instances": {"t0": 4, "t1": 6, "t2": 3}}
+
+    report.update(wall_s=12.0, trial_wall_s=10.0, heldout_dir="../shared/data/heldout")
+    text = markdown(report)
+    assert b["verdict"] == "inconclusive"
+    assert f"**inconclusive**: no effect larger than ±{b['power']['mde']:.2f} detectable at this size" in text
+    assert "at most 3 × 2.5 % = 7.5 %" in text
+    assert "(a), (b), (c): one seed, so these intervals hold instance noise only" in text
+    assert "resampled" not in text
+    assert "3, 6, 12 tasks at 8 samples per task" in text and "24, 48, 96 training rows at each step" in text
+
+
+def test_two_seeds_are_said_to_be_paired(cfg):
+    two = cfg.model_copy(update={"label_ablation": True, "seeds": [0, 1], "curve_seeds": [0, 1]})
+    report, _ = _noisy_report(two, seed=1)
+    report.update(wall_s=12.0, trial_wall_s=10.0, heldout_dir="../shared/data/heldout")
+    text = markdown(report)
+    assert "(a), (b), (d), (c): 2 seeds, paired across arms" in text and "with 1 degree(s) of freedom" in text
+    assert report["family"]["verdicts"] == 4 and "at most 4 × 2.5 % = 10.0 %" in text
+    b = report["findings"]["b"]
+    assert b["power"]["seeds"] == 2 and 0 <= b["power"]["seed_share"] <= 1
+    assert b["power"]["mde"] > b["power"]["half_width"] > 0

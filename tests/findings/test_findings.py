@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from ecomgpt.cli import main
+from ecomgpt.findings import stats
+from ecomgpt.findings.run import instance_scores
 from tests.conftest import HELDOUT, RAW, REPO, needs_shared
 
 pytestmark = [needs_shared(RAW), needs_shared(HELDOUT)]
@@ -28,10 +32,24 @@ def test_findings_end_to_end_then_resume_redoes_nothing(tmp_path, capsys, ray_lo
         assert code == 0, err[-3000:]
         report = json.loads((out / "findings.json").read_text())
         a, b, c = (report["findings"][key] for key in "abc")
-        for finding in (a, b, c):
-            assert finding["verdict"] in ("reproduced", "not reproduced", "inconclusive")
-            assert finding["claim"] and finding["rule"]
-        assert a["base"]["ci"][0] <= a["base"]["value"] <= a["base"]["ci"][1]
+        # every verdict is its rule applied to the intervals it reports
+        assert a["verdict"] == stats.sign_verdict(*a["difference"]["ci"])
+        assert b["verdict"] == stats.sign_verdict(*b["difference"]["ci"])
+        assert c["verdict"] == stats.curve_verdict(c["task_curve"]["slope"]["ci"], c["slope_difference"]["ci"])
+        for power in (a["power"], b["power"], c["power"]["slope_difference"]):
+            assert power["seeds"] == 1 and power["mde"] >= power["half_width"] >= 0
+        # one seed: the base figure's interval is the t interval of its instances, by hand from its predictions
+        base = instance_scores(str(out / "sweep" / "trials" / "base" / "eval"))
+        assert report["heldout"]["instances"] == {task: len(values) for task, values in base.items()}
+        parts = [np.var(values, ddof=1) / (len(values) * len(base) ** 2) for values in base.values()]
+        half = 0.0
+        if sum(parts) > 0:
+            df = sum(parts) ** 2 / sum(part**2 / (len(v) - 1) for part, v in zip(parts, base.values()) if part > 0)
+            half = stats.t_quantile(0.975, df) * math.sqrt(sum(parts))
+        mean = float(np.mean([np.mean(values) for values in base.values()]))
+        assert a["base"]["ci"] == pytest.approx([100 * (mean - half), 100 * (mean + half)], abs=0.006)
+        text = (out / "findings.md").read_text()
+        assert "one seed, so these intervals hold instance noise only" in text and "resampled" not in text
         # The ablation's arms trained on what they say: the `without` arm only on original-task rows.
         with_arm, without_arm = b["trained_on"]["with"][0], b["trained_on"]["without"][0]
         assert set(without_arm["train_kinds"]) == {"original"} and without_arm["train_kinds"]["original"] > 0

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-import numpy as np
-
 from ecomgpt.findings import stats
 from ecomgpt.findings.config import FindingsConfig
 from ecomgpt.findings.run import BASE, LABEL_ARMS, FindingsError, arm_key, curve_key, label_key
@@ -39,14 +37,20 @@ def _seeds(scores: Mapping[str, Any], keys: list[str]) -> list:
     return [scores[key] for key in keys]
 
 
+def _figures(cfg: FindingsConfig, arms: dict[str, list], names) -> dict[str, Any]:
+    """Each named arm's figure with its interval."""
+    return {name: stats.summary(stats.contrast(arms, {name: 1.0}, cfg.intervals.confidence)) for name in names}
+
+
+def _decide(cfg: FindingsConfig, arms: dict[str, list], first: str, second: str) -> tuple[dict, str, dict]:
+    """first − second: its summary, the sign verdict on its interval, its power figures."""
+    estimate = stats.contrast(arms, {first: 1.0, second: -1.0}, cfg.intervals.confidence)
+    return stats.summary(estimate), stats.sign_verdict(*estimate.bounds), stats.power(estimate)
+
+
 def _difference(cfg: FindingsConfig, arms: dict[str, list], first: str, second: str) -> dict[str, Any]:
-    boot = cfg.bootstrap
-    reps = stats.replicates(arms, boot.resamples, boot.seed)
-    out: dict[str, Any] = {name: stats.summary(stats.point_estimate(arms[name]), stats.interval(reps[name], boot.confidence))
-                           for name in (first, second)}
-    value = stats.point_estimate(arms[first]) - stats.point_estimate(arms[second])
-    bounds = stats.interval(reps[first] - reps[second], boot.confidence)
-    out["difference"] = stats.summary(value, bounds)
+    out: dict[str, Any] = _figures(cfg, arms, (first, second))
+    out["difference"], out["verdict"], out["power"] = _decide(cfg, arms, first, second)
     out["seeds"] = {name: len(arms[name]) for name in (first, second)}
     return out
 
@@ -62,7 +66,6 @@ def base_vs_tuned(cfg: FindingsConfig, rows: Mapping[str, dict], scores: Mapping
     out = _difference(cfg, arms, "tuned", "base")
     base = out["base"]["value"]
     out["ratio"] = round(out["tuned"]["value"] / base, 2) if base > 0 else None
-    out["verdict"] = stats.sign_verdict(*out["difference"]["ci"])
     out["base_model"] = rows[BASE]["checkpoint"]
     return {"claim": CLAIMS["a"], "rule": RULES["a"], **out}
 
@@ -72,7 +75,6 @@ def atomic_ablation(cfg: FindingsConfig, rows: Mapping[str, dict], scores: Mappi
     without_keys = [arm_key("without", seed) for seed in cfg.seeds]
     arms = {"with": _seeds(scores, with_keys), "without": _seeds(scores, without_keys)}
     out = _difference(cfg, arms, "with", "without")
-    out["verdict"] = stats.sign_verdict(*out["difference"]["ci"])
     out["trained_on"] = {
         "with": [_trained_on(rows[key]) for key in with_keys],
         "without": [_trained_on(rows[key]) for key in without_keys],
@@ -81,63 +83,55 @@ def atomic_ablation(cfg: FindingsConfig, rows: Mapping[str, dict], scores: Mappi
 
 
 def label_ablation(cfg: FindingsConfig, rows: Mapping[str, dict], scores: Mapping[str, Any]) -> dict[str, Any]:
-    """(d) golden only, pseudo only and both, each arm's seeds resampled with the same instance draws."""
+    """(d) golden only, pseudo only and both, seeds paired across the three arms."""
     keys = {arm: [label_key(arm, seed) for seed in cfg.seeds] for arm in LABEL_ARMS}
     arms = {arm: _seeds(scores, arm_keys) for arm, arm_keys in keys.items()}
-    boot = cfg.bootstrap
-    reps = stats.replicates(arms, boot.resamples, boot.seed)
-    value = {arm: stats.point_estimate(arms[arm]) for arm in arms}
-    out: dict[str, Any] = {arm: stats.summary(value[arm], stats.interval(reps[arm], boot.confidence)) for arm in arms}
-    for name, first in (("difference", "both"), ("pseudo_minus_golden", "pseudo")):
-        out[name] = stats.summary(value[first] - value["golden"],
-                                  stats.interval(reps[first] - reps["golden"], boot.confidence))
+    out: dict[str, Any] = _figures(cfg, arms, arms)
+    out["difference"], out["verdict"], out["power"] = _decide(cfg, arms, "both", "golden")
+    out["pseudo_minus_golden"] = _decide(cfg, arms, "pseudo", "golden")[0]
     out["seeds"] = {arm: len(arms[arm]) for arm in arms}
-    out["verdict"] = stats.sign_verdict(*out["difference"]["ci"])
     out["trained_on"] = {arm: [_trained_on(rows[key]) for key in arm_keys] for arm, arm_keys in keys.items()}
     return {"claim": CLAIMS["d"], "rule": RULES["d"], **out}
 
 
-def _slope(xs: list[int], ys: np.ndarray, point_ys: list[float], confidence: float) -> tuple[np.ndarray, dict]:
-    reps = stats.slopes(xs, ys)
-    value = float(stats.slopes(xs, np.asarray([point_ys]))[0])
-    return reps, stats.summary(value, stats.interval(reps, confidence))
-
-
 def scaling_curves(cfg: FindingsConfig, rows: Mapping[str, dict], scores: Mapping[str, Any]) -> dict[str, Any]:
-    boot = cfg.bootstrap
+    """(c) slopes of score against ln(x) along both curves, as contrasts over the curve points, whose seeds
+    are paired (seed s draws the nested tasks of every point)."""
+    confidence = cfg.intervals.confidence
     fixed_s, fixed_n = cfg.task_curve.samples_per_task, cfg.samples_curve.n_tasks
     task_xs, sample_xs = cfg.task_curve.n_tasks, cfg.samples_curve.samples_per_task
-    points = {(n, fixed_s) for n in task_xs} | {(fixed_n, s) for s in sample_xs}
-    arms = {point: _seeds(scores, [curve_key(*point, seed) for seed in cfg.curve_seeds]) for point in sorted(points)}
-    reps = stats.replicates(arms, boot.resamples, boot.seed)
-    estimate = {point: stats.point_estimate(seeds) for point, seeds in arms.items()}
+    task_keys, sample_keys = [(n, fixed_s) for n in task_xs], [(fixed_n, s) for s in sample_xs]
+    arms = {point: _seeds(scores, [curve_key(*point, seed) for seed in cfg.curve_seeds])
+            for point in dict.fromkeys(task_keys + sample_keys)}
+    figure = {point: stats.contrast(arms, {point: 1.0}, confidence) for point in arms}
+    weights = {"tasks": dict(zip(task_keys, stats.slope_weights(task_xs))),
+               "samples": dict(zip(sample_keys, stats.slope_weights(sample_xs)))}
+    difference_weights = dict(weights["tasks"])
+    for point, weight in weights["samples"].items():
+        difference_weights[point] = difference_weights.get(point, 0.0) - weight
+    task_slope = stats.contrast(arms, weights["tasks"], confidence)
+    difference = stats.contrast(arms, difference_weights, confidence)
 
-    def curve(axis: str, keys: list[tuple[int, int]], xs: list[int]) -> dict[str, Any]:
-        values = [estimate[key] for key in keys]
-        slope_reps, slope = _slope(xs, np.stack([reps[key] for key in keys], axis=1), values, boot.confidence)
+    def curve(axis: str, keys: list[tuple[int, int]], xs: list[int], slope: stats.Estimate) -> dict[str, Any]:
         return {
-            "points": [{axis: x, **stats.summary(estimate[key], stats.interval(reps[key], boot.confidence)),
+            "points": [{axis: x, **stats.summary(figure[key]), "rows": key[0] * key[1],
                         "train_examples": rows[curve_key(*key, cfg.curve_seeds[0])].get("train_examples")}
                        for x, key in zip(xs, keys)],
-            "slope": slope,
-            "fit": fit_log_trend(xs, [100 * v for v in values]),
-            "_reps": slope_reps,
+            "slope": stats.summary(slope),
+            "fit": fit_log_trend(xs, [100 * figure[key].value for key in keys]),
         }
 
-    tasks = curve("n_tasks", [(n, fixed_s) for n in task_xs], task_xs)
-    samples = curve("samples_per_task", [(fixed_n, s) for s in sample_xs], sample_xs)
-    difference = stats.summary(
-        (tasks["slope"]["value"] - samples["slope"]["value"]) / 100,
-        stats.interval(tasks.pop("_reps") - samples.pop("_reps"), boot.confidence),
-    )
-    verdict = stats.curve_verdict(tuple(tasks["slope"]["ci"]), tuple(difference["ci"]))
+    seen = rows[curve_key(*task_keys[0], cfg.curve_seeds[0])].get("examples_seen")
     return {
         "claim": CLAIMS["c"], "rule": RULES["c"],
-        "task_curve": {"samples_per_task": fixed_s, **tasks},
-        "samples_curve": {"n_tasks": fixed_n, **samples},
-        "slope_difference": difference,
+        "task_curve": {"samples_per_task": fixed_s, **curve("n_tasks", task_keys, task_xs, task_slope)},
+        "samples_curve": {"n_tasks": fixed_n, **curve("samples_per_task", sample_keys, sample_xs,
+                                                      stats.contrast(arms, weights["samples"], confidence))},
+        "slope_difference": stats.summary(difference),
+        "design": {"rows": [n * fixed_s for n in task_xs], "examples_seen": seen},
         "seeds": len(cfg.curve_seeds),
-        "verdict": verdict,
+        "verdict": stats.curve_verdict(task_slope.bounds, difference.bounds),
+        "power": {"task_slope": stats.power(task_slope), "slope_difference": stats.power(difference)},
     }
 
 
@@ -151,10 +145,15 @@ def analyse(cfg: FindingsConfig, rows: Mapping[str, dict], scores: Mapping[str, 
     }
     if cfg.label_arms:
         findings["d"] = label_ablation(cfg, rows, scores)
+    confidence = cfg.intervals.confidence
+    instances = {task: len(values) for task, values in scores[BASE].items()}
     return {
         "metric": cfg.metric,
-        "confidence": cfg.bootstrap.confidence,
+        "heldout": {"tasks": len(instances), "instances": instances},
+        "confidence": confidence,
         "findings": findings,
+        "family": {"verdicts": len(findings),
+                   "false_reproduced_at_most": round(stats.false_reproduced_bound(len(findings), confidence), 4)},
         "trials": [
             {key: row.get(key) for key in ("trial", "train", "n_tasks", "samples_per_task", "seed", "atomic",
                                             "label_kind", "avg_rouge_l", "avg_micro_f1", "train_examples", "examples_seen",

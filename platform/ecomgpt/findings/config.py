@@ -69,9 +69,9 @@ class SamplesCurveConfig(StrictModel):
     _points = field_validator("samples_per_task")(lambda values: _curve(values, "samples_curve.samples_per_task"))
 
 
-class BootstrapConfig(StrictModel):
-    resamples: int = Field(default=2000, ge=100, description="bootstrap replicates")
-    seed: int = Field(default=0, description="seed of the resampling")
+class IntervalsConfig(StrictModel):
+    """The findings' intervals: t intervals from the design's seed and instance variance (findings/stats.py)."""
+
     confidence: float = Field(default=0.95, gt=0.5, lt=1.0, description="interval coverage")
 
 
@@ -93,7 +93,7 @@ class FindingsConfig(StrictModel):
     ablation: AblationConfig = Field(description="(b) the atomic-task ablation")
     task_curve: TaskCurveConfig = Field(description="(c) held-out score against the number of training tasks")
     samples_curve: SamplesCurveConfig = Field(description="(c) held-out score against samples per task")
-    bootstrap: BootstrapConfig = Field(default_factory=BootstrapConfig, description="confidence intervals")
+    intervals: IntervalsConfig = Field(default_factory=IntervalsConfig, description="confidence intervals")
     label_ablation: bool | None = Field(
         default=None,
         description="(d) golden vs pseudo labels: train on golden atomic tasks only, pseudo-labelled ones only, and "
@@ -131,10 +131,20 @@ class FindingsConfig(StrictModel):
 
     @model_validator(mode="after")
     def _curves_meet(self) -> "FindingsConfig":
+        """The curves share a point and multiply the training rows by the same factors, so (c) compares
+        more tasks with more samples per task at equal rows."""
         if self.samples_curve.n_tasks not in self.task_curve.n_tasks:
             raise ValueError("samples_curve.n_tasks must be one of task_curve.n_tasks (the curves share that point)")
         if self.task_curve.samples_per_task not in self.samples_curve.samples_per_task:
             raise ValueError(
                 "task_curve.samples_per_task must be one of samples_curve.samples_per_task (the shared point)"
+            )
+        task_rows = [n * self.task_curve.samples_per_task for n in self.task_curve.n_tasks]
+        sample_rows = [self.samples_curve.n_tasks * k for k in self.samples_curve.samples_per_task]
+        if task_rows != sample_rows:
+            raise ValueError(
+                f"the curves must train on matched rows, step by step: task_curve.n_tasks × "
+                f"{self.task_curve.samples_per_task} gives {task_rows} rows, samples_curve.samples_per_task × "
+                f"{self.samples_curve.n_tasks} gives {sample_rows} (scale both by the same factors)"
             )
         return self

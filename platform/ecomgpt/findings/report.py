@@ -26,33 +26,107 @@ def _trained_on(arm: list[dict]) -> str:
             f"{first.get('examples_seen') or 0:,} examples seen in training")
 
 
+def _curve_design(c: dict) -> str:
+    task_xs = [point["n_tasks"] for point in c["task_curve"]["points"]]
+    sample_xs = [point["samples_per_task"] for point in c["samples_curve"]["points"]]
+    rows, seen = c["design"]["rows"], c["design"]["examples_seen"]
+    return (f"- (c) on matched rows: the task curve n = {', '.join(map(str, task_xs))} tasks at "
+            f"{c['task_curve']['samples_per_task']} samples per task against the samples curve k = "
+            f"{', '.join(map(str, sample_xs))} samples per task at {c['samples_curve']['n_tasks']} tasks: "
+            f"{', '.join(f'{r:,}' for r in rows)} training rows at each step on both curves, every trial seeing "
+            f"{seen or 0:,} examples; {c['seeds']} seed(s) per point, seed s drawing the nested tasks of every "
+            "point.")
+
+
+def _seeds(count: int, which: str) -> str:
+    if count == 1:
+        return (f"{which}: one seed, so these intervals hold instance noise only: how far another training seed "
+                "would move a figure is unknown and not in them")
+    return (f"{which}: {count} seeds, paired across arms (seed s of every arm trained with the same seed), the "
+            f"spread of the {count} per-seed figures in the intervals with {count - 1} degree(s) of freedom")
+
+
+def _all_seeds(findings: dict[str, Any]) -> str:
+    ab, c = findings["a"]["seeds"]["tuned"], findings["c"]["seeds"]
+    arms = "(a), (b)" + (", (d)" if "d" in findings else "")
+    if ab == c:
+        return _seeds(ab, f"{arms}, (c)") + "."
+    return f"{_seeds(ab, arms)}; {_seeds(c, '(c)')}."
+
+
+def _intervals(report: dict[str, Any]) -> list[str]:
+    findings, heldout = report["findings"], report["heldout"]
+    level = f"{100 * report['confidence']:.0f} %"
+    sizes = sorted(set(heldout["instances"].values()))
+    per_task = str(sizes[0]) if len(sizes) == 1 else f"{sizes[0]} to {sizes[-1]}"
+    return [
+        f"Average held-out Rouge-L (×100) over the {heldout['tasks']} held-out tasks of {report['heldout_dir']}, "
+        f"{per_task} instances each, with {level} intervals: estimate ± k·SE, SE from the spread between "
+        "instances (every arm scored on the same instances, so differences are paired) and between seeds, k "
+        "from Student's t (see the README). The held-out tasks are fixed: an interval is about these tasks, not "
+        "about e-commerce tasks in general; the instances stand for their tasks' instances.",
+        _all_seeds(findings),
+    ]
+
+
+def _verdict(finding: dict, power: dict, what: str = "effect") -> str:
+    """The verdict; an inconclusive one with the smallest effect this design would have found."""
+    if finding["verdict"] != "inconclusive":
+        return f"**{finding['verdict']}**"
+    return f"**inconclusive**: no {what} larger than ±{power['mde']:.2f} detectable at this size"
+
+
+def _power(power: dict) -> str:
+    return f"±{power['half_width']:.2f} | {power['mde']:.2f} | {100 * power['seed_share']:.0f} %"
+
+
+def _power_note(report: dict[str, Any]) -> list[str]:
+    family, level = report["family"], report["confidence"]
+    tail = 100 * (1 - level) / 2
+    return [
+        f"Half-width: of the {100 * level:.0f} % interval of the difference the verdict reads (for (c) the slope "
+        f"difference). MDE: the minimum detectable effect at 80 % power, (k(1 − α/2) + k(0.8))·SE with SE and "
+        "the multipliers k of that interval (Student's t with the design's degrees of freedom): a true effect "
+        "of that size is called `reproduced` in 80 % of runs of this design. Seeds: the seeds' share of the "
+        "difference's variance (the rest is instance noise).",
+        "",
+        f"Across the {family['verdicts']} verdicts, the chance that at least one claim whose true effect is 0 or "
+        f"below is called `reproduced` is at most {family['verdicts']} × {tail:.1f} % = "
+        f"{100 * family['false_reproduced_at_most']:.1f} % (each interval's upper tail; the bound holds however "
+        "the verdicts depend on each other — (a) and (b) share the `with` arm).",
+    ]
+
+
 def markdown(report: dict[str, Any]) -> str:
     findings = report["findings"]
     a, b, c = findings["a"], findings["b"], findings["c"]
-    level = f"{100 * report['confidence']:.0f} %"
+    c_power = c["power"]["slope_difference"]
     lines = [
         "# The EcomGPT findings, measured",
         "",
-        f"Average held-out Rouge-L (×100) over {report['heldout_dir']}, with {level} bootstrap intervals "
-        f"(instances resampled per task, paired across arms; seeds resampled). Wall time {report['wall_s']:.0f} s "
-        f"({report['trial_wall_s']:.0f} s in trials).",
+        *_intervals(report),
         "",
-        "| finding | claim | measured | verdict |",
-        "|---|---|---|---|",
+        f"Wall time {report['wall_s']:.0f} s ({report['trial_wall_s']:.0f} s in trials).",
+        "",
+        "| finding | claim | measured | half-width | MDE (80 %) | seeds | verdict |",
+        "|---|---|---|---:|---:|---:|---|",
         f"| (a) | {a['claim']} | base {_figure(a['base'])}, fine-tuned {_figure(a['tuned'])}; "
-        f"difference {_figure(a['difference'])} | **{a['verdict']}** |",
+        f"difference {_figure(a['difference'])} | {_power(a['power'])} | {_verdict(a, a['power'])} |",
         f"| (b) | {b['claim']} | with {_figure(b['with'])}, without {_figure(b['without'])}; "
-        f"difference {_figure(b['difference'])} | **{b['verdict']}** |",
+        f"difference {_figure(b['difference'])} | {_power(b['power'])} | {_verdict(b, b['power'])} |",
         f"| (c) | {c['claim']} | slope per ln(tasks) {_figure(c['task_curve']['slope'])}, per ln(samples) "
-        f"{_figure(c['samples_curve']['slope'])}; difference {_figure(c['slope_difference'])} | **{c['verdict']}** |",
+        f"{_figure(c['samples_curve']['slope'])}; difference {_figure(c['slope_difference'])} | {_power(c_power)} | "
+        f"{_verdict(c, c_power, 'slope difference')} |",
     ]
     d = findings.get("d")
     if d is not None:
         lines.append(
             f"| (d) | {d['claim']} | golden {_figure(d['golden'])}, pseudo {_figure(d['pseudo'])}, both "
             f"{_figure(d['both'])}; both − golden {_figure(d['difference'])}, pseudo − golden "
-            f"{_figure(d['pseudo_minus_golden'])} | **{d['verdict']}** |")
+            f"{_figure(d['pseudo_minus_golden'])} | {_power(d['power'])} | {_verdict(d, d['power'])} |")
     lines += [
+        "",
+        *_power_note(report),
         "",
         "Rules, fixed before the run: "
         + "; ".join(f"({key}) {findings[key]['rule']}" for key in sorted(findings)) + ".",
@@ -71,8 +145,7 @@ def markdown(report: dict[str, Any]) -> str:
         lines += [f"- (d) {arm} labels (atomic tasks only): {_trained_on(d['trained_on'][arm])}."
                   for arm in ("golden", "pseudo", "both")]
     lines += [
-        f"- (c) {c['seeds']} seed(s) per point; task curve at {c['task_curve']['samples_per_task']} samples per "
-        f"task, samples curve at {c['samples_curve']['n_tasks']} tasks.",
+        _curve_design(c),
         "",
         "| curve | x | Rouge-L | train examples |",
         "|---|---:|---:|---:|",
