@@ -49,8 +49,9 @@ def run_evaluator(model: str, heldout: str, out: str, batch_size: int, limit: in
     wall = time.perf_counter() - started
     manifest = json.loads(Path(out, "manifest.json").read_text())
     rows = [json.loads(line) for line in Path(out, "predictions.jsonl").read_text().splitlines()]
-    return {"wall_s": wall, "instances": manifest["counts"]["instances"], "generate_s": manifest["timings"]["generate_s"],
-            "new_tokens": sum(row["new_tokens"] for row in rows), "dtype": manifest["dtype"]}
+    return {"wall_s": wall, "instances": manifest["counts"]["instances"],
+            "generate_s": manifest["timings"]["generate_s"], "new_tokens": sum(row["new_tokens"] for row in rows),
+            "dtype": manifest["dtype"]}
 
 
 def prompt_tokens(model: str, prompts: list[str]) -> int:

@@ -144,7 +144,8 @@ def main() -> None:
                      ("checkpoint_every", args.steps), ("final_checkpoint", False), ("log_every", 1),
                      ("batch_size", args.batch_size), ("gradient_accumulation_steps", args.accumulation),
                      ("optim.warmup_steps", 0), ("num_workers", args.workers),
-                     ("deepspeed.precision", run_precision), ("threads_per_worker", max(1, args.threads // args.workers))]
+                     ("deepspeed.precision", run_precision),
+                     ("threads_per_worker", max(1, args.threads // args.workers))]
         cfg = load_config(TrainConfig, TINY, overrides)
         stages = [int(stage) for stage in args.zero_stages.split(",")]
         ray_runs = {stage: ray_run(overrides, stage, data, workdir, args.skip) for stage in stages}
