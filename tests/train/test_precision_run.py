@@ -41,8 +41,11 @@ def test_a_cpu_without_bf16_trains_and_generates_in_fp32(train_data, tmp_path):
     train, evaluate = tmp_path / "train", tmp_path / "evaluate"
     cli(["train", "--config", str(TINY_YAML), "--data", train_data, "--output", str(train),
          "--set", "deepspeed.precision=auto", "--set", "max_steps=2", "--set", "num_workers=1",
-         "--set", "data.mixture.n_tasks=2", "--set", "data.mixture.samples_per_task=8"], env)
+         "--set", "data.mixture.n_tasks=2", "--set", "data.mixture.samples_per_task=8",
+         "--set", "final_checkpoint=false"], env)
     manifest = json.loads((train / "manifest.json").read_text())
+    # No checkpoint at the end, and the manifest still has the run's figures.
+    assert manifest["checkpoint"] is None and manifest["counts"]["step"] == 2 and manifest["final_loss"] > 0
     assert manifest["config"]["deepspeed"]["precision"] == "auto"
     assert manifest["precision"] == "fp32"
     assert weights_dtype(train / "model") == "F32"

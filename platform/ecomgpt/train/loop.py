@@ -2,8 +2,7 @@
 
 Each worker reads its shard with `ray.train.get_dataset_shard`, builds the DeepSpeed engine, resumes from
 `ray.train.get_checkpoint()` when there is one (a restart after a failure, or `--resume`), and reports a
-checkpoint every `checkpoint_every` steps and at the end (unless `final_checkpoint` is false: then the last
-report carries the metrics alone); rank 0 logs and exports the final model (with
+checkpoint every `checkpoint_every` steps and at the end (unless `final_checkpoint` is false); rank 0 logs and exports the final model (with
 `lora`, the adapter directory, and the merged model with `lora.merge`).
 """
 
@@ -39,6 +38,7 @@ from ecomgpt.train.metrics import (
 from ecomgpt.train.tokenize import IGNORE_INDEX, micro_batches
 
 FAULT_MARKER = ".fault_drill_done"
+FINAL_STATE = "final_state.json"  # rank 0's trainer state at the end: what the driver's manifest reads
 
 
 def shard_micro_batches(shard, cfg: TrainConfig, micro: int, pad_id: int, seed: int) -> Iterator[dict]:
@@ -159,12 +159,13 @@ def train_loop_per_worker(config: dict) -> None:
         if (step % cfg.checkpoint_every == 0 and not last) or (last and cfg.final_checkpoint):
             _report_checkpoint(engine, dict(state, step=step), rank, log, frozen=not lora)
             tick = time.perf_counter()
-        elif last:
-            _report(dict(state, step=step), log)  # the final metrics, without a checkpoint
 
     _export(cfg, engine, tokenizer, output, rank, precision.torch_dtype(run_precision))
     if rank == 0:
         log.close()
+        # Written here rather than read from Ray Train's result, which keeps only the metrics of checkpoints
+        # (a run with `final_checkpoint: false` reports none at the end).
+        storage.write_json(storage.join(output, FINAL_STATE), _metrics(state))
     dist.barrier()
 
 
@@ -190,14 +191,10 @@ def _report_checkpoint(engine, state: dict, rank: int, log: MetricsLog | None, f
 
     with tempfile.TemporaryDirectory(prefix="ecomgpt-ckpt-") as directory:
         save_checkpoint(engine, directory, state, rank, frozen)
-        _report(state, log, ray.train.Checkpoint.from_directory(directory))
+        if log is not None:
+            log.flush()
+        ray.train.report(_metrics(state), checkpoint=ray.train.Checkpoint.from_directory(directory))
 
 
-def _report(state: dict, log: MetricsLog | None, checkpoint=None) -> None:
-    """The trainer state as Ray Train's metrics (what the driver's manifest reads), with a checkpoint or none."""
-    import ray.train
-
-    if log is not None:
-        log.flush()
-    metrics = {key: value for key, value in state.items() if isinstance(value, (int, float, str))}
-    ray.train.report(metrics, checkpoint=checkpoint)
+def _metrics(state: dict) -> dict:
+    return {key: value for key, value in state.items() if isinstance(value, (int, float, str))}
