@@ -1,11 +1,19 @@
-"""Training throughput: 2 Ray Train workers + DeepSpeed versus a plain single-process PyTorch loop.
+"""Training throughput: Ray Train + DeepSpeed versus a bare single-process PyTorch loop, beside the ceiling.
 
-    .venv/bin/python benchmarks/train_throughput.py --workdir /tmp/bench-train
+    .venv/bin/python benchmarks/train_throughput.py --workdir /tmp/bench-train [--precision auto]
+    .venv/bin/python benchmarks/train_throughput.py --model smollm2-135m-instruct --workers 1 --batch-size 8 \
+        --accumulation 1 --zero-stages 0 --threads 2        # the default config's shape
 
-A small BLOOM (about 30M parameters, tokenizer trained on the data) on generated instruction data, the
-same model, data, batch and optimizer in both runs. Prints one JSON line: tokens/s and useful (non-pad)
-tokens/s of both, the useful-token share with and without length grouping, and MFU against this
-machine's measured fp32 matmul peak. The first `--skip` steps (start-up) are left out of the rates.
+A small BLOOM (about 30M parameters, tokenizer trained on the data; or `--model`, any model the platform
+loads) on generated instruction data, the same model, data, batch and optimizer in both runs. The bare loop
+is what the platform must not lose to: the same answer-only loss, torch's fused AdamW, and for bf16
+`torch.autocast("cpu", bfloat16)` over fp32 weights, exactly as the platform trains. `--precision auto`
+resolves as training does (bf16 where this CPU has avx512_bf16 or amx_bf16).
+
+Prints one JSON line: the machine's fp32 and bf16 matmul peaks (2048 x 2048, `--threads` threads, measured
+in the same run), tokens/s and useful (non-pad) tokens/s of each run with its share of the peak at its
+precision (6 N FLOP a token), the useful-token share with and without length grouping. The first `--skip`
+steps (start-up) are left out of the rates.
 
 The Ray run is repeated for each of `--zero-stages`; the first is the one held to the target. On CPU the
 default is stage 0 (DeepSpeed data parallelism) with gradient accumulation: gradients are all-reduced
@@ -25,14 +33,16 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.dataset as pads
 import torch
-from transformers import AutoModelForCausalLM, AutoTokenizer
+from ceiling import ceiling_fields, peaks, share
+from transformers import AutoModelForCausalLM
 
-from ecomgpt import models
+from ecomgpt import models, precision
 from ecomgpt.cli import main as cli
 from ecomgpt.config import Override, load_config
 from ecomgpt.runtime import ray_session
 from ecomgpt.train.config import TrainConfig
 from ecomgpt.train.data import plan_mixture, read_texts
+from ecomgpt.train.loop import answer_loss
 from ecomgpt.train.metrics import read_metrics
 from ecomgpt.train.run import run_train
 from ecomgpt.train.tiny import build_tiny_checkpoint
@@ -40,18 +50,6 @@ from ecomgpt.train.tokenize import Tokenize, collate, group_by_length, useful_sh
 
 TINY = Path(__file__).resolve().parents[1] / "configs" / "train" / "tiny.yaml"
 SHAPE = {"vocab_size": 8000, "n_layer": 8, "hidden_size": 512, "n_head": 8}
-
-
-def matmul_peak_flops(threads: int, seconds: float = 2.0, n: int = 1024) -> float:
-    """Best fp32 matmul FLOP/s of this machine with `threads` threads."""
-    torch.set_num_threads(threads)
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    best, end = 0.0, time.perf_counter() + seconds
-    while time.perf_counter() < end:
-        start = time.perf_counter()
-        torch.mm(a, b)
-        best = max(best, 2 * n**3 / (time.perf_counter() - start))
-    return best
 
 
 def make_data(workdir: Path) -> str:
@@ -65,12 +63,13 @@ def make_data(workdir: Path) -> str:
     return str(data)
 
 
-def plain_loop(cfg: TrainConfig, model_dir: str, rows: list[dict], steps: int, skip: int, threads: int) -> dict:
-    """Single process, no Ray, no DeepSpeed: the same batches through torch.optim.AdamW."""
+def plain_loop(cfg: TrainConfig, model_dir: str, rows: list[dict], steps: int, skip: int, threads: int,
+               run_precision: str) -> dict:
+    """Single process, no Ray, no DeepSpeed: the same batches, loss and AdamW, bf16 by autocast."""
     torch.set_num_threads(threads)
-    model = AutoModelForCausalLM.from_pretrained(model_dir)
-    pad = AutoTokenizer.from_pretrained(model_dir).pad_token_id
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.optim.lr)
+    model = models.load_causal_lm(model_dir, torch.float32)
+    pad = models.load_tokenizer(model_dir).pad_token_id
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.optim.lr, fused=True)
     rng = random.Random(cfg.seed)
     window = cfg.batch_size * cfg.data.group_window  # the same length-grouping window as the Ray run
     batches = [
@@ -86,7 +85,8 @@ def plain_loop(cfg: TrainConfig, model_dir: str, rows: list[dict], steps: int, s
         idx = batches[step % len(batches)]
         batch = {k: torch.from_numpy(v) for k, v in
                  collate([rows[i]["input_ids"] for i in idx], [rows[i]["labels"] for i in idx], pad).items()}
-        loss = model(**batch).loss
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=run_precision == "bf16"):
+            loss = answer_loss(model, batch)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.optim.grad_clip)
         opt.step()
@@ -119,22 +119,33 @@ def main() -> None:
                         help="micro-batches per step in the Ray run (gradients are all-reduced once per step)")
     parser.add_argument("--zero-stages", default="0,2",
                         help="ZeRO stages of the Ray runs, comma-separated; the first is held to the target")
+    parser.add_argument("--precision", default="auto", choices=("auto", "bf16", "fp32"),
+                        help="training precision of both runs (auto: bf16 where this CPU computes it natively)")
+    parser.add_argument("--model", default=None,
+                        help="model to train (default: a 30M BLOOM built on the data); e.g. smollm2-135m-instruct")
+    parser.add_argument("--workers", type=int, default=2, help="Ray Train workers")
     args = parser.parse_args()
     workdir = Path(args.workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    peak = matmul_peak_flops(args.threads)
+    run_precision = precision.resolve(args.precision, on_gpu=False)
+    peak = peaks(args.threads)
 
     with ray_session():
         data = make_data(workdir)
         plan = plan_mixture(data, load_config(TrainConfig, TINY).data)
         model_dir = workdir / "model"
-        if models.checkpoint_problem(str(model_dir)) is not None:
+        if args.model is not None:
+            model_dir = Path(models.local_source(args.model))
+        elif models.checkpoint_problem(str(model_dir)) is not None:
             build_tiny_checkpoint(read_texts(plan, 20_000), model_dir, vocab_size=SHAPE["vocab_size"],
                                   n_layer=SHAPE["n_layer"], hidden_size=SHAPE["hidden_size"], n_head=SHAPE["n_head"])
         n_params = sum(p.numel() for p in AutoModelForCausalLM.from_pretrained(model_dir).parameters())
         overrides = [("model.name_or_path", str(model_dir)), ("max_steps", args.steps),
-                     ("checkpoint_every", args.steps), ("log_every", 1), ("batch_size", args.batch_size),
-                     ("gradient_accumulation_steps", args.accumulation), ("optim.warmup_steps", 0)]
+                     ("checkpoint_every", args.steps), ("final_checkpoint", False), ("log_every", 1),
+                     ("batch_size", args.batch_size), ("gradient_accumulation_steps", args.accumulation),
+                     ("optim.warmup_steps", 0), ("num_workers", args.workers),
+                     ("deepspeed.precision", run_precision),
+                     ("threads_per_worker", max(1, args.threads // args.workers))]
         cfg = load_config(TrainConfig, TINY, overrides)
         stages = [int(stage) for stage in args.zero_stages.split(",")]
         ray_runs = {stage: ray_run(overrides, stage, data, workdir, args.skip) for stage in stages}
@@ -148,14 +159,15 @@ def main() -> None:
     lengths = [r["length"] for r in rows_list]
     micro = cfg.micro_batch_size()
     window = micro * cfg.data.group_window
-    plain = plain_loop(cfg, str(model_dir), rows_list, args.steps, args.skip, args.threads)
+    plain = plain_loop(cfg, str(model_dir), rows_list, args.steps, args.skip, args.threads, run_precision)
 
     flops_per_token = 6 * n_params
+    ceiling = peak[run_precision]
 
     def rates(run: dict) -> dict:
         return {"tokens_per_s": round(run["tokens_per_s"], 1), "useful_tokens_per_s": round(run["useful_tokens_per_s"], 1),
                 "useful_share": round(run["useful_share"], 4),
-                "mfu": round(flops_per_token * run["tokens_per_s"] / peak, 4),
+                "share_of_peak": share(flops_per_token, run["tokens_per_s"], ceiling),
                 "speed_ratio_useful": round(run["useful_tokens_per_s"] / plain["useful_tokens_per_s"], 3)}
 
     target = ray_runs[stages[0]]
@@ -163,6 +175,8 @@ def main() -> None:
         "benchmark": "train_throughput",
         "model_params": n_params,
         "examples": len(rows_list),
+        "model": args.model or "30M BLOOM (random weights)",
+        "precision": run_precision,
         "steps": args.steps, "timed_steps": args.steps - args.skip,
         "batch_size": cfg.batch_size, "accumulation": cfg.gradient_accumulation_steps, "workers": cfg.num_workers,
         "zero_stage": stages[0],
@@ -171,11 +185,12 @@ def main() -> None:
         "plain_pytorch": {"tokens_per_s": round(plain["tokens_per_s"], 1),
                           "useful_tokens_per_s": round(plain["useful_tokens_per_s"], 1),
                           "useful_share": round(plain["useful_tokens_per_s"] / plain["tokens_per_s"], 4),
-                          "mfu": round(flops_per_token * plain["tokens_per_s"] / peak, 4)},
+                          "share_of_peak": share(flops_per_token, plain["tokens_per_s"], ceiling)},
         "speed_ratio_useful": round(target["useful_tokens_per_s"] / plain["useful_tokens_per_s"], 3),
         "useful_share_no_grouping": round(useful_share(lengths, micro, group=False, window=window), 4),
         "useful_share_length_grouping": round(useful_share(lengths, micro, group=True, window=window), 4),
-        "matmul_peak_gflops": round(peak / 1e9, 1),
+        **ceiling_fields(peak, args.threads),
+        "share_of_peak_at": f"{run_precision} matmul peak, 6 N FLOP a token",
         "gpu": "not measured: no GPU lent to this session",
     }))
 

@@ -47,9 +47,12 @@ def test_evaluation_and_serving_give_the_same_answer(section_writer):
 
 
 def test_one_dtype_policy_for_evaluation_and_serving():
-    assert torch_dtype("auto", on_gpu=False) == torch.float32
-    assert torch_dtype("auto", on_gpu=True) == torch.bfloat16
+    assert torch_dtype("auto", on_gpu=False, native=False) == torch.float32
+    assert torch_dtype("auto", on_gpu=False, native=True) == torch.bfloat16
+    assert torch_dtype("auto", on_gpu=True, native=True) == torch.bfloat16
+    assert torch_dtype("auto", on_gpu=True, native=False) == torch.float32
     assert torch_dtype("float16", on_gpu=False) == torch.float16
+    assert torch_dtype("float32", on_gpu=False, native=True) == torch.float32
     assert GenerationConfig().dtype == ModelDeploymentConfig().dtype == "auto"
 
 

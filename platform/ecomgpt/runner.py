@@ -5,8 +5,10 @@ both wrap a `ModelRunner`, so a prompt gets the same answer from either. Callers
 evaluation and the task routes stop at the prompt format's next section marker (`### `), a completion
 request at the client's `stop`; generation ends for a row as soon as one appears in its new text.
 
-dtype policy, for every stage that generates: `auto` (the default) is bfloat16 on a GPU and float32 on a
-CPU (CPU kernels for half precision are slow or missing); a config may name a dtype instead.
+dtype policy, for every stage that generates: `auto` (the default) is bfloat16 weights where the device
+computes bf16 natively (a CPU with avx512_bf16 or amx_bf16, a GPU with bf16 support; `ecomgpt.precision`
+decides) and float32 elsewhere (PyTorch emulates bf16 on other CPUs, slower than float32); a config may name
+a dtype instead. `ModelRunner.dtype` is the one that runs, for the stages' manifests.
 
 Prompts are encoded as training encodes them: no special tokens added.
 
@@ -21,20 +23,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Mapping, Sequence
 
-from ecomgpt import models
+from ecomgpt import models, precision
 
 Dtype = Literal["auto", "float32", "bfloat16", "float16"]
-DTYPE_POLICY = "auto: bfloat16 on a GPU, float32 on a CPU"
+DTYPE_POLICY = ("auto: bfloat16 where the CPU (avx512_bf16 or amx_bf16) or the GPU computes it natively, "
+                "float32 elsewhere")
 _STOP_CACHE = 16  # stop-string criteria kept per runner (each one indexes the vocabulary once)
 
 
-def torch_dtype(name: Dtype, on_gpu: bool):
+def resolve_dtype(name: Dtype, on_gpu: bool, native: bool | None = None) -> str:
+    """The dtype name a config's `dtype` runs as on this device (`native`: see `precision.resolve`)."""
+    if name != "auto":
+        return name
+    return precision.TORCH_NAMES[precision.resolve("auto", on_gpu, native)]
+
+
+def torch_dtype(name: Dtype, on_gpu: bool, native: bool | None = None):
     """The torch dtype of a config's `dtype` on this device."""
     import torch
 
-    if name == "auto":
-        return torch.bfloat16 if on_gpu else torch.float32
-    return getattr(torch, name)
+    return getattr(torch, resolve_dtype(name, on_gpu, native))
 
 
 def pick_device(use_gpu: bool) -> str:
@@ -129,7 +137,8 @@ class ModelRunner:
         self.device = pick_device(use_gpu)
         # Left padding: every row's answer starts at the same column.
         self.tokenizer = models.load_tokenizer(name_or_path, padding_side="left")
-        self.model = models.load_causal_lm(name_or_path, torch_dtype(dtype, self.device == "cuda"), adapters)
+        self.dtype = resolve_dtype(dtype, self.device == "cuda")  # what runs, `auto` resolved
+        self.model = models.load_causal_lm(name_or_path, torch_dtype(self.dtype, self.device == "cuda"), adapters)
         self.adapters = tuple(adapters or ())
         self.model.to(self.device).eval()
         self.eos_id = self.tokenizer.eos_token_id

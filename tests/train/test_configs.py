@@ -3,6 +3,7 @@ from pathlib import Path
 import pytest
 
 from ecomgpt.config import ConfigError, load_model
+from ecomgpt.precision import resolve
 from ecomgpt.train.config import TrainConfig
 from ecomgpt.train.ds_config import deepspeed_config, start_schedule
 
@@ -17,13 +18,22 @@ def test_every_size_is_shipped():
 def test_shipped_config_validates(path):
     cfg = load_model(TrainConfig, path)
     assert cfg.check_batch() is None
-    ds = deepspeed_config(cfg, cfg.num_workers)
+    ds = deepspeed_config(cfg, cfg.num_workers, resolve(cfg.deepspeed.precision, cfg.use_gpu, native=True))
     assert ds["train_batch_size"] == (
         ds["train_micro_batch_size_per_gpu"] * cfg.num_workers * ds["gradient_accumulation_steps"]
     )
     if path.stem.startswith("bloomz"):
         assert cfg.deepspeed.precision == "bf16" and cfg.model.gradient_checkpointing and cfg.use_gpu
         assert cfg.deepspeed.zero_stage == (3 if path.stem in ("bloomz-3b", "bloomz-7b1") else 2)
+
+
+def test_bf16_training_is_autocast_over_fp32_weights():
+    cfg = TrainConfig()
+    assert cfg.deepspeed.precision == "auto"
+    bf16 = deepspeed_config(cfg, 2, "bf16")
+    assert bf16["torch_autocast"] == {"enabled": True, "dtype": "bfloat16"} and not bf16["bf16"]["enabled"]
+    fp32 = deepspeed_config(cfg, 2, "fp32")
+    assert not fp32["torch_autocast"]["enabled"] and not fp32["bf16"]["enabled"] and not fp32["fp16"]["enabled"]
 
 
 def test_unknown_key_names_the_file(tmp_path):
@@ -41,7 +51,7 @@ def test_schedules_build_in_deepspeed(schedule, warmup):
     from deepspeed.runtime.lr_schedules import WarmupCosineLR, WarmupDecayLR, WarmupLR
 
     cfg = TrainConfig.model_validate({"optim": {"schedule": schedule, "warmup_steps": warmup}, "max_steps": 10})
-    spec = deepspeed_config(cfg, 2)["scheduler"]
+    spec = deepspeed_config(cfg, 2, "fp32")["scheduler"]
     kind = {"WarmupCosineLR": WarmupCosineLR, "WarmupDecayLR": WarmupDecayLR, "WarmupLR": WarmupLR}[spec["type"]]
     optimizer = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))], lr=cfg.optim.lr)
     scheduler = kind(optimizer, **spec["params"])

@@ -74,11 +74,13 @@ class AnswerGenerator:
             "prediction": np.array(predictions, dtype=object),
             "new_tokens": np.array([len(a.tokens) for a in answers]),
             "truncated": np.array(truncated),
+            "dtype": np.array([self.runner.dtype] * len(prompts), dtype=object),  # what ran, `auto` resolved
         }
 
 
 def generate_answers(rows: list[dict[str, Any]], model: str, gen: GenerationConfig) -> list[dict[str, Any]]:
-    """Rows {task, index, prompt, max_new_tokens} -> the same rows with raw, prediction, new_tokens, truncated."""
+    """Rows {task, index, prompt, max_new_tokens} -> the same rows with raw, prediction, new_tokens, truncated
+    and dtype (the weights' dtype of the actor that answered)."""
     import ray
 
     # By budget, then by prompt length in the model's own tokens (characters are a poor proxy across

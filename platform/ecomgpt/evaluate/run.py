@@ -26,8 +26,9 @@ from ecomgpt.evaluate.report import write_report
 from ecomgpt.versions import versions
 
 
-def model_predictions(cfg: EvaluateConfig, tasks: list[EvalTask]) -> dict[tuple[str, int], dict[str, Any]]:
-    """Generate every instance's answer with the model (needs a Ray session)."""
+def model_predictions(cfg: EvaluateConfig, tasks: list[EvalTask]) -> tuple[dict[tuple[str, int], dict[str, Any]], str]:
+    """Every instance's answer generated with the model (needs a Ray session), and the weights' dtype that
+    generated them (`generation.dtype: auto` resolved by each actor for its hardware; several joined by ", ")."""
     from ecomgpt.evaluate.generation import generate_answers
 
     rows = [
@@ -36,6 +37,7 @@ def model_predictions(cfg: EvaluateConfig, tasks: list[EvalTask]) -> dict[tuple[
         for i in task.instances
     ]
     answers = generate_answers(rows, cfg.model or "", cfg.generation)
+    dtype = ", ".join(sorted({row["dtype"] for row in answers}))
     return {
         (row["task"], row["index"]): {
             "prediction": row["prediction"],
@@ -44,7 +46,7 @@ def model_predictions(cfg: EvaluateConfig, tasks: list[EvalTask]) -> dict[tuple[
             "truncated": bool(row["truncated"]),
         }
         for row in answers
-    }
+    }, dtype
 
 
 def file_predictions(cfg: EvaluateConfig) -> tuple[list[EvalTask], dict[tuple[str, int], dict[str, Any]]]:
@@ -103,9 +105,10 @@ def run_evaluate(cfg: EvaluateConfig) -> dict:
         models.check(cfg.model)
         tasks = load_heldout(cfg.heldout_dir, cfg.tasks, cfg.limit)
         loaded = time.perf_counter()
-        predicted = model_predictions(cfg, tasks)
+        predicted, dtype = model_predictions(cfg, tasks)
     else:
         tasks, predicted = file_predictions(cfg)
+        dtype = None
         loaded = time.perf_counter()
     generated = time.perf_counter()
     metrics, rows = score(tasks, predicted)
@@ -121,6 +124,8 @@ def run_evaluate(cfg: EvaluateConfig) -> dict:
         "inputs": {"model": cfg.model, "base_model": _adapter_base(cfg.model), "predictions": cfg.predictions,
                    "heldout_dir": cfg.heldout_dir},
         "config": cfg.model_dump(mode="json"),
+        # The weights' dtype that generated (`generation.dtype: auto` resolved by each actor's hardware).
+        "dtype": dtype,
         "counts": {
             "tasks": len(tasks),
             "instances": instances,

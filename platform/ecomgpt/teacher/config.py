@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from ecomgpt.config import StrictModel
-from ecomgpt.runner import Dtype
+from ecomgpt.runner import DTYPE_POLICY, Dtype
 
 
 class LocalTeacher(StrictModel):
@@ -19,7 +19,7 @@ class LocalTeacher(StrictModel):
     concurrency: int | None = Field(default=None, gt=0, description="actors (None: one per free CPU or GPU)")
     num_cpus: float = Field(default=1.0, gt=0, description="CPUs per actor (also its torch threads on a CPU)")
     num_gpus: float = Field(default=0.0, ge=0, description="GPUs per actor")
-    dtype: Dtype = Field(default="auto", description="weights' dtype (auto: bfloat16 on a GPU, float32 on a CPU)")
+    dtype: Dtype = Field(default="auto", description=f"weights' dtype ({DTYPE_POLICY})")
     max_input_tokens: int = Field(default=1024, gt=0, description="labelling prompts are cut from the left to this")
     max_batch_tokens: int = Field(default=8192, gt=0, description="padded prompt tokens per generate call")
     prompt_format: Literal["auto", "chat", "ecomgpt"] = Field(

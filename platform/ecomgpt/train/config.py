@@ -128,8 +128,8 @@ class OptimConfig(StrictModel):
     eps: float = Field(default=1e-8, gt=0, description="AdamW epsilon")
     implementation: Literal["torch", "fused"] = Field(
         default="torch",
-        description="torch: torch.optim.AdamW (no compiled op, runs anywhere); fused: DeepSpeed FusedAdam "
-        "(CUDA only, built on first use)",
+        description="torch: torch.optim.AdamW (no compiled op, runs anywhere; its fused kernel on CPU); fused: "
+        "DeepSpeed FusedAdam (CUDA only, built on first use)",
     )
     warmup_steps: int = Field(default=0, ge=0, description="linear warm-up steps from 0 to lr")
     schedule: Literal["cosine", "linear", "constant"] = Field(
@@ -141,7 +141,12 @@ class OptimConfig(StrictModel):
 
 class DeepSpeedConfig(StrictModel):
     zero_stage: Literal[0, 1, 2, 3] = Field(default=2, description="ZeRO stage")
-    precision: Literal["bf16", "fp16", "fp32"] = Field(default="bf16", description="training precision")
+    precision: Literal["auto", "bf16", "fp16", "fp32"] = Field(
+        default="auto",
+        description="training precision. bf16: bf16 autocast (matmuls in bf16) with fp32 weights, gradients and "
+        "optimizer state; fp16: DeepSpeed fp16 (fp16 weights, loss scaling; GPU only); fp32; auto: bf16 where "
+        "the worker's CPU (avx512_bf16 or amx_bf16) or GPU computes it natively, else fp32",
+    )
     offload_optimizer: bool = Field(default=False, description="ZeRO optimizer state offloaded to CPU")
 
 
@@ -168,6 +173,11 @@ class TrainConfig(StrictModel):
     )
     log_every: int = Field(default=1, gt=0, description="log metrics every N steps")
     checkpoint_every: int = Field(default=50, gt=0, description="checkpoint every N steps (and at the end)")
+    final_checkpoint: bool = Field(
+        default=True,
+        description="also checkpoint at the last step (false: the exported model is what the run leaves; a "
+        "`--resume` with more steps then continues from the last checkpoint before the end, or from the start)",
+    )
     keep_checkpoints: int = Field(default=2, gt=0, description="keep the last M checkpoints")
     max_failures: int = Field(default=1, ge=-1, description="worker-group restarts allowed (-1: no limit)")
     seed: int = Field(default=0, description="seed of initialisation and data order")

@@ -10,31 +10,36 @@ from typing import Callable
 
 import torch
 
-from ecomgpt import models, storage
+from ecomgpt import models, precision, storage
+from ecomgpt.precision import Resolved
 from ecomgpt.train.config import TrainConfig
-from ecomgpt.train.ds_config import deepspeed_config, start_schedule
+from ecomgpt.train.ds_config import WEIGHT_DTYPES, deepspeed_config, start_schedule
 
 TAG = "state"  # DeepSpeed checkpoint tag inside every reported checkpoint directory
 STATE_FILE = "trainer_state.json"
-DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}
 
 
-def load_model_and_engine(cfg: TrainConfig, model_source: str, world_size: int):
+def training_precision(cfg: TrainConfig) -> Resolved:
+    """The precision this worker trains in: `deepspeed.precision` with `auto` resolved for its device."""
+    return precision.resolve(cfg.deepspeed.precision, on_gpu=cfg.use_gpu)
+
+
+def load_model_and_engine(cfg: TrainConfig, model_source: str, world_size: int, run_precision: Resolved):
     """(engine, tokenizer, params): the checkpoint loaded (with LoRA adapters when `cfg.lora`) and wrapped by
-    deepspeed.initialize; params counts the model's `total` and `trainable` parameters."""
+    deepspeed.initialize at `run_precision`; params counts the model's `total` and `trainable` parameters."""
     import deepspeed
 
     # Ray Train already set up torch.distributed; DeepSpeed adopts that process group (its world size
     # is needed below before deepspeed.initialize).
     deepspeed.init_distributed(dist_backend="nccl" if cfg.use_gpu else "gloo")
-    ds_config = deepspeed_config(cfg, world_size)
+    ds_config = deepspeed_config(cfg, world_size, run_precision)
     hf_ds = None
     if cfg.deepspeed.zero_stage == 3:
         # Keeps ZeRO-3 active while from_pretrained runs, so each worker loads only its partition.
         from transformers.integrations import HfDeepSpeedConfig
 
         hf_ds = HfDeepSpeedConfig(ds_config)
-    model = models.load_causal_lm(model_source, DTYPES[cfg.deepspeed.precision])
+    model = models.load_causal_lm(model_source, getattr(torch, WEIGHT_DTYPES[run_precision]))
     tokenizer = models.load_tokenizer(model_source)
     if cfg.model.train_layers is not None:
         from ecomgpt.train.freeze import train_top_layers
@@ -54,6 +59,10 @@ def load_model_and_engine(cfg: TrainConfig, model_source: str, world_size: int):
               "trainable": sum(_numel(p) for p in model.parameters() if p.requires_grad)}
     trainable = [p for p in model.parameters() if p.requires_grad]
     engine, _, _, _ = deepspeed.initialize(model=model, model_parameters=trainable, config=ds_config)
+    if world_size == 1 and cfg.deepspeed.zero_stage == 0:
+        # Nothing to average over one worker, but DeepSpeed would still flatten every gradient into a
+        # buffer, all-reduce it and copy it back after each backward pass (SmolLM2-135M: 540 MB a step).
+        engine.enable_backward_allreduce = False
     start_schedule(engine.lr_scheduler)
     del hf_ds
     return engine, tokenizer, params
@@ -90,11 +99,12 @@ def full_state_dict(engine, zero_stage: int) -> dict | None:
     return None
 
 
-def export_model(state_dict: dict, config, tokenizer, target: str) -> None:
-    """A self-contained Hugging Face directory at `target` (path or URI): safetensors + tokenizer."""
+def export_model(state_dict: dict, config, tokenizer, target: str, dtype=None) -> None:
+    """A self-contained Hugging Face directory at `target` (path or URI): safetensors + tokenizer, the
+    weights in `dtype` (a torch dtype; None: as they are in `state_dict`)."""
     from transformers import AutoModelForCausalLM
 
-    dtype = next(iter(state_dict.values())).dtype
+    dtype = dtype or next(iter(state_dict.values())).dtype
     model = AutoModelForCausalLM.from_config(config, dtype=dtype)
     missing, unexpected = model.load_state_dict(state_dict, strict=False)
     tied = {"lm_head.weight"} if config.tie_word_embeddings else set()

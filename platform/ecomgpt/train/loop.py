@@ -2,7 +2,7 @@
 
 Each worker reads its shard with `ray.train.get_dataset_shard`, builds the DeepSpeed engine, resumes from
 `ray.train.get_checkpoint()` when there is one (a restart after a failure, or `--resume`), and reports a
-checkpoint every `checkpoint_every` steps and at the end; rank 0 logs and exports the final model (with
+checkpoint every `checkpoint_every` steps and at the end (unless `final_checkpoint` is false); rank 0 logs and exports the final model (with
 `lora`, the adapter directory, and the merged model with `lora.merge`).
 """
 
@@ -17,9 +17,16 @@ from typing import Iterator
 import torch
 import torch.distributed as dist
 
-from ecomgpt import storage
+from ecomgpt import precision, storage
 from ecomgpt.train.config import TrainConfig
-from ecomgpt.train.engine import export_model, full_state_dict, load_checkpoint, load_model_and_engine, save_checkpoint
+from ecomgpt.train.engine import (
+    export_model,
+    full_state_dict,
+    load_checkpoint,
+    load_model_and_engine,
+    save_checkpoint,
+    training_precision,
+)
 from ecomgpt.train.metrics import (
     MetricsLog,
     flops_per_token,
@@ -31,6 +38,7 @@ from ecomgpt.train.metrics import (
 from ecomgpt.train.tokenize import IGNORE_INDEX, micro_batches
 
 FAULT_MARKER = ".fault_drill_done"
+FINAL_STATE = "final_state.json"  # rank 0's trainer state at the end: what the driver's manifest reads
 
 
 def shard_micro_batches(shard, cfg: TrainConfig, micro: int, pad_id: int, seed: int) -> Iterator[dict]:
@@ -82,14 +90,15 @@ def train_loop_per_worker(config: dict) -> None:
     if cfg.threads_per_worker:
         torch.set_num_threads(cfg.threads_per_worker)
 
-    engine, tokenizer, params = load_model_and_engine(cfg, config["model_source"], world)
+    run_precision = training_precision(cfg)
+    engine, tokenizer, params = load_model_and_engine(cfg, config["model_source"], world, run_precision)
     lora = cfg.lora is not None
     state = {"step": 0, "tokens": 0, "useful_tokens": 0, "examples": 0}
     checkpoint = ray.train.get_checkpoint()
     if checkpoint is not None:
         with checkpoint.as_directory() as directory:
             state = load_checkpoint(engine, directory, frozen=not lora)
-    state.update(trainable_params=params["trainable"], total_params=params["total"])
+    state.update(trainable_params=params["trainable"], total_params=params["total"], precision=run_precision)
     start_step = state["step"]
     log = MetricsLog(output, start_step) if rank == 0 else None
     peak = None
@@ -146,31 +155,35 @@ def train_loop_per_worker(config: dict) -> None:
                 state["peak_memory_gb"] = record["peak_memory_gb"]
             window.zero_()
             tick = time.perf_counter()
-        if step % cfg.checkpoint_every == 0 or step == cfg.max_steps:
+        last = step == cfg.max_steps
+        if (step % cfg.checkpoint_every == 0 and not last) or (last and cfg.final_checkpoint):
             _report_checkpoint(engine, dict(state, step=step), rank, log, frozen=not lora)
             tick = time.perf_counter()
 
-    _export(cfg, engine, tokenizer, output, rank)
+    _export(cfg, engine, tokenizer, output, rank, precision.torch_dtype(run_precision))
     if rank == 0:
         log.close()
+        # Written here rather than read from Ray Train's result, which keeps only the metrics of checkpoints
+        # (a run with `final_checkpoint: false` reports none at the end).
+        storage.write_json(storage.join(output, FINAL_STATE), _metrics(state))
     dist.barrier()
 
 
-def _export(cfg: TrainConfig, engine, tokenizer, output: str, rank: int) -> None:
+def _export(cfg: TrainConfig, engine, tokenizer, output: str, rank: int, dtype) -> None:
     """Rank 0 writes `<output>/model/` (the adapter directory with LoRA) and `<output>/merged/` with
-    `lora.merge`; every rank takes part in gathering ZeRO-3 shards."""
+    `lora.merge`, full weights in `dtype` (the training precision's: a bf16 run exports bf16 weights, as
+    inference on bf16 hardware runs them, at half the size); every rank takes part in gathering ZeRO-3 shards."""
     if cfg.lora is None:
         weights = full_state_dict(engine, cfg.deepspeed.zero_stage)
         if rank == 0:
-            export_model(weights, engine.module.config, tokenizer, storage.join(output, "model"))
+            export_model(weights, engine.module.config, tokenizer, storage.join(output, "model"), dtype)
         return
-    from ecomgpt.train.engine import DTYPES
     from ecomgpt.train.lora import export_adapter, merged_path, trained_state_dict
 
     weights = trained_state_dict(engine, cfg.deepspeed.zero_stage)
     if rank == 0:
         export_adapter(engine.module, weights, storage.join(output, "model"), merged_path(output, cfg), tokenizer,
-                       DTYPES[cfg.deepspeed.precision])
+                       dtype)
 
 
 def _report_checkpoint(engine, state: dict, rank: int, log: MetricsLog | None, frozen: bool) -> None:
@@ -180,5 +193,8 @@ def _report_checkpoint(engine, state: dict, rank: int, log: MetricsLog | None, f
         save_checkpoint(engine, directory, state, rank, frozen)
         if log is not None:
             log.flush()
-        metrics = {key: value for key, value in state.items() if isinstance(value, (int, float))}
-        ray.train.report(metrics, checkpoint=ray.train.Checkpoint.from_directory(directory))
+        ray.train.report(_metrics(state), checkpoint=ray.train.Checkpoint.from_directory(directory))
+
+
+def _metrics(state: dict) -> dict:
+    return {key: value for key, value in state.items() if isinstance(value, (int, float, str))}

@@ -35,6 +35,7 @@ def build_manifest(plan: "TrainPlan", model_source: str, metrics: dict, checkpoi
         "counts": {key: metrics.get(key) for key in ("step", "examples", "tokens", "useful_tokens")},
         "final_loss": metrics.get("loss"),
         "parameters": {"trainable": metrics.get("trainable_params"), "total": metrics.get("total_params")},
+        "precision": metrics.get("precision"),  # what the workers trained in (`auto` resolved on them)
         "peak_memory_gb": metrics.get("peak_memory_gb"),  # rank 0's, during training (after loading)
         "model": storage.join(plan.output, "model"),
         "model_kind": "lora_adapter" if plan.cfg.lora is not None else "full",

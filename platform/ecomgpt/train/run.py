@@ -171,7 +171,9 @@ def run_train(
     )
     result = trainer.fit()
     finished = time.time()
-    metrics = dict(result.metrics or {})
+    from ecomgpt.train.loop import FINAL_STATE
+
+    metrics = storage.read_json(storage.join(output, FINAL_STATE))
     from ecomgpt.train.lora import merged_path
 
     merged = merged_path(output, cfg)
