@@ -172,8 +172,9 @@ def resolve(location: str) -> tuple[pafs.FileSystem, str]:
     return pafs.PyFileSystem(pafs.FSSpecHandler(fs)), path
 
 
-def _unstrip(stripped: str, like: str) -> str:
-    """A path found on `like`'s filesystem, spelled as a location again."""
+def spelled_like(stripped: str, like: str) -> str:
+    """A path on `like`'s filesystem as pyarrow gives it (`bucket/key`, no scheme), spelled as a location
+    again (`s3://bucket/key`)."""
     if is_local(like):
         return stripped
     name = scheme(like)
@@ -205,7 +206,7 @@ def file_size(location: str) -> int:
 def glob(pattern: str) -> list[str]:
     """The files matching a glob pattern, as absolute paths or URIs, sorted."""
     fs, path = filesystem(pattern)
-    return sorted(_unstrip(match, pattern) for match in fs.glob(path) if not fs.isdir(match))
+    return sorted(spelled_like(match, pattern) for match in fs.glob(path) if not fs.isdir(match))
 
 
 @_names_location
@@ -218,7 +219,7 @@ def list_files(directory: str) -> list[str]:
         parts = relative.split("/")
         if any(part.startswith((".", "_")) for part in parts) or parts[-1] in _SKIPPED_NAMES:
             continue
-        out.append(_unstrip(found, directory))
+        out.append(spelled_like(found, directory))
     return sorted(out)
 
 

@@ -179,7 +179,8 @@ def run_train(
     merged = merged_path(output, cfg)
     timings = {"prepare_s": round(prepared - started, 3), "train_s": round(finished - prepared, 3),
                "total_s": round(finished - started, 3)}
-    manifest = build_manifest(plan, model_source, metrics, result.checkpoint.path if result.checkpoint else None,
+    checkpoint = storage.spelled_like(result.checkpoint.path, output) if result.checkpoint else None
+    manifest = build_manifest(plan, model_source, metrics, checkpoint,
                               timings, merged)
     text = json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
     storage.write_text(storage.join(output, "manifest.json"), text)
