@@ -31,6 +31,7 @@ findings: $(BIN)/.installed
 
 bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/generate_1m.py
+	$(BIN)/python benchmarks/generate_s3.py
 	$(BIN)/python benchmarks/train_throughput.py
 	$(BIN)/python benchmarks/evaluate_throughput.py
 	$(BIN)/python benchmarks/score_throughput.py
