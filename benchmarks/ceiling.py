@@ -31,16 +31,21 @@ def matmul_peak_flops(dtype: torch.dtype, threads: int, n: int = 2048, seconds: 
 
 def peaks(threads: int, n: int = 2048, seconds: float = 2.0) -> dict[str, float]:
     """{"fp32": FLOP/s, "bf16": FLOP/s} of this machine, measured now."""
-    return {"fp32": matmul_peak_flops(torch.float32, threads, n, seconds),
-            "bf16": matmul_peak_flops(torch.bfloat16, threads, n, seconds)}
+    return {
+        "fp32": matmul_peak_flops(torch.float32, threads, n, seconds),
+        "bf16": matmul_peak_flops(torch.bfloat16, threads, n, seconds),
+    }
 
 
 def ceiling_fields(peak: dict[str, float], threads: int, n: int = 2048) -> dict:
     """The JSON fields that report the ceiling, and whether this CPU computes bf16 natively."""
-    return {"matmul_gflops": {key: round(value / 1e9, 1) for key, value in peak.items()},
-            "matmul_shape": f"{n}x{n}", "matmul_threads": threads,
-            "bf16_over_fp32": round(peak["bf16"] / peak["fp32"], 2),
-            "cpu_native_bf16": precision.native_bf16(on_gpu=False)}
+    return {
+        "matmul_gflops": {key: round(value / 1e9, 1) for key, value in peak.items()},
+        "matmul_shape": f"{n}x{n}",
+        "matmul_threads": threads,
+        "bf16_over_fp32": round(peak["bf16"] / peak["fp32"], 2),
+        "cpu_native_bf16": precision.native_bf16(on_gpu=False),
+    }
 
 
 def share(flops_per_token: float, tokens_per_s: float, peak_flops: float) -> float:

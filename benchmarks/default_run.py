@@ -37,19 +37,23 @@ def main() -> None:
     comparison = json.loads((run / "comparison.json").read_text())
     base, tuned = comparison["average"]["base"], comparison["average"]["tuned"]
     ratio = comparison["ratio"].get("rouge_l")
-    print(json.dumps({
-        "benchmark": "default_run",
-        "wall_s": round(wall, 1),
-        "stage_wall_s": {stage: entry["wall_s"] for stage, entry in stages.items()},
-        "heldout_dir": comparison["heldout_dir"],
-        "tasks": tuned["tasks"],
-        "base": {m: round(100 * base[m], 2) for m in ("rouge_l", "micro_f1", "macro_f1") if m in base},
-        "tuned": {m: round(100 * tuned[m], 2) for m in ("rouge_l", "micro_f1", "macro_f1") if m in tuned},
-        "rouge_l_ratio": round(ratio, 2) if ratio is not None else None,
-        "target_wall_s": TARGET_WALL_S,
-        "target_rouge_l_ratio": TARGET_RATIO,
-        "met": wall <= TARGET_WALL_S and ratio is not None and ratio >= TARGET_RATIO,
-    }))
+    print(
+        json.dumps(
+            {
+                "benchmark": "default_run",
+                "wall_s": round(wall, 1),
+                "stage_wall_s": {stage: entry["wall_s"] for stage, entry in stages.items()},
+                "heldout_dir": comparison["heldout_dir"],
+                "tasks": tuned["tasks"],
+                "base": {m: round(100 * base[m], 2) for m in ("rouge_l", "micro_f1", "macro_f1") if m in base},
+                "tuned": {m: round(100 * tuned[m], 2) for m in ("rouge_l", "micro_f1", "macro_f1") if m in tuned},
+                "rouge_l_ratio": round(ratio, 2) if ratio is not None else None,
+                "target_wall_s": TARGET_WALL_S,
+                "target_rouge_l_ratio": TARGET_RATIO,
+                "met": wall <= TARGET_WALL_S and ratio is not None and ratio >= TARGET_RATIO,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

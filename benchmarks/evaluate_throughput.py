@@ -42,16 +42,33 @@ HELDOUT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "held
 
 def run_evaluator(model: str, heldout: str, out: str, batch_size: int, limit: int | None) -> dict:
     """The whole command, Ray start-up included; rates over the generation phase from its outputs."""
-    cmd = [sys.executable, "-m", "ecomgpt.cli", "evaluate", "--model", model, "--heldout-dir", heldout,
-           "--output", out, "--batch-size", str(batch_size), *(["--limit", str(limit)] if limit else [])]
+    cmd = [
+        sys.executable,
+        "-m",
+        "ecomgpt.cli",
+        "evaluate",
+        "--model",
+        model,
+        "--heldout-dir",
+        heldout,
+        "--output",
+        out,
+        "--batch-size",
+        str(batch_size),
+        *(["--limit", str(limit)] if limit else []),
+    ]
     started = time.perf_counter()
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wall = time.perf_counter() - started
     manifest = json.loads(Path(out, "manifest.json").read_text())
     rows = [json.loads(line) for line in Path(out, "predictions.jsonl").read_text().splitlines()]
-    return {"wall_s": wall, "instances": manifest["counts"]["instances"],
-            "generate_s": manifest["timings"]["generate_s"], "new_tokens": sum(row["new_tokens"] for row in rows),
-            "dtype": manifest["dtype"]}
+    return {
+        "wall_s": wall,
+        "instances": manifest["counts"]["instances"],
+        "generate_s": manifest["timings"]["generate_s"],
+        "new_tokens": sum(row["new_tokens"] for row in rows),
+        "dtype": manifest["dtype"],
+    }
 
 
 def prompt_tokens(model: str, prompts: list[str]) -> int:
@@ -66,8 +83,10 @@ def run_bare(model: str, tasks, per_task: int, batch_size: int, dtype: str) -> d
 
     tokenizer = models.load_tokenizer(model, padding_side="left")
     lm = models.load_causal_lm(model, getattr(torch, dtype)).eval()
-    rows = sorted(((DEFAULT_MAX_NEW_TOKENS[t.type], i.prompt) for t in tasks for i in t.instances[:per_task]),
-                  key=lambda row: (row[0], len(tokenizer(row[1], add_special_tokens=False)["input_ids"])))
+    rows = sorted(
+        ((DEFAULT_MAX_NEW_TOKENS[t.type], i.prompt) for t in tasks for i in t.instances[:per_task]),
+        key=lambda row: (row[0], len(tokenizer(row[1], add_special_tokens=False)["input_ids"])),
+    )
     count = tokens = 0
     started = time.perf_counter()
     for start in range(0, len(rows), batch_size):
@@ -76,9 +95,15 @@ def run_bare(model: str, tasks, per_task: int, batch_size: int, dtype: str) -> d
             prompts = [p for b, p in chunk if b == budget]
             enc = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
             with torch.inference_mode():
-                out = lm.generate(**enc, max_new_tokens=budget, do_sample=False, stop_strings=[RESPONSE_STOP],
-                                  tokenizer=tokenizer, pad_token_id=tokenizer.pad_token_id)
-            new = out[:, enc["input_ids"].shape[1]:]
+                out = lm.generate(
+                    **enc,
+                    max_new_tokens=budget,
+                    do_sample=False,
+                    stop_strings=[RESPONSE_STOP],
+                    tokenizer=tokenizer,
+                    pad_token_id=tokenizer.pad_token_id,
+                )
+            new = out[:, enc["input_ids"].shape[1] :]
             tokens += int(enc["attention_mask"].sum()) + int((new != tokenizer.pad_token_id).sum())
             count += len(prompts)
     return {"seconds": time.perf_counter() - started, "instances": count, "tokens": tokens}
@@ -98,8 +123,13 @@ def run_baseline(model: str, tasks, per_task: int) -> tuple[float, int]:
         for start in range(0, len(prompts), 2):
             enc = tokenizer(prompts[start : start + 2], return_tensors="pt", padding=True)
             with torch.inference_mode():
-                lm.generate(**enc, max_new_tokens=DEFAULT_MAX_NEW_TOKENS[task.type], num_beams=4, do_sample=False,
-                            pad_token_id=tokenizer.pad_token_id)
+                lm.generate(
+                    **enc,
+                    max_new_tokens=DEFAULT_MAX_NEW_TOKENS[task.type],
+                    num_beams=4,
+                    do_sample=False,
+                    pad_token_id=tokenizer.pad_token_id,
+                )
             count += len(prompts[start : start + 2])
     return time.perf_counter() - started, count
 
@@ -138,33 +168,37 @@ def main() -> None:
     baseline_rate = base_n / base_s
     bare_rate = bare["instances"] / bare["seconds"]
     ceiling = peak["bf16" if dtype == "bfloat16" else "fp32"]
-    print(json.dumps({
-        "benchmark": "evaluate_throughput",
-        "model": args.model or "tiny BLOOM (2 layers, hidden 64, vocab 4000, random weights)",
-        "model_params": n_params,
-        "dtype": evaluated["dtype"],
-        "instances": instances,
-        **ceiling_fields(peak, args.threads),
-        "share_of_peak_at": f"{dtype} matmul peak, 2 N FLOP a token (prompt and generated)",
-        "evaluator_prompts_per_s": round(evaluator_rate, 2),
-        "evaluator_tokens_per_s": round(evaluated_tokens / generate_s, 1),
-        "evaluator_share_of_peak": share(2 * n_params, evaluated_tokens / generate_s, ceiling),
-        "evaluator_generate_s": round(generate_s, 1),
-        "evaluator_wall_s": round(evaluated["wall_s"], 1),
-        "evaluator_settings": f"Ray Data actor pool, greedy, batch {args.batch_size}",
-        "bare_prompts_per_s": round(bare_rate, 2),
-        "bare_tokens_per_s": round(bare["tokens"] / bare["seconds"], 1),
-        "bare_share_of_peak": share(2 * n_params, bare["tokens"] / bare["seconds"], ceiling),
-        "bare_instances": bare["instances"],
-        "bare_settings": f"one process, {args.threads} threads, greedy, batch {args.batch_size}, {dtype}",
-        "evaluator_over_bare": round(evaluator_rate / bare_rate, 2),
-        "baseline_prompts_per_s": round(baseline_rate, 2),
-        "baseline_instances": base_n,
-        "baseline_settings": "sequential loop, batch 2, 4 beams",
-        "speedup": round(evaluator_rate / baseline_rate, 2),
-        "target_speedup": 10,
-        "met": evaluator_rate / baseline_rate >= 10,
-    }))
+    print(
+        json.dumps(
+            {
+                "benchmark": "evaluate_throughput",
+                "model": args.model or "tiny BLOOM (2 layers, hidden 64, vocab 4000, random weights)",
+                "model_params": n_params,
+                "dtype": evaluated["dtype"],
+                "instances": instances,
+                **ceiling_fields(peak, args.threads),
+                "share_of_peak_at": f"{dtype} matmul peak, 2 N FLOP a token (prompt and generated)",
+                "evaluator_prompts_per_s": round(evaluator_rate, 2),
+                "evaluator_tokens_per_s": round(evaluated_tokens / generate_s, 1),
+                "evaluator_share_of_peak": share(2 * n_params, evaluated_tokens / generate_s, ceiling),
+                "evaluator_generate_s": round(generate_s, 1),
+                "evaluator_wall_s": round(evaluated["wall_s"], 1),
+                "evaluator_settings": f"Ray Data actor pool, greedy, batch {args.batch_size}",
+                "bare_prompts_per_s": round(bare_rate, 2),
+                "bare_tokens_per_s": round(bare["tokens"] / bare["seconds"], 1),
+                "bare_share_of_peak": share(2 * n_params, bare["tokens"] / bare["seconds"], ceiling),
+                "bare_instances": bare["instances"],
+                "bare_settings": f"one process, {args.threads} threads, greedy, batch {args.batch_size}, {dtype}",
+                "evaluator_over_bare": round(evaluator_rate / bare_rate, 2),
+                "baseline_prompts_per_s": round(baseline_rate, 2),
+                "baseline_instances": base_n,
+                "baseline_settings": "sequential loop, batch 2, 4 beams",
+                "speedup": round(evaluator_rate / baseline_rate, 2),
+                "target_speedup": 10,
+                "met": evaluator_rate / baseline_rate >= 10,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

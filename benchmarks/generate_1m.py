@@ -40,8 +40,18 @@ HELDOUT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "held
 
 
 def run_ray(records_dir: str, out: str, cap: int, heldout: str | None) -> tuple[float, int, dict]:
-    cmd = [sys.executable, "-m", "ecomgpt.cli", "generate", "--input", records_dir, "--output", out,
-           "--samples-per-task", str(cap)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "ecomgpt.cli",
+        "generate",
+        "--input",
+        records_dir,
+        "--output",
+        out,
+        "--samples-per-task",
+        str(cap),
+    ]
     if heldout:
         cmd += ["--heldout-dir", heldout]
     start = time.time()

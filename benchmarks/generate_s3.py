@@ -52,9 +52,20 @@ def csv_reviews(rows: int, work: Path) -> Path:
 
 def source_config(csv: str, where: Path) -> Path:
     where.mkdir(parents=True, exist_ok=True)
-    source = {"name": "csv_reviews", "path": csv, "format": "csv", "data_type": "review", "lang": "en",
-              "mapping": {"text": "text", "title": "title", "rating": {"column": "rating", "parse": "int"},
-                          "sentiment": "sentiment", "product_category": "product_category"}}
+    source = {
+        "name": "csv_reviews",
+        "path": csv,
+        "format": "csv",
+        "data_type": "review",
+        "lang": "en",
+        "mapping": {
+            "text": "text",
+            "title": "title",
+            "rating": {"column": "rating", "parse": "int"},
+            "sentiment": "sentiment",
+            "product_category": "product_category",
+        },
+    }
     (where / "csv_reviews.yaml").write_text(yaml.safe_dump(source))
     config = where / "generate.yaml"
     config.write_text(yaml.safe_dump({"sources": [str(where / "csv_reviews.yaml")], "samples_per_task": 10_000}))
@@ -62,8 +73,18 @@ def source_config(csv: str, where: Path) -> Path:
 
 
 def run(config: Path, records: str, out: str, env: dict[str, str]) -> tuple[float, int, dict]:
-    cmd = [sys.executable, "-m", "ecomgpt.cli", "generate", "--config", str(config), "--input", records,
-           "--output", out]
+    cmd = [
+        sys.executable,
+        "-m",
+        "ecomgpt.cli",
+        "generate",
+        "--config",
+        str(config),
+        "--input",
+        records,
+        "--output",
+        out,
+    ]
     start = time.time()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
     with PeakMemory(proc.pid) as mem:

@@ -41,8 +41,13 @@ def build_models(root: Path, count: int) -> tuple[dict[str, str], dict[str, str]
     for i in range(count):
         torch.manual_seed(i)
         model = models.load_causal_lm(base, torch.float32)
-        config = LoraConfig(r=16, lora_alpha=1.0, init_lora_weights=False, task_type="CAUSAL_LM",
-                            target_modules=adapters.DEFAULT_TARGET_MODULES["llama"])
+        config = LoraConfig(
+            r=16,
+            lora_alpha=1.0,
+            init_lora_weights=False,
+            task_type="CAUSAL_LM",
+            target_modules=adapters.DEFAULT_TARGET_MODULES["llama"],
+        )
         peft_model = get_peft_model(model, config)
         peft_model.peft_config["default"].base_model_name_or_path = base
         lora[f"lora-{i}"] = str(root / f"lora-{i}")
@@ -79,14 +84,22 @@ def measure(served: dict[str, str], port: int, total: int, max_tokens: int) -> d
 
     cfg = AppConfig(
         models=served,
-        model={"num_cpus": 1, "max_models_per_replica": 4, "kv_cache_gb": 2,
-               "batching": {"max_batch_size": 16, "batch_wait_timeout_s": 0.01},
-               "autoscaling": {"target_ongoing_requests": 16}},
+        model={
+            "num_cpus": 1,
+            "max_models_per_replica": 4,
+            "kv_cache_gb": 2,
+            "batching": {"max_batch_size": 16, "batch_wait_timeout_s": 0.01},
+            "autoscaling": {"target_ongoing_requests": 16},
+        },
         gateway={"num_cpus": 0.1, "max_ongoing_requests": 512},
         limits={"max_tokens": max_tokens, "default_max_tokens": max_tokens},
     )
-    serve.run(build_from_config(cfg), name=APP, route_prefix="/",
-              logging_config={"enable_access_log": False, "log_level": "WARNING"})
+    serve.run(
+        build_from_config(cfg),
+        name=APP,
+        route_prefix="/",
+        logging_config={"enable_access_log": False, "log_level": "WARNING"},
+    )
     url = f"http://127.0.0.1:{port}/v1/completions"
     try:
         names = tuple(sorted(served))
@@ -120,26 +133,32 @@ def main() -> None:
         serve.start(http_options={"host": "127.0.0.1", "port": args.port})
         try:
             for n in counts:
-                results["adapters"][str(n)] = measure(dict(list(lora.items())[:n]), args.port, args.requests,
-                                                      args.max_tokens)
-                results["full"][str(n)] = measure(dict(list(full.items())[:n]), args.port, args.requests,
-                                                  args.max_tokens)
+                results["adapters"][str(n)] = measure(
+                    dict(list(lora.items())[:n]), args.port, args.requests, args.max_tokens
+                )
+                results["full"][str(n)] = measure(
+                    dict(list(full.items())[:n]), args.port, args.requests, args.max_tokens
+                )
         finally:
             serve.shutdown()
             ray.shutdown()
     one, most = results["full"][str(counts[0])]["peak_memory_gb"], results["adapters"][str(counts[-1])]
     ratio = most["peak_memory_gb"] / one
-    print(json.dumps({
-        "benchmark": "lora_serve",
-        "model": "SmolLM2-135M-Instruct (offline backbone), adapters r 16 on q/k/v/o, fp32, 1 CPU replica",
-        "concurrency": CONCURRENCY,
-        "max_tokens": args.max_tokens,
-        "requests": args.requests,
-        **results,
-        f"memory_{counts[-1]}_adapters_over_{counts[0]}_model": round(ratio, 3),
-        "target_memory_ratio": TARGET_MEMORY_RATIO,
-        "meets_target": ratio <= TARGET_MEMORY_RATIO,
-    }))
+    print(
+        json.dumps(
+            {
+                "benchmark": "lora_serve",
+                "model": "SmolLM2-135M-Instruct (offline backbone), adapters r 16 on q/k/v/o, fp32, 1 CPU replica",
+                "concurrency": CONCURRENCY,
+                "max_tokens": args.max_tokens,
+                "requests": args.requests,
+                **results,
+                f"memory_{counts[-1]}_adapters_over_{counts[0]}_model": round(ratio, 3),
+                "target_memory_ratio": TARGET_MEMORY_RATIO,
+                "meets_target": ratio <= TARGET_MEMORY_RATIO,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -55,8 +55,13 @@ def run_mode(mode: str, data: str, workdir: Path, steps: int, limit: int, extra:
     step_tokens = [row["tokens"] - previous["tokens"] for previous, row in zip(rows, rows[1:])]
     seconds = sum(tokens / row["tokens_per_s"] for tokens, row in zip(step_tokens, rows[1:]))
     heldout = str(HELDOUT) if HELDOUT.exists() else data
-    metrics = run_evaluate(EvaluateConfig(model=result["model_path"], heldout_dir=heldout, output=str(out / "eval"),
-                                          limit=limit)) if limit else None
+    metrics = (
+        run_evaluate(
+            EvaluateConfig(model=result["model_path"], heldout_dir=heldout, output=str(out / "eval"), limit=limit)
+        )
+        if limit
+        else None
+    )
     return {
         "config": str(CONFIGS[mode].relative_to(REPO)),
         "tokens_per_s": round(sum(step_tokens) / seconds, 1) if seconds else None,
@@ -74,8 +79,13 @@ def main() -> None:
     parser.add_argument("--workdir", default=None, help="where data and runs go (default: a new temporary directory)")
     parser.add_argument("--steps", type=int, default=96, help="optimizer steps of both runs (batch 8)")
     parser.add_argument("--limit", type=int, default=12, help="held-out instances scored per task (0: no scoring)")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="a training config key set in both runs, e.g. model.gradient_checkpointing=true")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a training config key set in both runs, e.g. model.gradient_checkpointing=true",
+    )
     args = parser.parse_args()
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="ecomgpt-bench-lora-"))
     with ray_session():
@@ -83,21 +93,26 @@ def main() -> None:
         runs = workdir / ("-".join([f"steps{args.steps}", *args.set]).replace("=", "_").replace("/", "_"))
         results = {mode: run_mode(mode, data, runs, args.steps, args.limit, args.set) for mode in ("full", "lora")}
     ratio = results["lora"]["peak_memory_gb"] / results["full"]["peak_memory_gb"]
-    print(json.dumps({
-        "benchmark": "lora_train",
-        "model": "SmolLM2-135M-Instruct (offline backbone), 1 Ray Train worker x 2 threads, DeepSpeed ZeRO-0, fp32",
-        "steps": args.steps,
-        "batch_size": 8,
-        "heldout": str(HELDOUT) if HELDOUT.exists() else "generated held_out split",
-        "heldout_limit": args.limit,
-        "set": args.set,
-        **results,
-        "memory_ratio": round(ratio, 3),
-        "target_memory_ratio": TARGET_MEMORY_RATIO,
-        "meets_target": ratio <= TARGET_MEMORY_RATIO,
-        "speedup": round(results["lora"]["tokens_per_s"] / results["full"]["tokens_per_s"], 2)
-        if results["full"]["tokens_per_s"] else None,
-    }))
+    print(
+        json.dumps(
+            {
+                "benchmark": "lora_train",
+                "model": "SmolLM2-135M-Instruct (offline backbone), 1 Ray Train worker x 2 threads, DeepSpeed ZeRO-0, fp32",
+                "steps": args.steps,
+                "batch_size": 8,
+                "heldout": str(HELDOUT) if HELDOUT.exists() else "generated held_out split",
+                "heldout_limit": args.limit,
+                "set": args.set,
+                **results,
+                "memory_ratio": round(ratio, 3),
+                "target_memory_ratio": TARGET_MEMORY_RATIO,
+                "meets_target": ratio <= TARGET_MEMORY_RATIO,
+                "speedup": round(results["lora"]["tokens_per_s"] / results["full"]["tokens_per_s"], 2)
+                if results["full"]["tokens_per_s"]
+                else None,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

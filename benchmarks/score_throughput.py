@@ -41,12 +41,16 @@ def main() -> None:
         for t in tasks
         for i in t.instances
     ]
-    print(json.dumps({
-        "benchmark": "score_throughput",
-        "instances": len(gold),
-        "gold_instances_per_s": round(rate(gold)),
-        "long_instances_per_s": round(rate(long)),
-    }))
+    print(
+        json.dumps(
+            {
+                "benchmark": "score_throughput",
+                "instances": len(gold),
+                "gold_instances_per_s": round(rate(gold)),
+                "long_instances_per_s": round(rate(long)),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

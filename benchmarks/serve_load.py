@@ -46,8 +46,9 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-async def phase(url: str, concurrency: int, total: int, max_tokens: int, timeout_s: float,
-                models: tuple[str, ...] = ("tiny",)) -> dict:
+async def phase(
+    url: str, concurrency: int, total: int, max_tokens: int, timeout_s: float, models: tuple[str, ...] = ("tiny",)
+) -> dict:
     """`total` requests from `concurrency` clients in a closed loop (each sends its next when one returns),
     round robin over `models`."""
     import aiohttp
@@ -60,8 +61,12 @@ async def phase(url: str, concurrency: int, total: int, max_tokens: int, timeout
     async def client(session) -> None:
         nonlocal sent, errors
         while sent < total and time.perf_counter() < deadline:
-            body = {"model": models[sent % len(models)], "prompt": PROMPTS[sent % len(PROMPTS)],
-                    "max_tokens": max_tokens, "temperature": 0}
+            body = {
+                "model": models[sent % len(models)],
+                "prompt": PROMPTS[sent % len(PROMPTS)],
+                "max_tokens": max_tokens,
+                "temperature": 0,
+            }
             sent += 1
             start = time.perf_counter()
             try:
@@ -99,9 +104,12 @@ def deploy(checkpoint: Path, batch_size: int, batch_wait_s: float, port: int) ->
 
     cfg = AppConfig(
         models={"tiny": str(checkpoint)},
-        model={"num_cpus": 1, "batching": {"max_batch_size": batch_size, "batch_wait_timeout_s": batch_wait_s},
-               # max_batch_size=1 allows 2 ongoing requests per replica; the target must stay within.
-               "autoscaling": {"target_ongoing_requests": 1}},
+        model={
+            "num_cpus": 1,
+            "batching": {"max_batch_size": batch_size, "batch_wait_timeout_s": batch_wait_s},
+            # max_batch_size=1 allows 2 ongoing requests per replica; the target must stay within.
+            "autoscaling": {"target_ongoing_requests": 1},
+        },
         gateway={"num_cpus": 0.1, "max_ongoing_requests": 512},
     )
     serve.start(http_options={"host": "127.0.0.1", "port": port})
@@ -139,21 +147,25 @@ def main() -> None:
     top = str(CONCURRENCY[-1])
     unbatched = results["unbatched"][top]["rps"]
     best = max(r["rps"] for r in results["unbatched"].values())
-    print(json.dumps({
-        "benchmark": "serve_load",
-        "model": "tiny BLOOM (2 layers, hidden 64), transformers backend, CPU",
-        "max_tokens": args.max_tokens,
-        "batch_size": args.batch_size,
-        "batch_wait_s": args.batch_wait_s,
-        "serve_throughput_optimized": os.environ.get("RAY_SERVE_THROUGHPUT_OPTIMIZED"),
-        "batched": results["batched"],
-        "unbatched": results["unbatched"],
-        "speedup_at_32": round(results["batched"][top]["rps"] / unbatched, 2) if unbatched else None,
-        # Against the unbatched mode at its own best concurrency: it slows down past 8 concurrent requests.
-        "speedup_vs_best_unbatched": round(results["batched"][top]["rps"] / best, 2) if best else None,
-        "requests_total": sum(r["requests"] for mode in results.values() for r in mode.values()),
-        "errors_total": sum(r["errors"] for mode in results.values() for r in mode.values()),
-    }))
+    print(
+        json.dumps(
+            {
+                "benchmark": "serve_load",
+                "model": "tiny BLOOM (2 layers, hidden 64), transformers backend, CPU",
+                "max_tokens": args.max_tokens,
+                "batch_size": args.batch_size,
+                "batch_wait_s": args.batch_wait_s,
+                "serve_throughput_optimized": os.environ.get("RAY_SERVE_THROUGHPUT_OPTIMIZED"),
+                "batched": results["batched"],
+                "unbatched": results["unbatched"],
+                "speedup_at_32": round(results["batched"][top]["rps"] / unbatched, 2) if unbatched else None,
+                # Against the unbatched mode at its own best concurrency: it slows down past 8 concurrent requests.
+                "speedup_vs_best_unbatched": round(results["batched"][top]["rps"] / best, 2) if best else None,
+                "requests_total": sum(r["requests"] for mode in results.values() for r in mode.values()),
+                "errors_total": sum(r["errors"] for mode in results.values() for r in mode.values()),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -54,30 +54,41 @@ def main() -> None:
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     records = raw_records(args.records, work)
-    cfg = GenerateConfig.model_validate({
-        "inputs": [records], "tasks": ["review.sentiment_classification"], "num_blocks": 2,
-        "teacher": {"model": {"kind": "local", "model": args.teacher, "batch_size": args.batch_size},
-                    "max_records_per_task": args.per_task, "cache_dir": str(work / "cache")},
-    })
+    cfg = GenerateConfig.model_validate(
+        {
+            "inputs": [records],
+            "tasks": ["review.sentiment_classification"],
+            "num_blocks": 2,
+            "teacher": {
+                "model": {"kind": "local", "model": args.teacher, "batch_size": args.batch_size},
+                "max_records_per_task": args.per_task,
+                "cache_dir": str(work / "cache"),
+            },
+        }
+    )
     started = time.perf_counter()
     with ray_session(None):
         manifest = run_generate(plan_generate(cfg, str(work / "data")))
     wall = time.perf_counter() - started
     teacher = manifest["teacher"]
-    print(json.dumps({
-        "teacher": args.teacher,
-        "prompt_format": teacher["prompt_format"],
-        "records": args.records,
-        "labels": teacher["totals"]["asked"],
-        "labelling_s": teacher["timings"]["labelling_s"],
-        "labels_per_s": teacher["timings"]["labels_per_s"],
-        "accepted": teacher["totals"]["accepted"],
-        "accept_rate": {task: c["accept_rate"] for task, c in teacher["counts"].items()},
-        "rejected_by_reason": {task: c["rejected_by_reason"] for task, c in teacher["counts"].items()},
-        "teacher_stage_s": manifest["timings"]["teacher_s"],
-        "generate_wall_s": round(wall, 1),
-        "output": storage.join(str(work), "data"),
-    }))
+    print(
+        json.dumps(
+            {
+                "teacher": args.teacher,
+                "prompt_format": teacher["prompt_format"],
+                "records": args.records,
+                "labels": teacher["totals"]["asked"],
+                "labelling_s": teacher["timings"]["labelling_s"],
+                "labels_per_s": teacher["timings"]["labels_per_s"],
+                "accepted": teacher["totals"]["accepted"],
+                "accept_rate": {task: c["accept_rate"] for task, c in teacher["counts"].items()},
+                "rejected_by_reason": {task: c["rejected_by_reason"] for task, c in teacher["counts"].items()},
+                "teacher_stage_s": manifest["timings"]["teacher_s"],
+                "generate_wall_s": round(wall, 1),
+                "output": storage.join(str(work), "data"),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

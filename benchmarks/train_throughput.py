@@ -58,13 +58,16 @@ def make_data(workdir: Path) -> str:
         if data.exists():
             shutil.rmtree(data)
         assert cli(["synth", "--records", "3000", "--seed", "0", "--out", str(workdir / "records")]) == 0
-        assert cli(["generate", "--input", str(workdir / "records"), "--output", str(data),
-                    "--samples-per-task", "100"]) == 0
+        assert (
+            cli(["generate", "--input", str(workdir / "records"), "--output", str(data), "--samples-per-task", "100"])
+            == 0
+        )
     return str(data)
 
 
-def plain_loop(cfg: TrainConfig, model_dir: str, rows: list[dict], steps: int, skip: int, threads: int,
-               run_precision: str) -> dict:
+def plain_loop(
+    cfg: TrainConfig, model_dir: str, rows: list[dict], steps: int, skip: int, threads: int, run_precision: str
+) -> dict:
     """Single process, no Ray, no DeepSpeed: the same batches, loss and AdamW, bf16 by autocast."""
     torch.set_num_threads(threads)
     model = models.load_causal_lm(model_dir, torch.float32)
@@ -83,8 +86,10 @@ def plain_loop(cfg: TrainConfig, model_dir: str, rows: list[dict], steps: int, s
         if step == skip:
             start, tokens, useful = time.perf_counter(), 0, 0
         idx = batches[step % len(batches)]
-        batch = {k: torch.from_numpy(v) for k, v in
-                 collate([rows[i]["input_ids"] for i in idx], [rows[i]["labels"] for i in idx], pad).items()}
+        batch = {
+            k: torch.from_numpy(v)
+            for k, v in collate([rows[i]["input_ids"] for i in idx], [rows[i]["labels"] for i in idx], pad).items()
+        }
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=run_precision == "bf16"):
             loss = answer_loss(model, batch)
         loss.backward()
@@ -105,7 +110,9 @@ def ray_run(overrides: list[Override], zero_stage: int, data: str, workdir: Path
         shutil.rmtree(out)
     run_train(cfg, data, str(out))
     rows = read_metrics(str(out))[skip:]
-    return {key: sum(r[key] for r in rows) / len(rows) for key in ("tokens_per_s", "useful_tokens_per_s", "useful_share")}
+    return {
+        key: sum(r[key] for r in rows) / len(rows) for key in ("tokens_per_s", "useful_tokens_per_s", "useful_share")
+    }
 
 
 def main() -> None:
@@ -115,14 +122,28 @@ def main() -> None:
     parser.add_argument("--skip", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2, help="torch threads of the plain loop (the cores)")
     parser.add_argument("--batch-size", type=int, default=64, help="sequences per optimizer step, all workers")
-    parser.add_argument("--accumulation", type=int, default=4,
-                        help="micro-batches per step in the Ray run (gradients are all-reduced once per step)")
-    parser.add_argument("--zero-stages", default="0,2",
-                        help="ZeRO stages of the Ray runs, comma-separated; the first is held to the target")
-    parser.add_argument("--precision", default="auto", choices=("auto", "bf16", "fp32"),
-                        help="training precision of both runs (auto: bf16 where this CPU computes it natively)")
-    parser.add_argument("--model", default=None,
-                        help="model to train (default: a 30M BLOOM built on the data); e.g. smollm2-135m-instruct")
+    parser.add_argument(
+        "--accumulation",
+        type=int,
+        default=4,
+        help="micro-batches per step in the Ray run (gradients are all-reduced once per step)",
+    )
+    parser.add_argument(
+        "--zero-stages",
+        default="0,2",
+        help="ZeRO stages of the Ray runs, comma-separated; the first is held to the target",
+    )
+    parser.add_argument(
+        "--precision",
+        default="auto",
+        choices=("auto", "bf16", "fp32"),
+        help="training precision of both runs (auto: bf16 where this CPU computes it natively)",
+    )
+    parser.add_argument(
+        "--model",
+        default=None,
+        help="model to train (default: a 30M BLOOM built on the data); e.g. smollm2-135m-instruct",
+    )
     parser.add_argument("--workers", type=int, default=2, help="Ray Train workers")
     args = parser.parse_args()
     workdir = Path(args.workdir)
@@ -137,15 +158,28 @@ def main() -> None:
         if args.model is not None:
             model_dir = Path(models.local_source(args.model))
         elif models.checkpoint_problem(str(model_dir)) is not None:
-            build_tiny_checkpoint(read_texts(plan, 20_000), model_dir, vocab_size=SHAPE["vocab_size"],
-                                  n_layer=SHAPE["n_layer"], hidden_size=SHAPE["hidden_size"], n_head=SHAPE["n_head"])
+            build_tiny_checkpoint(
+                read_texts(plan, 20_000),
+                model_dir,
+                vocab_size=SHAPE["vocab_size"],
+                n_layer=SHAPE["n_layer"],
+                hidden_size=SHAPE["hidden_size"],
+                n_head=SHAPE["n_head"],
+            )
         n_params = sum(p.numel() for p in AutoModelForCausalLM.from_pretrained(model_dir).parameters())
-        overrides = [("model.name_or_path", str(model_dir)), ("max_steps", args.steps),
-                     ("checkpoint_every", args.steps), ("final_checkpoint", False), ("log_every", 1),
-                     ("batch_size", args.batch_size), ("gradient_accumulation_steps", args.accumulation),
-                     ("optim.warmup_steps", 0), ("num_workers", args.workers),
-                     ("deepspeed.precision", run_precision),
-                     ("threads_per_worker", max(1, args.threads // args.workers))]
+        overrides = [
+            ("model.name_or_path", str(model_dir)),
+            ("max_steps", args.steps),
+            ("checkpoint_every", args.steps),
+            ("final_checkpoint", False),
+            ("log_every", 1),
+            ("batch_size", args.batch_size),
+            ("gradient_accumulation_steps", args.accumulation),
+            ("optim.warmup_steps", 0),
+            ("num_workers", args.workers),
+            ("deepspeed.precision", run_precision),
+            ("threads_per_worker", max(1, args.threads // args.workers)),
+        ]
         cfg = load_config(TrainConfig, TINY, overrides)
         stages = [int(stage) for stage in args.zero_stages.split(",")]
         ray_runs = {stage: ray_run(overrides, stage, data, workdir, args.skip) for stage in stages}
@@ -153,8 +187,10 @@ def main() -> None:
     tok = Tokenize(str(model_dir), cfg.data.max_seq_len)
     table = pa.concat_tables([pads.dataset(f, filesystem=plan.filesystem).to_table() for f in plan.files])
     encoded = tok({k: table.column(k).to_pylist() for k in ("task", "prompt", "output")})
-    rows_list = [{"input_ids": i, "labels": lab, "length": int(n)}
-                 for i, lab, n in zip(encoded["input_ids"], encoded["labels"], encoded["length"])]
+    rows_list = [
+        {"input_ids": i, "labels": lab, "length": int(n)}
+        for i, lab, n in zip(encoded["input_ids"], encoded["labels"], encoded["length"])
+    ]
     random.Random(0).shuffle(rows_list)
     lengths = [r["length"] for r in rows_list]
     micro = cfg.micro_batch_size()
@@ -165,34 +201,46 @@ def main() -> None:
     ceiling = peak[run_precision]
 
     def rates(run: dict) -> dict:
-        return {"tokens_per_s": round(run["tokens_per_s"], 1), "useful_tokens_per_s": round(run["useful_tokens_per_s"], 1),
-                "useful_share": round(run["useful_share"], 4),
-                "share_of_peak": share(flops_per_token, run["tokens_per_s"], ceiling),
-                "speed_ratio_useful": round(run["useful_tokens_per_s"] / plain["useful_tokens_per_s"], 3)}
+        return {
+            "tokens_per_s": round(run["tokens_per_s"], 1),
+            "useful_tokens_per_s": round(run["useful_tokens_per_s"], 1),
+            "useful_share": round(run["useful_share"], 4),
+            "share_of_peak": share(flops_per_token, run["tokens_per_s"], ceiling),
+            "speed_ratio_useful": round(run["useful_tokens_per_s"] / plain["useful_tokens_per_s"], 3),
+        }
 
     target = ray_runs[stages[0]]
-    print(json.dumps({
-        "benchmark": "train_throughput",
-        "model_params": n_params,
-        "examples": len(rows_list),
-        "model": args.model or "30M BLOOM (random weights)",
-        "precision": run_precision,
-        "steps": args.steps, "timed_steps": args.steps - args.skip,
-        "batch_size": cfg.batch_size, "accumulation": cfg.gradient_accumulation_steps, "workers": cfg.num_workers,
-        "zero_stage": stages[0],
-        "ray_deepspeed": rates(target),
-        "ray_deepspeed_by_zero_stage": {str(stage): rates(run) for stage, run in ray_runs.items()},
-        "plain_pytorch": {"tokens_per_s": round(plain["tokens_per_s"], 1),
-                          "useful_tokens_per_s": round(plain["useful_tokens_per_s"], 1),
-                          "useful_share": round(plain["useful_tokens_per_s"] / plain["tokens_per_s"], 4),
-                          "share_of_peak": share(flops_per_token, plain["tokens_per_s"], ceiling)},
-        "speed_ratio_useful": round(target["useful_tokens_per_s"] / plain["useful_tokens_per_s"], 3),
-        "useful_share_no_grouping": round(useful_share(lengths, micro, group=False, window=window), 4),
-        "useful_share_length_grouping": round(useful_share(lengths, micro, group=True, window=window), 4),
-        **ceiling_fields(peak, args.threads),
-        "share_of_peak_at": f"{run_precision} matmul peak, 6 N FLOP a token",
-        "gpu": "not measured: no GPU lent to this session",
-    }))
+    print(
+        json.dumps(
+            {
+                "benchmark": "train_throughput",
+                "model_params": n_params,
+                "examples": len(rows_list),
+                "model": args.model or "30M BLOOM (random weights)",
+                "precision": run_precision,
+                "steps": args.steps,
+                "timed_steps": args.steps - args.skip,
+                "batch_size": cfg.batch_size,
+                "accumulation": cfg.gradient_accumulation_steps,
+                "workers": cfg.num_workers,
+                "zero_stage": stages[0],
+                "ray_deepspeed": rates(target),
+                "ray_deepspeed_by_zero_stage": {str(stage): rates(run) for stage, run in ray_runs.items()},
+                "plain_pytorch": {
+                    "tokens_per_s": round(plain["tokens_per_s"], 1),
+                    "useful_tokens_per_s": round(plain["useful_tokens_per_s"], 1),
+                    "useful_share": round(plain["useful_tokens_per_s"] / plain["tokens_per_s"], 4),
+                    "share_of_peak": share(flops_per_token, plain["tokens_per_s"], ceiling),
+                },
+                "speed_ratio_useful": round(target["useful_tokens_per_s"] / plain["useful_tokens_per_s"], 3),
+                "useful_share_no_grouping": round(useful_share(lengths, micro, group=False, window=window), 4),
+                "useful_share_length_grouping": round(useful_share(lengths, micro, group=True, window=window), 4),
+                **ceiling_fields(peak, args.threads),
+                "share_of_peak_at": f"{run_precision} matmul peak, 6 N FLOP a token",
+                "gpu": "not measured: no GPU lent to this session",
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -128,8 +128,9 @@ def section_writer(tmp_path_factory) -> tuple[str, str]:
     return prompt, path
 
 
-def make_adapter(base: str | Path, out: str | Path, *, seed: int, r: int = 4, targets: list[str] | None = None,
-                 scale: float = 1.0) -> str:
+def make_adapter(
+    base: str | Path, out: str | Path, *, seed: int, r: int = 4, targets: list[str] | None = None, scale: float = 1.0
+) -> str:
     """A LoRA adapter directory over the checkpoint `base`, with random non-zero weights (so it changes the
     base model's answers; `scale` multiplies its update), written by PEFT as training writes one."""
     import torch
@@ -139,8 +140,9 @@ def make_adapter(base: str | Path, out: str | Path, *, seed: int, r: int = 4, ta
 
     torch.manual_seed(seed)
     model = models.load_causal_lm(str(base), torch.float32)
-    config = LoraConfig(r=r, lora_alpha=r * scale, target_modules=targets, init_lora_weights=False,
-                        task_type="CAUSAL_LM")
+    config = LoraConfig(
+        r=r, lora_alpha=r * scale, target_modules=targets, init_lora_weights=False, task_type="CAUSAL_LM"
+    )
     peft_model = get_peft_model(model, config)
     peft_model.peft_config["default"].base_model_name_or_path = str(base)
     peft_model.save_pretrained(str(out), safe_serialization=True, save_embedding_layers=False)

@@ -10,10 +10,10 @@ from ecomgpt.runner import actor_plan, torch_threads
 @pytest.mark.parametrize(
     ("free_cpus", "actors", "cpus", "threads"),
     [
-        (2.0, 2, 1.0, 1),   # the plain evaluation on 2 CPUs: one actor per CPU
-        (1.9, 1, 1.9, 2),   # inside a sweep trial that holds 0.1 CPU: one actor on both cores, not one on one
+        (2.0, 2, 1.0, 1),  # the plain evaluation on 2 CPUs: one actor per CPU
+        (1.9, 1, 1.9, 2),  # inside a sweep trial that holds 0.1 CPU: one actor on both cores, not one on one
         (8.0, 8, 1.0, 1),
-        (0.5, 1, 1.0, 1),   # less than one CPU free: one actor of the configured size
+        (0.5, 1, 1.0, 1),  # less than one CPU free: one actor of the configured size
     ],
 )
 def test_actors_share_the_free_cpus(free_cpus, actors, cpus, threads):

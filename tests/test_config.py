@@ -35,8 +35,11 @@ def test_a_malformed_set_is_an_error(text):
 def test_overrides_set_dotted_keys_and_leave_the_input_alone():
     data = {"train": {"config": "t.yaml", "overrides": {"max_steps": 4}}, "evaluate": None}
     out = override(data, [("train.overrides.max_steps", 8), ("evaluate.limit", 2), (("models", "a.b"), "/x")])
-    assert out == {"train": {"config": "t.yaml", "overrides": {"max_steps": 8}}, "evaluate": {"limit": 2},
-                   "models": {"a.b": "/x"}}
+    assert out == {
+        "train": {"config": "t.yaml", "overrides": {"max_steps": 8}},
+        "evaluate": {"limit": 2},
+        "models": {"a.b": "/x"},
+    }
     assert data["train"]["overrides"] == {"max_steps": 4} and data["evaluate"] is None
     with pytest.raises(ConfigError, match="train.config is 't.yaml', not a mapping"):
         override(data, [("train.config.x", 1)])
@@ -52,8 +55,12 @@ def test_shortcut_flags_then_sets_in_order():
     cfg = load_config(TrainConfig, TINY, [("max_steps", 7), ("num_workers", None)], ["max_steps=9", "seed=3"])
     assert (cfg.max_steps, cfg.seed) == (9, 3)
     assert cfg.num_workers == load_config(TrainConfig, TINY).num_workers  # None: the flag was not given
-    cfg = load_config(EvaluateConfig, None, [("model", "m"), ("heldout_dir", "h"), ("output", "o"),
-                                             ("generation.batch_size", 4)], ["generation.num_beams=2"])
+    cfg = load_config(
+        EvaluateConfig,
+        None,
+        [("model", "m"), ("heldout_dir", "h"), ("output", "o"), ("generation.batch_size", 4)],
+        ["generation.num_beams=2"],
+    )
     assert (cfg.generation.batch_size, cfg.generation.num_beams) == (4, 2)
 
 
@@ -86,10 +93,14 @@ def test_training_overrides_in_a_sweep_config_are_checked_when_it_loads():
         (["train", "--config", str(TINY), "--output", "{tmp}/o", "--set", "max_stepz=3"], "unknown key 'max_stepz'"),
         (["pipeline", "--config", str(LOCAL), "--set", "train.max_stepz=3"], "unknown key 'train.max_stepz'"),
         (["generate", "--output", "{tmp}/o", "--set", "samples_per_tsak=3"], "unknown key 'samples_per_tsak'"),
-        (["evaluate", "--model", "m", "--heldout-dir", "h", "--output", "o", "--set", "generation.beam=2"],
-         "unknown key 'generation.beam'"),
-        (["sweep", "--config", str(SMOKE), "--data", "d", "--output", "o", "--set", "grid.sizes=[1]"],
-         "unknown key 'grid.sizes'"),
+        (
+            ["evaluate", "--model", "m", "--heldout-dir", "h", "--output", "o", "--set", "generation.beam=2"],
+            "unknown key 'generation.beam'",
+        ),
+        (
+            ["sweep", "--config", str(SMOKE), "--data", "d", "--output", "o", "--set", "grid.sizes=[1]"],
+            "unknown key 'grid.sizes'",
+        ),
         (["serve", "--model", "m=/x", "--set", "limits.max_tokenz=3"], "unknown key 'limits.max_tokenz'"),
         (["synth", "--records", "5", "--out", "{tmp}/o", "--set", "format=xml"], "format: Input should be"),
     ],

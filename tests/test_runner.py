@@ -69,8 +69,9 @@ def test_every_stage_checks_a_checkpoint_the_same_way(pickled_checkpoint, tmp_pa
         models.check(pickled_checkpoint)
     with pytest.raises(ConfigError, match="no safetensors weights"):
         build_from_config(AppConfig(models={"m": pickled_checkpoint}))
-    code = main(["evaluate", "--model", pickled_checkpoint, "--heldout-dir", str(tmp_path),
-                 "--output", str(tmp_path / "out")])
+    code = main(
+        ["evaluate", "--model", pickled_checkpoint, "--heldout-dir", str(tmp_path), "--output", str(tmp_path / "out")]
+    )
     assert code == 2 and "no safetensors weights" in capsys.readouterr().err
     with pytest.raises(models.ModelError, match="no safetensors weights"):
         check_model_source(TrainConfig(model={"name_or_path": pickled_checkpoint}))

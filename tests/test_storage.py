@@ -38,7 +38,11 @@ def tree(tmp_path):
 
 def test_locations_are_uris_by_their_scheme_and_local_by_file_or_none():
     assert [storage.scheme(x) for x in ("/a/b", "s3://b/k", "file:///a", "simplecache::s3://b")] == [
-        None, "s3", "file", "simplecache::s3"]
+        None,
+        "s3",
+        "file",
+        "simplecache::s3",
+    ]
     assert storage.is_uri("file:///a") and storage.is_uri("memory://x") and not storage.is_uri("runs/a")
     assert storage.is_local("runs/a") and storage.is_local("file:///a") and storage.is_local("local:///a")
     assert not storage.is_local("s3://bucket/a") and not storage.is_local("memory://a")
@@ -153,7 +157,8 @@ def test_a_failed_write_leaves_the_old_file_whole(tmp_path, memory_root):
             storage.write_bytes(location, object())  # fails once the output is open
         assert json.loads(storage.read_text(location)) == {"stages": {"generate": "done"}}
         assert [storage.basename(f) for f in storage.glob(storage.join(storage.parent(location), "*"))] == [
-            storage.basename(location)]  # no temporary file left behind
+            storage.basename(location)
+        ]  # no temporary file left behind
     assert not [f for f in os.listdir(tmp_path) if f.startswith(".")]
 
 

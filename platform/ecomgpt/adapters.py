@@ -60,16 +60,18 @@ def read_adapter(location: str) -> AdapterInfo:
         raise AdapterError(f"adapter {location}: {ADAPTER_CONFIG} is not a JSON object")
     peft_type = str(config.get("peft_type"))
     if peft_type != "LORA":
-        raise AdapterError(f"adapter {location}: peft_type {peft_type!r} in {ADAPTER_CONFIG}; only LORA adapters "
-                           "are loaded")
+        raise AdapterError(
+            f"adapter {location}: peft_type {peft_type!r} in {ADAPTER_CONFIG}; only LORA adapters are loaded"
+        )
     base = config.get("base_model_name_or_path")
     if not isinstance(base, str) or not base:
         raise AdapterError(f"adapter {location}: {ADAPTER_CONFIG} names no base model (base_model_name_or_path)")
     if not storage.exists(storage.join(location, ADAPTER_WEIGHTS)):
         raise AdapterError(f"adapter {location}: no {ADAPTER_WEIGHTS}; pickled adapter weights are not loaded")
     targets = config.get("target_modules") or ()
-    return AdapterInfo(location, base, peft_type, int(config.get("r") or 0),
-                       tuple([targets] if isinstance(targets, str) else targets))
+    return AdapterInfo(
+        location, base, peft_type, int(config.get("r") or 0), tuple([targets] if isinstance(targets, str) else targets)
+    )
 
 
 def default_target_modules(model_type: str) -> list[str]:
@@ -126,8 +128,12 @@ def fit_problem(location: str, base_config) -> str | None:
     params = {name: tuple(p.shape) for name, p in model.named_parameters(remove_duplicate=False)}
     for key, shape in sorted(_tensor_shapes(location).items()):
         name = key.removeprefix(PEFT_PREFIX)
-        for suffix, side in ((".lora_A.weight", "in"), (".lora_B.weight", "out"),
-                             (".lora_embedding_A", "in"), (".lora_embedding_B", "out")):
+        for suffix, side in (
+            (".lora_A.weight", "in"),
+            (".lora_B.weight", "out"),
+            (".lora_embedding_A", "in"),
+            (".lora_embedding_B", "out"),
+        ):
             if name.endswith(suffix):
                 module_name = name[: -len(suffix)]
                 features = _features(modules[module_name]) if module_name in modules else None
@@ -136,8 +142,10 @@ def fit_problem(location: str, base_config) -> str | None:
                 want = features[0] if side == "in" else features[1]
                 have = shape[1] if side == "in" else shape[0]
                 if have != want:
-                    return (f"{key} has shape {list(shape)}, but the base model's {module_name} has "
-                            f"{features[0]} in and {features[1]} out features")
+                    return (
+                        f"{key} has shape {list(shape)}, but the base model's {module_name} has "
+                        f"{features[0]} in and {features[1]} out features"
+                    )
                 break
         else:  # a fully trained module (modules_to_save): the same tensor as the base model's
             if name not in params:

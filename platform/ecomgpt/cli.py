@@ -29,8 +29,12 @@ def _synth(args: argparse.Namespace) -> None:
     from ecomgpt.pipeline_config import SynthConfig
     from ecomgpt.records.synth import write_synthetic
 
-    shortcuts = [("records", args.records), ("seed", args.seed), ("format", args.format),
-                 ("shard_records", args.shard_records)]
+    shortcuts = [
+        ("records", args.records),
+        ("seed", args.seed),
+        ("format", args.format),
+        ("shard_records", args.shard_records),
+    ]
     cfg = load_config(SynthConfig, None, shortcuts, args.set)
     shards = write_synthetic(cfg.records, cfg.seed, args.out, cfg.format, cfg.shard_records)
     print(f"wrote {cfg.records:,} records in {len(shards)} file(s) under {args.out}")
@@ -43,8 +47,13 @@ def _generate(args: argparse.Namespace) -> None:
     from ecomgpt.data.summary import summary_table
     from ecomgpt.runtime import ray_session
 
-    shortcuts = [("inputs", args.input), ("heldout_dir", args.heldout_dir), ("samples_per_task", args.samples_per_task),
-                 ("seed", args.seed), ("num_blocks", args.num_blocks)]
+    shortcuts = [
+        ("inputs", args.input),
+        ("heldout_dir", args.heldout_dir),
+        ("samples_per_task", args.samples_per_task),
+        ("seed", args.seed),
+        ("num_blocks", args.num_blocks),
+    ]
     cfg = load_config(GenerateConfig, args.config, shortcuts, args.set)
     with ray_session(args.address, dashboard=False):
         plan = plan_generate(cfg, args.output, overwrite=args.overwrite)
@@ -59,8 +68,9 @@ def _train(args: argparse.Namespace) -> None:
     from ecomgpt.train.config import TrainConfig
     from ecomgpt.train.run import run_train
 
-    cfg = load_config(TrainConfig, args.config, [("max_steps", args.max_steps), ("num_workers", args.num_workers)],
-                      args.set)
+    cfg = load_config(
+        TrainConfig, args.config, [("max_steps", args.max_steps), ("num_workers", args.num_workers)], args.set
+    )
     with ray_session(args.address):
         result = run_train(cfg, args.data, args.output, resume=args.resume)
     print(f"\ntrained {result['steps']} steps, final loss {result['final_loss']:.4f}")
@@ -83,9 +93,16 @@ def _evaluate(args: argparse.Namespace) -> None:
     from ecomgpt.evaluate.run import run_evaluate
     from ecomgpt.runtime import ray_session
 
-    shortcuts = [("model", args.model), ("predictions", args.predictions), ("heldout_dir", args.heldout_dir),
-                 ("output", args.output), ("tasks", args.tasks), ("limit", args.limit),
-                 ("generation.batch_size", args.batch_size), ("generation.num_beams", args.num_beams)]
+    shortcuts = [
+        ("model", args.model),
+        ("predictions", args.predictions),
+        ("heldout_dir", args.heldout_dir),
+        ("output", args.output),
+        ("tasks", args.tasks),
+        ("limit", args.limit),
+        ("generation.batch_size", args.batch_size),
+        ("generation.num_beams", args.num_beams),
+    ]
     cfg = load_config(EvaluateConfig, args.config, shortcuts, args.set)
     if cfg.model is not None:
         with ray_session(args.address):
@@ -132,8 +149,10 @@ def _tasks(args: argparse.Namespace) -> None:
 
     for spec in [*all_tasks(), *(task.spec for task in all_pseudo_tasks())]:
         kind = "atomic" if spec.atomic else "original"
-        print(f"{spec.name:45s} {spec.data_type:10s} {spec.paradigm:18s} {','.join(spec.langs):6s} {kind:8s} "
-              f"{spec.label_kind}")
+        print(
+            f"{spec.name:45s} {spec.data_type:10s} {spec.paradigm:18s} {','.join(spec.langs):6s} {kind:8s} "
+            f"{spec.label_kind}"
+        )
 
 
 def _serve(args: argparse.Namespace) -> None:
@@ -153,9 +172,14 @@ def _serve(args: argparse.Namespace) -> None:
 
 def _common(p: argparse.ArgumentParser, *, address: bool = True) -> None:
     """The flags every command with a config shares: `--set`, and where Ray runs."""
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="set a config key by its dotted path, the value read as YAML, e.g. --set max_steps=300 "
-                   "(repeatable; applied after the other flags; an unknown key is an error)")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="set a config key by its dotted path, the value read as YAML, e.g. --set max_steps=300 "
+        "(repeatable; applied after the other flags; an unknown key is an error)",
+    )
     if address:
         p.add_argument("--address", help="Ray cluster address (default: RAY_ADDRESS or a local Ray)")
 
@@ -181,9 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--samples-per-task", type=int, help="cap of examples per task")
     p.add_argument("--seed", type=int)
     p.add_argument("--num-blocks", type=int, help="parallel read units")
-    p.add_argument(
-        "--overwrite", action="store_true", help="replace the generate run the output directory holds"
-    )
+    p.add_argument("--overwrite", action="store_true", help="replace the generate run the output directory holds")
     _common(p)
     p.set_defaults(func=_generate)
 
@@ -224,8 +246,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", default="ecomgpt", help="the served name of --output's model (default ecomgpt)")
     p.add_argument("--host", help="HTTP host (default: the config's, else 127.0.0.1)")
     p.add_argument("--port", type=int, help="HTTP port (default: the config's, else 8000)")
-    p.add_argument("--deploy", action="store_true",
-                   help="deploy onto the connected Ray and return; it serves until `serve shutdown`")
+    p.add_argument(
+        "--deploy",
+        action="store_true",
+        help="deploy onto the connected Ray and return; it serves until `serve shutdown`",
+    )
     _common(p)
     p.set_defaults(func=_serve)
 
@@ -239,8 +264,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_sweep)
 
     p = sub.add_parser("findings", help="the paper's findings measured: base vs tuned, atomic tasks, scaling curves")
-    p.add_argument("--config", default="configs/findings/laptop.yaml",
-                   help="findings config YAML (default configs/findings/laptop.yaml)")
+    p.add_argument(
+        "--config",
+        default="configs/findings/laptop.yaml",
+        help="findings config YAML (default configs/findings/laptop.yaml)",
+    )
     p.add_argument("--output", required=True, help="findings directory (path or URI)")
     p.add_argument("--heldout-dir", help="held-out sets to evaluate on (--set heldout_dir=DIR)")
     p.add_argument("--resume", action="store_true", help="finish a findings run without redoing finished trials")

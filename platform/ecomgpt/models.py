@@ -90,8 +90,10 @@ def gguf_file(model: OfflineModel) -> Path:
         ) from None
     path = Path(str(dist.locate_file(model.file)))
     if not path.is_file():
-        raise ModelError(f"model {model.name!r}: {path} is missing from {model.distribution} {dist.version}; "
-                         f"reinstall it with: {model.install}")
+        raise ModelError(
+            f"model {model.name!r}: {path} is missing from {model.distribution} {dist.version}; "
+            f"reinstall it with: {model.install}"
+        )
     return path
 
 
@@ -195,15 +197,18 @@ def check(name_or_path: str, what: str = "model") -> None:
             raise ModelError(f"{what} {name_or_path}: {problem}")
         return
     if _looks_local(name_or_path):
-        raise ModelError(f"{what} {name_or_path}: no such directory (nor one of the offline models: "
-                         f"{', '.join(sorted(OFFLINE_MODELS))})")
+        raise ModelError(
+            f"{what} {name_or_path}: no such directory (nor one of the offline models: "
+            f"{', '.join(sorted(OFFLINE_MODELS))})"
+        )
     from transformers import AutoConfig
 
     try:  # a hub id: its config must come from the hub or the local Hugging Face cache
         AutoConfig.from_pretrained(name_or_path, trust_remote_code=False)
     except (OSError, ValueError) as exc:
-        raise ModelError(f"{what} {name_or_path!r}: cannot be loaded (offline models: "
-                         f"{', '.join(sorted(OFFLINE_MODELS))}): {exc}") from exc
+        raise ModelError(
+            f"{what} {name_or_path!r}: cannot be loaded (offline models: {', '.join(sorted(OFFLINE_MODELS))}): {exc}"
+        ) from exc
 
 
 def adapter_base(location: str) -> str:

@@ -43,8 +43,14 @@ from ecomgpt.records.sources import load_source_config
 from ecomgpt.train.config import TrainConfig
 
 RECORD = "pipeline.json"
-STAGE_DIRS = {"synth": "records", "generate": "data", "train": "train", "evaluate_base": "eval-base",
-              "evaluate": "eval", "sweep": "sweep"}
+STAGE_DIRS = {
+    "synth": "records",
+    "generate": "data",
+    "train": "train",
+    "evaluate_base": "eval-base",
+    "evaluate": "eval",
+    "sweep": "sweep",
+}
 COMPARISON = "comparison"
 
 
@@ -76,8 +82,12 @@ class RunRecord:
         return entry["status"] if entry and entry["key"] == key else None
 
     def mark(self, stage: str, key: str, status: str, wall_s: float | None = None) -> None:
-        self.stages[stage] = {"key": key, "status": status, "wall_s": wall_s,
-                              "at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+        self.stages[stage] = {
+            "key": key,
+            "status": status,
+            "wall_s": wall_s,
+            "at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        }
         storage.write_json(self.uri, {"stages": self.stages})
 
 
@@ -195,20 +205,31 @@ def _train(st: Stages, data_key: str, data_dir: str) -> tuple[str, dict]:
 
     def load() -> dict:
         manifest = storage.read_json(storage.join(where, "manifest.json"))
-        return {"final_loss": manifest["final_loss"], "steps": manifest["counts"]["step"],
-                "model_path": storage.join(where, "model"), "manifest_path": storage.join(where, "manifest.json"),
-                "model_source": manifest["inputs"]["model_source"]}
+        return {
+            "final_loss": manifest["final_loss"],
+            "steps": manifest["counts"]["step"],
+            "model_path": storage.join(where, "model"),
+            "manifest_path": storage.join(where, "manifest.json"),
+            "model_source": manifest["inputs"]["model_source"],
+        }
 
-    key = stage_key("train", {**cfg.model_dump(mode="json"), "contents": contents([cfg.model.name_or_path])},
-                    [data_key])
+    key = stage_key(
+        "train", {**cfg.model_dump(mode="json"), "contents": contents([cfg.model.name_or_path])}, [data_key]
+    )
     result = st.run("train", key, work, load)
     print(f"trained {result['steps']} steps, final loss {result['final_loss']:.4f}; model: {result['model_path']}")
     return key, result
 
 
 def evaluate_config(stage_cfg: EvaluateStageConfig, model: str, data_dir: str, output: str) -> EvaluateConfig:
-    return EvaluateConfig(model=model, heldout_dir=stage_cfg.heldout_dir or data_dir, output=output,
-                          tasks=stage_cfg.tasks, limit=stage_cfg.limit, generation=stage_cfg.generation)
+    return EvaluateConfig(
+        model=model,
+        heldout_dir=stage_cfg.heldout_dir or data_dir,
+        output=output,
+        tasks=stage_cfg.tasks,
+        limit=stage_cfg.limit,
+        generation=stage_cfg.generation,
+    )
 
 
 def _evaluate(st: Stages, stage: str, model: str, upstream: list[str], data_dir: str) -> dict:
@@ -240,8 +261,9 @@ def _evaluate_both(st: Stages, train_key: str, trained: dict, data_dir: str) -> 
     upstream = [train_key] if storage.exists(storage.join(st.dir("train"), "init")) else [base]
     results["evaluate_base"] = _evaluate(st, "evaluate_base", base, upstream, data_dir)
     comparison = compare(results["evaluate_base"], results["evaluate"])
-    comparison.update(base_model=base, tuned_model=trained["model_path"],
-                      heldout_dir=st.cfg.evaluate.heldout_dir or data_dir)
+    comparison.update(
+        base_model=base, tuned_model=trained["model_path"], heldout_dir=st.cfg.evaluate.heldout_dir or data_dir
+    )
     storage.write_json(storage.join(st.cfg.output, f"{COMPARISON}.json"), comparison)
     storage.write_text(storage.join(st.cfg.output, f"{COMPARISON}.md"), comparison_table(comparison))
     results["comparison"] = comparison
@@ -270,9 +292,12 @@ def _sweep(st: Stages, stage_cfg: SweepStageConfig, data_key: str, data_dir: str
         fit = write_results(where, rows, cfg.metric, wall)
         print(summary_markdown(rows, fit, wall))
         manifest = {
-            "stage": "sweep", "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "stage": "sweep",
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "inputs": {"data_dir": data_dir, "heldout_dir": plan.heldout_dir, "config_file": stage_cfg.config},
-            "config": cfg.model_dump(mode="json"), "counts": {"trials": len(rows)}, "fit": fit,
+            "config": cfg.model_dump(mode="json"),
+            "counts": {"trials": len(rows)},
+            "fit": fit,
             "timings": {"total_s": round(wall, 3)},
             "outputs": ["results.json", "results.csv", "fit.json", "summary.md", "trials/"],
         }
@@ -280,8 +305,11 @@ def _sweep(st: Stages, stage_cfg: SweepStageConfig, data_key: str, data_dir: str
         return manifest
 
     # The trials' training config files are inputs too: editing one re-runs the sweep.
-    config = {"sweep": cfg.model_dump(mode="json"), "train_files": {path: load_yaml(path) for path in files},
-              "contents": contents([cfg.evaluate.heldout_dir])}
+    config = {
+        "sweep": cfg.model_dump(mode="json"),
+        "train_files": {path: load_yaml(path) for path in files},
+        "contents": contents([cfg.evaluate.heldout_dir]),
+    }
     key = stage_key("sweep", config, [data_key])
     return st.run("sweep", key, work, lambda: storage.read_json(storage.join(where, "manifest.json")))
 
@@ -342,8 +370,11 @@ def apply_heldout(cfg: PipelineConfig) -> PipelineConfig:
     if not storage.exists(where):
         if not cfg.heldout.optional:
             raise ConfigError(f"heldout.dir {where}: no such directory")
-        print(f"note: no held-out sets at {where}: no decontamination, and evaluation on this run's generated "
-              "held_out split", flush=True)
+        print(
+            f"note: no held-out sets at {where}: no decontamination, and evaluation on this run's generated "
+            "held_out split",
+            flush=True,
+        )
         return cfg
     update: dict[str, Any] = {"generate": cfg.generate.model_copy(update={"heldout_dir": where})}
     if cfg.evaluate is not None:
@@ -375,9 +406,11 @@ def run_pipeline(cfg: PipelineConfig) -> dict:
         if "evaluate" in results:
             heldout = cfg.evaluate.heldout_dir or storage.join(data_dir, "held_out")
             if "comparison" in results:
-                print(f"\nheld-out metrics ({heldout}), base model "
-                      f"{results['comparison']['base_model']} vs fine-tuned:\n\n"
-                      f"{comparison_table(results['comparison'])}")
+                print(
+                    f"\nheld-out metrics ({heldout}), base model "
+                    f"{results['comparison']['base_model']} vs fine-tuned:\n\n"
+                    f"{comparison_table(results['comparison'])}"
+                )
             else:
                 print(f"\nheld-out metrics ({heldout}):\n\n{markdown_table(results['evaluate'])}")
         if cfg.serve is not None:

@@ -25,9 +25,7 @@ class SynthConfig(StrictModel):
 
 
 class TrainStageConfig(StrictModel):
-    config: str = Field(
-        default="configs/train/tiny.yaml", description="training config file (see configs/train/)"
-    )
+    config: str = Field(default="configs/train/tiny.yaml", description="training config file (see configs/train/)")
     overrides: dict[str, Any] = Field(
         default_factory=dict,
         description="keys of the training config set over the file's (nested mappings merge key by key), "
@@ -116,8 +114,11 @@ class PipelineConfig(StrictModel):
     def _one_heldout(self) -> "PipelineConfig":
         if self.heldout is None:
             return self
-        both = [f"{stage}.heldout_dir" for stage in ("generate", "evaluate")
-                if getattr(getattr(self, stage), "heldout_dir", None) is not None]
+        both = [
+            f"{stage}.heldout_dir"
+            for stage in ("generate", "evaluate")
+            if getattr(getattr(self, stage), "heldout_dir", None) is not None
+        ]
         if both:
             raise ValueError(f"give either heldout or {' and '.join(both)}, not both")
         return self

@@ -15,4 +15,3 @@ def render_prompt(definition: str, instruction: str, input_text: str, *, header:
     """Render one prompt; the model's answer follows the final `### Response:`."""
     head = HEADER.format(definition=definition) if header else ""
     return f"{head}### Instruction:\n{input_text}\n{instruction}\n{RESPONSE_MARKER}"
-

@@ -26,8 +26,9 @@ from typing import Literal, Mapping, Sequence
 from ecomgpt import models, precision
 
 Dtype = Literal["auto", "float32", "bfloat16", "float16"]
-DTYPE_POLICY = ("auto: bfloat16 where the CPU (avx512_bf16 or amx_bf16) or the GPU computes it natively, "
-                "float32 elsewhere")
+DTYPE_POLICY = (
+    "auto: bfloat16 where the CPU (avx512_bf16 or amx_bf16) or the GPU computes it natively, float32 elsewhere"
+)
 _STOP_CACHE = 16  # stop-string criteria kept per runner (each one indexes the vocabulary once)
 
 
@@ -52,8 +53,9 @@ def pick_device(use_gpu: bool) -> str:
     return "cuda" if use_gpu and torch.cuda.is_available() else "cpu"
 
 
-def actor_plan(concurrency: int | None, num_cpus: float, num_gpus: float,
-               free: Mapping[str, float] | None = None) -> tuple[int, float]:
+def actor_plan(
+    concurrency: int | None, num_cpus: float, num_gpus: float, free: Mapping[str, float] | None = None
+) -> tuple[int, float]:
     """(actors, CPUs per actor) of a model-holding actor pool: `concurrency` when given, else as many actors
     as the free CPUs or GPUs hold now (at least one); `free` defaults to Ray's available resources.
 
@@ -129,8 +131,14 @@ class Generated:
 class ModelRunner:
     """A causal LM and its tokenizer on one device, loaded through `ecomgpt.models`."""
 
-    def __init__(self, name_or_path: str, *, dtype: Dtype = "auto", use_gpu: bool = False,
-                 adapters: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        name_or_path: str,
+        *,
+        dtype: Dtype = "auto",
+        use_gpu: bool = False,
+        adapters: Mapping[str, str] | None = None,
+    ) -> None:
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()  # one bar per actor or replica would interleave on the console
@@ -185,13 +193,21 @@ class ModelRunner:
         criteria = [_RowStops([(self._stop_criteria(stop), rows) for stop, rows in rows_of.items()])] if rows_of else []
         shared = samplings[0] if len(set(samplings)) == 1 else None
         processors = [] if shared else [_row_sampling(samplings)]
-        rows = self.generate_ids(prompts, max(budgets), shared or _PER_ROW, criteria, processors=processors,
-                                 adapters=adapters)
+        rows = self.generate_ids(
+            prompts, max(budgets), shared or _PER_ROW, criteria, processors=processors, adapters=adapters
+        )
         return [self._finish(row[:budget], stop) for row, budget, stop in zip(rows, budgets, stops)]
 
-    def generate_ids(self, prompts: Sequence[Sequence[int]], max_new_tokens: int, sampling: Sampling,
-                     criteria: Sequence = (), streamer=None, processors: Sequence = (),
-                     adapters: Sequence[str | None] | None = None) -> list[list[int]]:
+    def generate_ids(
+        self,
+        prompts: Sequence[Sequence[int]],
+        max_new_tokens: int,
+        sampling: Sampling,
+        criteria: Sequence = (),
+        streamer=None,
+        processors: Sequence = (),
+        adapters: Sequence[str | None] | None = None,
+    ) -> list[list[int]]:
         """New token ids of each row, after EOS padded: the one place the model's `generate` is called.
 
         A stopping criterion sees only the new tokens, so a stop string cannot begin inside the prompt.
@@ -235,8 +251,10 @@ class ModelRunner:
         names = list(adapters) if adapters is not None else [None] * rows
         unknown = sorted({a for a in names if a is not None and a not in self.adapters})
         if unknown or len(names) != rows:
-            raise ValueError(f"adapters {unknown or names}: expected one per row of {rows}, each None or one "
-                             f"of {list(self.adapters)}")
+            raise ValueError(
+                f"adapters {unknown or names}: expected one per row of {rows}, each None or one "
+                f"of {list(self.adapters)}"
+            )
         return {"adapter_names": [_BASE_MODEL if a is None else a for a in names]}
 
     def _inputs(self, rows: Sequence[Sequence[int]]):

@@ -96,9 +96,18 @@ class S3Server:
 
     def _command(self) -> list[str]:
         ports = self.ports
-        command = [weed_binary(), "mini", f"-dir={self.directory / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-                   "-webdav=false", "-admin.ui=false", "-s3.port.iceberg=0", "-s3.port.lance=0",
-                   "-master.telemetry=false"]
+        command = [
+            weed_binary(),
+            "mini",
+            f"-dir={self.directory / 'data'}",
+            "-ip=127.0.0.1",
+            "-ip.bind=127.0.0.1",
+            "-webdav=false",
+            "-admin.ui=false",
+            "-s3.port.iceberg=0",
+            "-s3.port.lance=0",
+            "-master.telemetry=false",
+        ]
         for service in _SERVICES:
             command += [f"-{service}.port={ports[service]}", f"-{service}.port.grpc={ports[service + '.grpc']}"]
         return [*command, f"-metricsPort={ports['metrics']}", "-metricsIp=127.0.0.1"]
@@ -109,11 +118,22 @@ class S3Server:
             names = [name for service in _SERVICES for name in (service, service + ".grpc")] + ["metrics"]
             self.ports = dict(zip(names, free_ports(len(names))))
         (self.directory / "data").mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, "AWS_ACCESS_KEY_ID": self.access_key, "AWS_SECRET_ACCESS_KEY": self.secret_key,
-               "S3_BUCKET": self.bucket}
+        env = {
+            **os.environ,
+            "AWS_ACCESS_KEY_ID": self.access_key,
+            "AWS_SECRET_ACCESS_KEY": self.secret_key,
+            "S3_BUCKET": self.bucket,
+        }
         log = (self.directory / "weed.log").open("ab")
-        self.process = subprocess.Popen(self._command(), cwd=self.directory, env=env, stdout=log,
-                                        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        self.process = subprocess.Popen(
+            self._command(),
+            cwd=self.directory,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         log.close()
         self._wait_ready()
         return self
@@ -137,8 +157,9 @@ class S3Server:
     def _bucket_ready(self) -> bool:
         import pyarrow.fs as pafs
 
-        fs = pafs.S3FileSystem(access_key=self.access_key, secret_key=self.secret_key,
-                               endpoint_override=self.endpoint, region="us-east-1")
+        fs = pafs.S3FileSystem(
+            access_key=self.access_key, secret_key=self.secret_key, endpoint_override=self.endpoint, region="us-east-1"
+        )
         try:
             return fs.get_file_info(self.bucket).type == pafs.FileType.Directory
         except OSError:

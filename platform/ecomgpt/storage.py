@@ -75,8 +75,9 @@ def _hint(message: str) -> str:
     if "ACCESS_DENIED" in message or "SignatureDoesNotMatch" in message or "InvalidAccessKeyId" in message:
         return " (check the credentials this process and the Ray nodes get: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)"
     if "NETWORK_CONNECTION" in message or "curlCode" in message:
-        return (f" (the store did not answer through {S3_ATTEMPTS} tries: check AWS_ENDPOINT_URL and that the "
-                "server is up)")
+        return (
+            f" (the store did not answer through {S3_ATTEMPTS} tries: check AWS_ENDPOINT_URL and that the server is up)"
+        )
     return ""
 
 
@@ -425,8 +426,13 @@ def replace_dir(staging: str, target: str) -> None:
         if same_store:
             fs.copy_file(join(source, name), join(path, name))
         else:
-            pafs.copy_files(join(source, name), join(path, name), source_filesystem=source_fs,
-                            destination_filesystem=fs, chunk_size=READ_BLOCK)
+            pafs.copy_files(
+                join(source, name),
+                join(path, name),
+                source_filesystem=source_fs,
+                destination_filesystem=fs,
+                chunk_size=READ_BLOCK,
+            )
     fs.delete_file(join(path, REPLACING_FILE))
     delete_dir(staging)
 
@@ -547,8 +553,13 @@ def local_dir(location: str) -> str:
         partial = tempfile.mkdtemp(prefix=f"{cache.name}.partial-", dir=cache_dir)
         try:
             fs, path = resolve(location)
-            pafs.copy_files(path, partial, source_filesystem=fs, destination_filesystem=pafs.LocalFileSystem(),
-                            chunk_size=READ_BLOCK)
+            pafs.copy_files(
+                path,
+                partial,
+                source_filesystem=fs,
+                destination_filesystem=pafs.LocalFileSystem(),
+                chunk_size=READ_BLOCK,
+            )
             os.rename(partial, cache)  # whole or not at all: a reader never sees half a copy
         except OSError:
             shutil.rmtree(partial, ignore_errors=True)

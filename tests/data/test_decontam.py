@@ -14,7 +14,9 @@ def test_normalize_collapses_whitespace():
 def test_input_containing_a_heldout_text_is_contaminated():
     d = Decontaminator(HELDOUT)
     assert d.is_contaminated("Review: The bread is top notch as well. Great place!")
-    assert d.is_contaminated("前缀 Query: 大落地窗 Doc: 新豪轩门窗   斯图加特78系统 铝合金窗内开内倒落地窗断桥铝平开窗 后缀")
+    assert d.is_contaminated(
+        "前缀 Query: 大落地窗 Doc: 新豪轩门窗   斯图加特78系统 铝合金窗内开内倒落地窗断桥铝平开窗 后缀"
+    )
 
 
 def test_input_contained_in_a_heldout_text_is_contaminated():

@@ -11,9 +11,21 @@ def _row(task: str, n: int, record_id: str, seed: int = 0) -> dict:
     eid = example_id(task, prompt, output)
     row = {name: "" for name in EXAMPLE_COLUMNS}
     row.update(
-        id=eid, task=task, paradigm="CLS", data_type="review", lang="en", atomic=True,
-        label_kind="golden", definition="d", instruction="i", input=f"input {n}", output=output,
-        prompt=prompt, template_id="en0", source="s", record_id=record_id,
+        id=eid,
+        task=task,
+        paradigm="CLS",
+        data_type="review",
+        lang="en",
+        atomic=True,
+        label_kind="golden",
+        definition="d",
+        instruction="i",
+        input=f"input {n}",
+        output=output,
+        prompt=prompt,
+        template_id="en0",
+        source="s",
+        record_id=record_id,
     )
     row["_key"] = pair_key(record_hash(seed, "s", record_id), task_salt(seed, task))
     return row

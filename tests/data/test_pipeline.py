@@ -43,8 +43,10 @@ def _rows(out: Path) -> list[dict]:
 
 def test_num_blocks_sets_the_read_units(records, tmp_path):
     # that the output does not depend on the units is tested on process_records (tests/data/test_process.py)
-    units = [len(plan_generate(GenerateConfig(inputs=[records], num_blocks=blocks), str(tmp_path / f"b{blocks}")).units)
-             for blocks in (1, 8)]
+    units = [
+        len(plan_generate(GenerateConfig(inputs=[records], num_blocks=blocks), str(tmp_path / f"b{blocks}")).units)
+        for blocks in (1, 8)
+    ]
     assert units[0] == 1 and units[1] >= 3
 
 
@@ -90,7 +92,10 @@ def _write_heldout(root: Path, sentences: list[str]) -> Path:
     task = root / "Toy" / "tasks" / "EN-Toy-CLS-review_sentiment"
     task.mkdir(parents=True)
     meta = {
-        "task": task.name, "defi": "review sentiment", "label_key": "default", "label_sep": ", ",
+        "task": task.name,
+        "defi": "review sentiment",
+        "label_key": "default",
+        "label_sep": ", ",
         "label_set": {"default": ["positive", "negative"]},
         "test_prompt": {"instruction": "### Instruction:\n{sentences}\nSentiment? {label_set}. \n### Response:"},
     }
@@ -101,15 +106,25 @@ def _write_heldout(root: Path, sentences: list[str]) -> Path:
 
 
 def _review(i: int, text: str) -> dict:
-    return {"data_type": "review", "record_id": f"r{i}", "source": "toy", "lang": "en", "text": text,
-            "rating": 5, "sentiment": "positive"}
+    return {
+        "data_type": "review",
+        "record_id": f"r{i}",
+        "source": "toy",
+        "lang": "en",
+        "text": text,
+        "rating": 5,
+        "sentiment": "positive",
+    }
 
 
 def test_decontamination_drops_examples_overlapping_heldout_inputs(ray_local, tmp_path):
     secret = "This blender crushes ice like a dream and cleans up fast."
     heldout = _write_heldout(tmp_path / "heldout", [secret])
-    recs = [_review(0, f"Honestly: {secret} Would buy again."), _review(1, "crushes ice like a dream and"),
-            _review(2, "The shoes fell apart after a week of light use.")]
+    recs = [
+        _review(0, f"Honestly: {secret} Would buy again."),
+        _review(1, "crushes ice like a dream and"),
+        _review(2, "The shoes fell apart after a week of light use."),
+    ]
     src = tmp_path / "in.jsonl"
     src.write_text("".join(json.dumps(r) + "\n" for r in recs))
     m = _generate(ray_local, tmp_path / "out", inputs=[str(src)], heldout_dir=str(heldout))
@@ -136,7 +151,12 @@ def test_bad_records_are_quarantined_and_the_run_finishes(ray_local, tmp_path):
     m = run_generate(plan_generate(GenerateConfig(inputs=[str(src)], max_field_chars=100, num_blocks=3), out_uri))
     assert m["records_in"] == 8 and m["records_accepted"] == 2 and m["records_rejected"] == 6
     assert m["rejected_by_reason"] == {
-        "bad_encoding": 1, "empty_text": 1, "field_too_long": 1, "missing_field": 1, "unparsable": 1, "wrong_type": 1,
+        "bad_encoding": 1,
+        "empty_text": 1,
+        "field_too_long": 1,
+        "missing_field": 1,
+        "unparsable": 1,
+        "wrong_type": 1,
     }
     rejects = [json.loads(l) for f in sorted((tmp_path / "out" / "rejects").glob("*.jsonl")) for l in f.open()]
     assert sorted(r["location"] for r in rejects) == sorted(f"line {n}" for n in (2, 3, 4, 5, 6, 8))
@@ -148,17 +168,23 @@ def test_records_built_to_break_readers_are_quarantined_and_the_run_finishes(ray
     lines = [
         json.dumps(_review(0, "Great kettle, boils fast and looks nice on the counter.")),
         '{"data_type": "review", "record_id": "r1", "lang": "en", "text": "x", "rating": ' + "9" * 5000 + "}",
-        '{"data_type": "review", "record_id": "r2", "lang": "en", "text": ' + "[" * 900 + '"\\ufeffx"'
-        + "]" * 900 + "}",
+        '{"data_type": "review", "record_id": "r2", "lang": "en", "text": '
+        + "[" * 900
+        + '"\\ufeffx"'
+        + "]" * 900
+        + "}",
         json.dumps(_review(3, "Sturdy case, but the zipper broke in a month.")),
     ]
     (tmp_path / "in.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    rows = ["id,review,specs", '10,"Warm and soft, true to size.",[]', "11,Cosy," + "[" * 5000,
-            '12,"runs small,[]'] + [f"{i},Review {i} of a good scarf that keeps me warm.,[]" for i in range(13, 30)]
+    rows = ["id,review,specs", '10,"Warm and soft, true to size.",[]', "11,Cosy," + "[" * 5000, '12,"runs small,[]'] + [
+        f"{i},Review {i} of a good scarf that keeps me warm.,[]" for i in range(13, 30)
+    ]
     (tmp_path / "in.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     (tmp_path / "csv.yaml").write_text(
         f"name: scarves\npath: {tmp_path / 'in.csv'}\nformat: csv\ndata_type: review\nlang: en\n"
-        "mapping:\n  record_id: id\n  text: review\n  aspects: {column: specs, parse: json}\n", encoding="utf-8")
+        "mapping:\n  record_id: id\n  text: review\n  aspects: {column: specs, parse: json}\n",
+        encoding="utf-8",
+    )
     cfg = GenerateConfig(inputs=[str(tmp_path / "in.jsonl")], sources=[str(tmp_path / "csv.yaml")], num_blocks=3)
     m = run_generate(plan_generate(cfg, str(tmp_path / "out")))
     assert m["records_in"] == 4 + 20 and m["records_in"] == m["records_accepted"] + m["records_rejected"]
@@ -236,8 +262,12 @@ def test_completion_pass_gives_the_output_of_generating_everything(ray_local, tm
     # every pair generated, on the driver: that key bounds never change the output is tested on
     # process_records (tests/data/test_process.py)
     everything = process_records(
-        (item for unit in plan.units for item in iter_unit(unit)), group_specs(resolve_tasks(None)), cfg.seed,
-        RenderOptions(), lambda text: False, cfg.samples_per_task,
+        (item for unit in plan.units for item in iter_unit(unit)),
+        group_specs(resolve_tasks(None)),
+        cfg.seed,
+        RenderOptions(),
+        lambda text: False,
+        cfg.samples_per_task,
     )
     expected = digest(final_rows(everything.candidates, cfg.samples_per_task, frozenset(cfg.heldout_tasks)))
     assert completed["content_hash"] == expected.content_hash()
@@ -249,7 +279,8 @@ def test_pipeline_runs_synth_then_generate_and_skips_what_is_done(ray_local, tmp
     from ecomgpt.pipeline_config import PipelineConfig, SynthConfig
 
     cfg = PipelineConfig(
-        output=str(tmp_path / "run"), synth=SynthConfig(records=1_500, seed=1),
+        output=str(tmp_path / "run"),
+        synth=SynthConfig(records=1_500, seed=1),
         generate=GenerateConfig(samples_per_task=20),
     )
     first = run_pipeline(cfg)["generate"]
@@ -269,8 +300,13 @@ def test_pipeline_never_replaces_a_stage_directory_it_did_not_write(tmp_path):
     mine = tmp_path / "home" / "records" / "notes.txt"  # e.g. `--output ~` over a user's own records/
     mine.parent.mkdir(parents=True)
     mine.write_text("mine")
-    cfg = PipelineConfig(output=str(tmp_path / "home"), synth=SynthConfig(records=100, seed=1),
-                         generate=GenerateConfig(samples_per_task=5))
-    with pytest.raises(ForeignOutputError, match=r"\[synth\] .*records already holds files this pipeline did not write"):
+    cfg = PipelineConfig(
+        output=str(tmp_path / "home"),
+        synth=SynthConfig(records=100, seed=1),
+        generate=GenerateConfig(samples_per_task=5),
+    )
+    with pytest.raises(
+        ForeignOutputError, match=r"\[synth\] .*records already holds files this pipeline did not write"
+    ):
         run_pipeline(cfg)
     assert mine.read_text() == "mine" and sorted(p.name for p in mine.parent.iterdir()) == ["notes.txt"]

@@ -28,8 +28,14 @@ from tests.data.helpers import digest, final_rows
 pytestmark = needs_shared(RAW)
 
 # one source of each data type, English and Chinese, and one with rows that are rejected
-SOURCES = ("flipkart_products_sample", "womens_clothing_reviews", "online_shopping_10_cats",
-           "esci_shopping_queries_sample", "mg_shopdial", "cn_ecommerce_ner")
+SOURCES = (
+    "flipkart_products_sample",
+    "womens_clothing_reviews",
+    "online_shopping_10_cats",
+    "esci_shopping_queries_sample",
+    "mg_shopdial",
+    "cn_ecommerce_ner",
+)
 PER_SOURCE = 100
 HELDOUT_TASKS = frozenset(GenerateConfig().heldout_tasks)
 SEED = 3
@@ -73,8 +79,7 @@ def test_counts_add_up(items, uncapped):
     assert uncapped.rejects == rejects
     assert set(stats.by_source) == set(SOURCES)
     assert sum(source["accepted"] for source in stats.by_source.values()) == stats.records_accepted
-    assert {row["data_type"] for row in uncapped.candidates} == {"product", "review", "query", "dialogue",
-                                                                 "annotated"}
+    assert {row["data_type"] for row in uncapped.candidates} == {"product", "review", "query", "dialogue", "annotated"}
     assert {lang for langs in stats.generated.values() for lang in langs} == {"en", "zh"}
     assert not stats.pairs_skipped  # no key range: every pair is generated
 

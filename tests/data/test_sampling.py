@@ -22,8 +22,10 @@ def test_pair_keys_are_uniform_and_differ_between_tasks():
 
 
 def test_record_estimate_from_sizes_and_line_length(tmp_path):
-    rows = [{"data_type": "review", "record_id": str(i), "source": "x", "lang": "en", "text": "t" * (i % 50 + 1)}
-            for i in range(3_000)]
+    rows = [
+        {"data_type": "review", "record_id": str(i), "source": "x", "lang": "en", "text": "t" * (i % 50 + 1)}
+        for i in range(3_000)
+    ]
     for part in range(3):
         lines = "".join(json.dumps(r) + "\n" for r in rows[part * 1_000 : (part + 1) * 1_000])
         (tmp_path / f"records-{part:05d}.jsonl").write_text(lines)

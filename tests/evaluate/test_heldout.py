@@ -40,10 +40,15 @@ def test_task_identity_comes_from_the_folder_name():
 
 
 def test_prompt_is_the_header_plus_the_filled_test_prompt(tmp_path):
-    make_task(tmp_path, "EN-Toy-CLS-topic", CLS_META, [
-        {"sentences": "The bread is good.", "labels": {"default": ["Food"]}},
-        {"sentences": "Quick and cheap.", "labels": {"default": ["Service", "Price"]}},
-    ])
+    make_task(
+        tmp_path,
+        "EN-Toy-CLS-topic",
+        CLS_META,
+        [
+            {"sentences": "The bread is good.", "labels": {"default": ["Food"]}},
+            {"sentences": "Quick and cheap.", "labels": {"default": ["Service", "Price"]}},
+        ],
+    )
     (task,) = load_heldout(str(tmp_path))
     assert task.name == "EN-Toy-CLS-topic" and task.type == "CLS" and task.lang == "en"
     first, second = task.instances
@@ -56,19 +61,39 @@ def test_prompt_is_the_header_plus_the_filled_test_prompt(tmp_path):
 
 
 def test_ner_reference_has_one_line_per_label_type_in_label_set_order(tmp_path):
-    meta = {**CLS_META, "defi": "named entity recognition", "label_set": {"en": ["Brand", "Product"]}, "label_key": "en"}
-    make_task(tmp_path, "EN-Toy-NER-NER", meta, [
-        {"sentences": "Toshiba laptop", "spans": [{"type": "Product", "term": "laptop"}, {"type": "Brand", "term": "Toshiba"}]},
-        {"sentences": "nothing here", "spans": []},
-    ])
+    meta = {
+        **CLS_META,
+        "defi": "named entity recognition",
+        "label_set": {"en": ["Brand", "Product"]},
+        "label_key": "en",
+    }
+    make_task(
+        tmp_path,
+        "EN-Toy-NER-NER",
+        meta,
+        [
+            {
+                "sentences": "Toshiba laptop",
+                "spans": [{"type": "Product", "term": "laptop"}, {"type": "Brand", "term": "Toshiba"}],
+            },
+            {"sentences": "nothing here", "spans": []},
+        ],
+    )
     (task,) = load_heldout(str(tmp_path))
     assert [i.reference for i in task.instances] == ["Brand: Toshiba\nProduct: laptop", "Brand: None\nProduct: None"]
 
 
 def test_ner_reference_keeps_repeated_terms_in_span_order(tmp_path):
-    meta = {**CLS_META, "defi": "attribute value extraction", "label_set": {"cn": ["腰型", "裤型", "颜色"]}, "label_key": "cn"}
+    meta = {
+        **CLS_META,
+        "defi": "attribute value extraction",
+        "label_set": {"cn": ["腰型", "裤型", "颜色"]},
+        "label_key": "cn",
+    }
     spans = [{"type": "腰型", "term": "高腰"}, {"type": "裤型", "term": "阔腿"}, {"type": "腰型", "term": "高腰"}]
-    make_task(tmp_path, "ZH-Toy-NER-attribute_value_extraction", meta, [{"sentences": "高腰阔腿裤，高腰显瘦", "spans": spans}])
+    make_task(
+        tmp_path, "ZH-Toy-NER-attribute_value_extraction", meta, [{"sentences": "高腰阔腿裤，高腰显瘦", "spans": spans}]
+    )
     (task,) = load_heldout(str(tmp_path))
     assert task.instances[0].reference == "腰型: 高腰, 高腰\n裤型: 阔腿\n颜色: None"
 
@@ -80,12 +105,20 @@ def test_ner_reference_keeps_repeated_terms_in_span_order(tmp_path):
         ("EN-Toy-CLS-x", {k: v for k, v in CLS_META.items() if k != "test_prompt"}, [], "test_prompt.instruction"),
         ("EN-Toy-CLS-x", {k: v for k, v in CLS_META.items() if k != "label_set"}, [], "label_set is required"),
         ("EN-Toy-CLS-x", {**CLS_META, "label_key": "zh"}, [], "label_key 'zh' is not a key"),
-        ("EN-Toy-CLS-x", CLS_META, [{"sentences": "ok", "labels": {"default": ["Food"]}}, "{not json"],
-         r"test.json:2: not valid JSON"),
+        (
+            "EN-Toy-CLS-x",
+            CLS_META,
+            [{"sentences": "ok", "labels": {"default": ["Food"]}}, "{not json"],
+            r"test.json:2: not valid JSON",
+        ),
         ("EN-Toy-CLS-x", CLS_META, [{"sentences": "no labels"}], r"test.json:1: CLS lines need 'labels'"),
         ("EN-Toy-CLS-x", CLS_META, [{"labels": {"default": ["Food"]}}], r"test.json:1: 'sentences'"),
-        ("EN-Toy-Extract-x", {"test_prompt": {"instruction": "{sentences}\nExtract.\n### Response:"}},
-         [{"sentences": "s", "spans": "x"}], r"test.json:1: Extract lines need 'spans'"),
+        (
+            "EN-Toy-Extract-x",
+            {"test_prompt": {"instruction": "{sentences}\nExtract.\n### Response:"}},
+            [{"sentences": "s", "spans": "x"}],
+            r"test.json:1: Extract lines need 'spans'",
+        ),
         ("EN-Toy-NER-x", CLS_META, [{"sentences": "s", "spans": [{"term": "a"}]}], "every NER span needs a 'type'"),
     ],
 )
@@ -112,8 +145,10 @@ def test_every_real_instance_is_loaded_and_limit_keeps_the_first_lines():
     for task in tasks:
         lines = sum(1 for line in (next(HELDOUT.glob(f"*/tasks/{task.name}")) / "test.json").open() if line.strip())
         assert len(task.instances) == lines == 500
-        assert all(i.prompt.startswith("Below is an instruction") and i.prompt.endswith("### Response:")
-                   for i in task.instances)
+        assert all(
+            i.prompt.startswith("Below is an instruction") and i.prompt.endswith("### Response:")
+            for i in task.instances
+        )
     limited = load_heldout(str(HELDOUT), ["ZH-Multi_CPR-CLS-query_item_matching"], limit=7)
     assert [i.index for i in limited[0].instances] == list(range(7))
     assert limited[0].instances[0].reference == "match"  # label_key en: the English label
@@ -151,9 +186,16 @@ def test_the_original_gold_answer_of_every_real_instance_scores_one():
     for task in load_heldout(str(HELDOUT)):
         folder = next(HELDOUT.glob(f"*/tasks/{task.name}"))
         meta = json.loads((folder / "meta-info.json").read_text(encoding="utf-8-sig"))
-        lines = [json.loads(raw) for raw in (folder / "test.json").read_text(encoding="utf-8-sig").splitlines() if raw.strip()]
+        lines = [
+            json.loads(raw)
+            for raw in (folder / "test.json").read_text(encoding="utf-8-sig").splitlines()
+            if raw.strip()
+        ]
         for instance, line in zip(task.instances, lines, strict=True):
             gold = _ecomgpt_answer(meta, line, task.type)
             score = score_instance(gold, instance.reference, task.type, task.sep)
-            assert (score.rouge_l, score.f1) == (1.0, None if task.type == "Generate" else 1.0), (task.name, instance.index)
+            assert (score.rouge_l, score.f1) == (1.0, None if task.type == "Generate" else 1.0), (
+                task.name,
+                instance.index,
+            )
             assert instance.reference == gold, (task.name, instance.index)

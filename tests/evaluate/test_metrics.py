@@ -42,7 +42,9 @@ def test_rouge_l_is_the_f1_of_the_token_lcs():
         ref = " ".join(rng.choice(words) for _ in range(rng.randint(0, 70)))
         p, r = rouge_tokens(pred), rouge_tokens(ref)
         common = _dp_lcs(p, r)
-        expected = 0.0 if common == 0 else 2 * (common / len(p)) * (common / len(r)) / (common / len(p) + common / len(r))
+        expected = (
+            0.0 if common == 0 else 2 * (common / len(p)) * (common / len(r)) / (common / len(p) + common / len(r))
+        )
         assert rouge_l(pred, ref) == expected, (pred, ref)
 
 
@@ -119,7 +121,10 @@ def test_average_is_over_tasks_that_have_the_metric():
         "b": {"n": 9, "rouge_l": 0.6},
     }
     assert average_metrics(per_task) == {
-        "tasks": 2, "rouge_l": pytest.approx(0.4), "micro_f1": 0.4, "macro_f1": 0.6,
+        "tasks": 2,
+        "rouge_l": pytest.approx(0.4),
+        "micro_f1": 0.4,
+        "macro_f1": 0.6,
     }
 
 

@@ -16,8 +16,9 @@ pytestmark = needs_shared(HELDOUT)
 
 
 def write_jsonl(path: Path, rows: list) -> str:
-    path.write_text("".join((r if isinstance(r, str) else json.dumps(r, ensure_ascii=False)) + "\n" for r in rows),
-                    encoding="utf-8")
+    path.write_text(
+        "".join((r if isinstance(r, str) else json.dumps(r, ensure_ascii=False)) + "\n" for r in rows), encoding="utf-8"
+    )
     return str(path)
 
 
@@ -25,13 +26,15 @@ def write_jsonl(path: Path, rows: list) -> str:
 def gold_rows() -> list[dict]:
     from ecomgpt.evaluate.heldout import load_heldout
 
-    return [{"task": t.name, "index": i.index, "prediction": i.reference} for t in load_heldout(str(HELDOUT))
-            for i in t.instances]
+    return [
+        {"task": t.name, "index": i.index, "prediction": i.reference}
+        for t in load_heldout(str(HELDOUT))
+        for i in t.instances
+    ]
 
 
 def evaluate(capsys, predictions: str, out: Path, *extra: str) -> tuple[int, str]:
-    code = main(["evaluate", "--predictions", predictions, "--heldout-dir", str(HELDOUT), "--output", str(out),
-                 *extra])
+    code = main(["evaluate", "--predictions", predictions, "--heldout-dir", str(HELDOUT), "--output", str(out), *extra])
     captured = capsys.readouterr()
     return code, captured.out + captured.err
 
@@ -61,8 +64,15 @@ def test_gold_predictions_file_scores_one_and_writes_every_output(tmp_path, caps
 def test_limit_and_tasks_score_only_the_chosen_instances(tmp_path, capsys, gold_rows):
     first_three = [row for row in gold_rows if row["index"] < 3]
     first_three[0] = {**first_three[0], "prediction": "Food, Service"}  # reference "Food": F1 2/3
-    code, text = evaluate(capsys, write_jsonl(tmp_path / "p.jsonl", first_three), tmp_path / "out",
-                          "--limit", "3", "--tasks", "EN-ABSA-CLS-review_topic_category")
+    code, text = evaluate(
+        capsys,
+        write_jsonl(tmp_path / "p.jsonl", first_three),
+        tmp_path / "out",
+        "--limit",
+        "3",
+        "--tasks",
+        "EN-ABSA-CLS-review_topic_category",
+    )
     assert code == 0, text
     metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
     (values,) = metrics["tasks"].values()
@@ -75,13 +85,23 @@ def test_limit_and_tasks_score_only_the_chosen_instances(tmp_path, capsys, gold_
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
-        (lambda rows: rows[:-1], r"1 instance\(s\) have no prediction \(ZH-OpenBG_Align-Generate-title_generate #499\)"),
-        (lambda rows: rows + [rows[5]], r":4001: duplicate prediction for EN-ABSA-CLS-review_topic_category #5 "
-                                         r"\(first on line 6\)"),
-        (lambda rows: rows + [{"task": "EN-Nope-CLS-x", "index": 0, "prediction": ""}],
-         r"prediction\(s\) for unknown tasks \(line 4001: EN-Nope-CLS-x\)"),
-        (lambda rows: rows + [{**rows[0], "index": 500}],
-         r"instances that do not exist \(line 4001: EN-ABSA-CLS-review_topic_category #500\)"),
+        (
+            lambda rows: rows[:-1],
+            r"1 instance\(s\) have no prediction \(ZH-OpenBG_Align-Generate-title_generate #499\)",
+        ),
+        (
+            lambda rows: rows + [rows[5]],
+            r":4001: duplicate prediction for EN-ABSA-CLS-review_topic_category #5 "
+            r"\(first on line 6\)",
+        ),
+        (
+            lambda rows: rows + [{"task": "EN-Nope-CLS-x", "index": 0, "prediction": ""}],
+            r"prediction\(s\) for unknown tasks \(line 4001: EN-Nope-CLS-x\)",
+        ),
+        (
+            lambda rows: rows + [{**rows[0], "index": 500}],
+            r"instances that do not exist \(line 4001: EN-ABSA-CLS-review_topic_category #500\)",
+        ),
         (lambda rows: rows[:2] + ["{oops"] + rows[2:], r"p.jsonl:3: not valid JSON"),
         (lambda rows: [{**rows[0], "prediction": 3}] + rows[1:], r"p.jsonl:1: 'prediction' must be a string, got int"),
         (lambda rows: [{**rows[0], "index": "0"}] + rows[1:], r"p.jsonl:1: 'index' must be a 0-based line number"),
@@ -96,16 +116,33 @@ def test_bad_predictions_files_are_errors_naming_the_instance(tmp_path, capsys, 
 
 
 def test_a_predictions_file_for_a_hand_made_task(tmp_path, capsys):
-    make_task(tmp_path / "held", "EN-Toy-CLS-topic", CLS_META, [
-        {"sentences": "bread", "labels": {"default": ["Food"]}},
-        {"sentences": "fast", "labels": {"default": ["Service"]}},
-    ])
-    predictions = write_jsonl(tmp_path / "p.jsonl", [
-        {"task": "EN-Toy-CLS-topic", "index": 1, "prediction": "Service.</s>Food"},
-        {"task": "EN-Toy-CLS-topic", "index": 0, "prediction": "Price\n### Instruction: Food"},
-    ])
-    code = main(["evaluate", "--predictions", predictions, "--heldout-dir", str(tmp_path / "held"),
-                 "--output", str(tmp_path / "out")])
+    make_task(
+        tmp_path / "held",
+        "EN-Toy-CLS-topic",
+        CLS_META,
+        [
+            {"sentences": "bread", "labels": {"default": ["Food"]}},
+            {"sentences": "fast", "labels": {"default": ["Service"]}},
+        ],
+    )
+    predictions = write_jsonl(
+        tmp_path / "p.jsonl",
+        [
+            {"task": "EN-Toy-CLS-topic", "index": 1, "prediction": "Service.</s>Food"},
+            {"task": "EN-Toy-CLS-topic", "index": 0, "prediction": "Price\n### Instruction: Food"},
+        ],
+    )
+    code = main(
+        [
+            "evaluate",
+            "--predictions",
+            predictions,
+            "--heldout-dir",
+            str(tmp_path / "held"),
+            "--output",
+            str(tmp_path / "out"),
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     values = json.loads((tmp_path / "out" / "metrics.json").read_text())["tasks"]["EN-Toy-CLS-topic"]
     assert values == {"n": 2, "rouge_l": 0.5, "micro_f1": 0.5, "macro_f1": 0.5}

@@ -46,8 +46,21 @@ def test_generator_respects_budgets_eos_and_left_truncation(tiny_model):
 def test_evaluate_a_model_on_a_generate_runs_held_out_split(tmp_path, generated, tiny_model, capsys, ray_local):
     out = tmp_path / "eval"
     # URIs for the model and the output: a cluster's checkpoints and results live on shared storage.
-    code = main(["evaluate", "--model", f"file://{tiny_model}", "--heldout-dir", f"file://{generated}",
-                 "--limit", "5", "--output", f"file://{out}", "--batch-size", "4"])
+    code = main(
+        [
+            "evaluate",
+            "--model",
+            f"file://{tiny_model}",
+            "--heldout-dir",
+            f"file://{generated}",
+            "--limit",
+            "5",
+            "--output",
+            f"file://{out}",
+            "--batch-size",
+            "4",
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     metrics = json.loads((out / "metrics.json").read_text())
     assert set(metrics["tasks"]) == set(GenerateConfig().heldout_tasks)
@@ -62,8 +75,22 @@ def test_evaluate_a_model_on_a_generate_runs_held_out_split(tmp_path, generated,
 @needs_shared(HELDOUT)
 def test_evaluate_a_model_on_the_real_held_out_sets(tmp_path, tiny_model, capsys, ray_local):
     out = tmp_path / "eval"
-    code = main(["evaluate", "--model", tiny_model, "--heldout-dir", str(HELDOUT), "--limit", "3",
-                 "--output", str(out), "--tasks", "EN-Lenovo-NER-NER", "ZH-Multi_CPR-CLS-query_item_matching"])
+    code = main(
+        [
+            "evaluate",
+            "--model",
+            tiny_model,
+            "--heldout-dir",
+            str(HELDOUT),
+            "--limit",
+            "3",
+            "--output",
+            str(out),
+            "--tasks",
+            "EN-Lenovo-NER-NER",
+            "ZH-Multi_CPR-CLS-query_item_matching",
+        ]
+    )
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert "| EN-Lenovo-NER-NER | 3 |" in captured.out
@@ -81,8 +108,17 @@ def test_evaluate_a_model_on_the_real_held_out_sets(tmp_path, tiny_model, capsys
     [("{tmp}/absent", "no such directory"), ("{tmp}", "not a Hugging Face model directory (no config.json)")],
 )
 def test_a_model_that_cannot_load_is_an_error_before_any_work(tmp_path, capsys, model, message):
-    code = main(["evaluate", "--model", model.format(tmp=tmp_path), "--heldout-dir", str(tmp_path),
-                 "--output", str(tmp_path / "out")])
+    code = main(
+        [
+            "evaluate",
+            "--model",
+            model.format(tmp=tmp_path),
+            "--heldout-dir",
+            str(tmp_path),
+            "--output",
+            str(tmp_path / "out"),
+        ]
+    )
     assert code == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "out").exists()

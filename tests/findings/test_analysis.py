@@ -73,9 +73,21 @@ def _scores(level: float, n: int = 10) -> dict[str, list[float]]:
 
 def _row(key: str, score: dict) -> dict:
     average = sum(sum(v) / len(v) for v in score.values()) / len(score)
-    return {"trial": key, "train": key != "base", "avg_rouge_l": average, "avg_micro_f1": 0.0, "wall_s": 1.0,
-            "checkpoint": f"/models/{key}", "train_tasks": ["x"], "train_examples": 8, "examples_seen": 16,
-            "train_kinds": {"atomic": 5, "original": 3}, "n_tasks": None, "samples_per_task": None, "seed": 0}
+    return {
+        "trial": key,
+        "train": key != "base",
+        "avg_rouge_l": average,
+        "avg_micro_f1": 0.0,
+        "wall_s": 1.0,
+        "checkpoint": f"/models/{key}",
+        "train_tasks": ["x"],
+        "train_examples": 8,
+        "examples_seen": 16,
+        "train_kinds": {"atomic": 5, "original": 3},
+        "n_tasks": None,
+        "samples_per_task": None,
+        "seed": 0,
+    }
 
 
 def test_verdicts_follow_the_data(cfg, tmp_path):
@@ -86,7 +98,7 @@ def test_verdicts_follow_the_data(cfg, tmp_path):
     for point in findings_points(cfg):
         if point.key.startswith("tasks"):
             # the score falls with the task count and rises with samples per task: (c) is contradicted
-            levels[point.key] = 0.6 - 0.05 * point.n_tasks ** 0.5 + 0.002 * point.samples_per_task
+            levels[point.key] = 0.6 - 0.05 * point.n_tasks**0.5 + 0.002 * point.samples_per_task
     scores = {key: _scores(level) for key, level in levels.items()}
     rows = {key: _row(key, score) for key, score in scores.items()}
     report = analyse(cfg, rows, scores)
@@ -122,8 +134,13 @@ def test_label_arms_only_with_a_teacher(cfg):
     for seed in cfg.seeds:
         arms = {arm: points[f"labels-{arm}-seed{seed}"] for arm in ("golden", "pseudo", "both")}
         assert {arm: p.label_kind for arm, p in arms.items()} == {"golden": "golden", "pseudo": "pseudo", "both": None}
-        assert all(p.atomic is True and p.samples_per_task == cfg.ablation.samples_per_task and p.n_tasks is None
-                   and p.seed == seed for p in arms.values())
+        assert all(
+            p.atomic is True
+            and p.samples_per_task == cfg.ablation.samples_per_task
+            and p.n_tasks is None
+            and p.seed == seed
+            for p in arms.values()
+        )
     off = with_teacher.model_copy(update={"label_ablation": False})
     assert not any(p.key.startswith("labels-") for p in findings_points(off))
     sweep = sweep_config(with_teacher)
@@ -134,9 +151,15 @@ def test_golden_vs_pseudo_verdict_follows_the_data(cfg, tmp_path):
     cfg = cfg.model_copy(update={"label_ablation": True})
     levels = {"base": 0.1}
     for seed in cfg.seeds:
-        levels.update({f"atomic-with-seed{seed}": 0.5, f"atomic-without-seed{seed}": 0.4,
-                       f"labels-golden-seed{seed}": 0.4, f"labels-pseudo-seed{seed}": 0.3,
-                       f"labels-both-seed{seed}": 0.5})
+        levels.update(
+            {
+                f"atomic-with-seed{seed}": 0.5,
+                f"atomic-without-seed{seed}": 0.4,
+                f"labels-golden-seed{seed}": 0.4,
+                f"labels-pseudo-seed{seed}": 0.3,
+                f"labels-both-seed{seed}": 0.5,
+            }
+        )
     for point in findings_points(cfg):
         if point.key.startswith("tasks"):
             levels[point.key] = 0.3
@@ -158,7 +181,9 @@ def test_golden_vs_pseudo_verdict_follows_the_data(cfg, tmp_path):
     report.update(wall_s=12.0, trial_wall_s=10.0, heldout_dir="../shared/data/heldout")
     write_report(str(tmp_path), report)
     text = (tmp_path / "findings.md").read_text()
-    assert "| (d) |" in text and "(d) both labels (atomic tasks only)" in text and "6 golden-label, 2 pseudo-label" in text
+    assert (
+        "| (d) |" in text and "(d) both labels (atomic tasks only)" in text and "6 golden-label, 2 pseudo-label" in text
+    )
     assert json.loads((tmp_path / "findings.json").read_text())["findings"]["d"]["verdict"] == "reproduced"
 
 
@@ -189,8 +214,9 @@ def test_power_is_stated_for_every_verdict(cfg, tmp_path):
     one = cfg.model_copy(update={"seeds": [0], "curve_seeds": [0]})
     report, scores = _noisy_report(one)
     b = report["findings"]["b"]
-    differences = {t: np.subtract(scores["atomic-with-seed0"][t], scores["atomic-without-seed0"][t])
-                   for t in scores["base"]}
+    differences = {
+        t: np.subtract(scores["atomic-with-seed0"][t], scores["atomic-without-seed0"][t]) for t in scores["base"]
+    }
     parts = [np.var(d, ddof=1) / (len(d) * len(differences) ** 2) for d in differences.values()]
     variance = sum(parts)
     df = variance**2 / sum(part**2 / (len(d) - 1) for part, d in zip(parts, differences.values()))

@@ -53,8 +53,10 @@ def _arm_means(cfg: FindingsConfig, effect: float, slopes: tuple[float, float]) 
             means[_arm(point.key)] = LEVEL + (effect if _arm(point.key) == "with" else 0.0)
         elif point.key.startswith("tasks"):
             means[(point.n_tasks, point.samples_per_task)] = (
-                LEVEL + slopes[0] * math.log(point.n_tasks / cfg.samples_curve.n_tasks)
-                + slopes[1] * math.log(point.samples_per_task / cfg.task_curve.samples_per_task))
+                LEVEL
+                + slopes[0] * math.log(point.n_tasks / cfg.samples_curve.n_tasks)
+                + slopes[1] * math.log(point.samples_per_task / cfg.task_curve.samples_per_task)
+            )
     return means
 
 
@@ -67,8 +69,14 @@ def _arm(key: str) -> str | tuple[int, int]:
     return key
 
 
-def simulate(cfg: FindingsConfig, regime: Regime, rng: np.random.Generator, *, effect: float = 0.0,
-             slopes: tuple[float, float] = (0.02, 0.01)) -> tuple[dict, dict, dict[str, float]]:
+def simulate(
+    cfg: FindingsConfig,
+    regime: Regime,
+    rng: np.random.Generator,
+    *,
+    effect: float = 0.0,
+    slopes: tuple[float, float] = (0.02, 0.01),
+) -> tuple[dict, dict, dict[str, float]]:
     """One findings run's rows and per-instance scores, and the true (a), (b) and (c) contrasts (×100)."""
     means = _arm_means(cfg, effect, slopes)
     # fixed per-task offsets of every arm (the tasks are fixed, so their average is part of the truth)
@@ -82,7 +90,11 @@ def simulate(cfg: FindingsConfig, regime: Regime, rng: np.random.Generator, *, e
         trained = point.train
         seed_shift = rng.normal(0, regime.seed) + shared[point.seed] if trained else 0.0
         scores[point.key] = {
-            f"task{t}": means[arm] + task_offsets[arm][t] + instances[t] + own[arm][t] + seed_shift
+            f"task{t}": means[arm]
+            + task_offsets[arm][t]
+            + instances[t]
+            + own[arm][t]
+            + seed_shift
             + (rng.normal(0, regime.interaction, n) if trained else 0.0)
             for t, n in enumerate(TASK_SIZES)
         }
@@ -95,10 +107,27 @@ def simulate(cfg: FindingsConfig, regime: Regime, rng: np.random.Generator, *, e
 
     task_slope = slope([(n, fixed_s) for n in task_x], task_x)
     sample_slope = slope([(fixed_n, s) for s in sample_x], sample_x)
-    rows = {key: {"trial": key, "train": key != BASE, "checkpoint": "/models/base", "avg_rouge_l": 0.0,
-                  "wall_s": 1.0, "train_examples": 8, "examples_seen": 96} for key in scores}
-    return rows, scores, {"a": 100 * (truth["with"] - truth[BASE]), "b": 100 * (truth["with"] - truth["without"]),
-                          "c": 100 * (task_slope - sample_slope)}
+    rows = {
+        key: {
+            "trial": key,
+            "train": key != BASE,
+            "checkpoint": "/models/base",
+            "avg_rouge_l": 0.0,
+            "wall_s": 1.0,
+            "train_examples": 8,
+            "examples_seen": 96,
+        }
+        for key in scores
+    }
+    return (
+        rows,
+        scores,
+        {
+            "a": 100 * (truth["with"] - truth[BASE]),
+            "b": 100 * (truth["with"] - truth["without"]),
+            "c": 100 * (task_slope - sample_slope),
+        },
+    )
 
 
 def _with_seeds(cfg: FindingsConfig, count: int) -> FindingsConfig:
@@ -138,9 +167,13 @@ def test_an_effect_three_half_widths_large_is_reproduced(laptop, name):
     least 90 % of runs."""
     rng = np.random.default_rng(sum(map(ord, name)))
     cfg = _with_seeds(laptop, 2)
-    widths = [analyse(cfg, *simulate(cfg, REGIMES[name], rng)[:2])["findings"]["b"]["difference"]["half_width"]
-              for _ in range(40)]
+    widths = [
+        analyse(cfg, *simulate(cfg, REGIMES[name], rng)[:2])["findings"]["b"]["difference"]["half_width"]
+        for _ in range(40)
+    ]
     effect = 3 * float(np.mean(widths)) / 100
-    verdicts = [analyse(cfg, *simulate(cfg, REGIMES[name], rng, effect=effect)[:2])["findings"]["b"]["verdict"]
-                for _ in range(60)]
+    verdicts = [
+        analyse(cfg, *simulate(cfg, REGIMES[name], rng, effect=effect)[:2])["findings"]["b"]["verdict"]
+        for _ in range(60)
+    ]
     assert verdicts.count("reproduced") >= 54, (effect, verdicts.count("reproduced"))

@@ -59,8 +59,14 @@ def test_findings_end_to_end_then_resume_redoes_nothing(tmp_path, capsys, ray_lo
         assert [p["n_tasks"] for p in c["task_curve"]["points"]] == [2, 4]
         assert [p["samples_per_task"] for p in c["samples_curve"]["points"]] == [4, 8]
         keys = sorted(p.name for p in (out / "sweep" / "trials").iterdir())
-        assert keys == ["atomic-with-seed0", "atomic-without-seed0", "base", "tasks2-spt4-seed0",
-                        "tasks2-spt8-seed0", "tasks4-spt4-seed0"]
+        assert keys == [
+            "atomic-with-seed0",
+            "atomic-without-seed0",
+            "base",
+            "tasks2-spt4-seed0",
+            "tasks2-spt8-seed0",
+            "tasks4-spt4-seed0",
+        ]
         assert "# The EcomGPT findings, measured" in printed
         assert (out / "findings.md").is_file()
         for plot in ("findings_base_atomic.png", "findings_curves.png"):

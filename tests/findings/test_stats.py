@@ -119,11 +119,13 @@ def test_seed_and_instance_noise_add_without_counting_their_interaction_twice():
 
 
 def test_the_multiplier_runs_from_the_instances_t_to_the_seeds_t():
-    seeds_only = stats.Estimate(value=0.0, seed_var=1.0, instance_var=0.0, instance_df=math.inf, seeds=2,
-                                confidence=0.95)
+    seeds_only = stats.Estimate(
+        value=0.0, seed_var=1.0, instance_var=0.0, instance_df=math.inf, seeds=2, confidence=0.95
+    )
     assert seeds_only.critical(0.975) == pytest.approx(T1_975)
-    instances_only = stats.Estimate(value=0.0, seed_var=0.0, instance_var=1.0, instance_df=math.inf, seeds=2,
-                                    confidence=0.95)
+    instances_only = stats.Estimate(
+        value=0.0, seed_var=0.0, instance_var=1.0, instance_df=math.inf, seeds=2, confidence=0.95
+    )
     assert instances_only.critical(0.975) == pytest.approx(1.959963984540054)
     half = stats.Estimate(value=0.0, seed_var=1.0, instance_var=1.0, instance_df=math.inf, seeds=2, confidence=0.95)
     z2 = 1.959963984540054**2

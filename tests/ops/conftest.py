@@ -21,12 +21,17 @@ def tiny_pipeline(output: str, *, train: bool = True) -> dict:
             "config": TINY_TRAIN,
             "overrides": {
                 # One worker and one model actor: the distributed paths have their own tests.
-                "max_steps": 4, "checkpoint_every": 4, "keep_checkpoints": 1, "num_workers": 1,
+                "max_steps": 4,
+                "checkpoint_every": 4,
+                "keep_checkpoints": 1,
+                "num_workers": 1,
                 "model": {"tiny": {"vocab_size": 400, "tokenizer_texts": 500}},
                 "data": {"mixture": {"n_tasks": 4, "samples_per_task": 4}},
             },
         }
-        data["evaluate"] = {"limit": 2, "generation": {"batch_size": 8, "concurrency": 1,
-                                                         "max_new_tokens": SHORT_ANSWERS}}
+        data["evaluate"] = {
+            "limit": 2,
+            "generation": {"batch_size": 8, "concurrency": 1, "max_new_tokens": SHORT_ANSWERS},
+        }
         data["serve"] = {"action": "print", "name": "ecomgpt-tiny"}
     return data

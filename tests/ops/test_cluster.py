@@ -167,8 +167,10 @@ def test_raycluster_manifest():
     doc = _manifest("raycluster.yaml")
     assert doc["apiVersion"] == "ray.io/v1" and doc["kind"] == "RayCluster" and doc["metadata"]["name"]
     _check_cluster_spec(doc["spec"])
-    gpus = {g["groupName"]: g["template"]["spec"]["containers"][0]["resources"]["limits"].get("nvidia.com/gpu")
-            for g in doc["spec"]["workerGroupSpecs"]}
+    gpus = {
+        g["groupName"]: g["template"]["spec"]["containers"][0]["resources"]["limits"].get("nvidia.com/gpu")
+        for g in doc["spec"]["workerGroupSpecs"]
+    }
     assert gpus == {"cpu-data": None, "gpu-a100x8": "8", "gpu-h100x8": "8"}
 
 
@@ -197,8 +199,11 @@ def test_rayservice_serves_a_valid_application():
 
 
 OWN = {"app.kubernetes.io/part-of": "ecomgpt"}  # the label k8s/security.yaml admits
-CLUSTER_SPECS = {"raycluster.yaml": ("spec",), "rayjob-pipeline.yaml": ("spec", "rayClusterSpec"),
-                 "rayservice.yaml": ("spec", "rayClusterConfig")}
+CLUSTER_SPECS = {
+    "raycluster.yaml": ("spec",),
+    "rayjob-pipeline.yaml": ("spec", "rayClusterSpec"),
+    "rayservice.yaml": ("spec", "rayClusterConfig"),
+}
 
 
 def _cluster_spec(name: str) -> dict:

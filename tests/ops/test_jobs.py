@@ -68,8 +68,11 @@ class Head:
         """A process's environment with RAY_AUTH_MODE=`mode` (unset: None) and, with `token_file`, the token in
         ~/.ray/auth_token, where `ray get-auth-token --generate` puts it (README, "Cluster")."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
-        env |= {"RAY_ADDRESS": self.url, "HOME": str(self.home if token_file else self.home.parent / "no-token"),
-                "PATH": f"{RAY.parent}{os.pathsep}{env.get('PATH', '')}"}
+        env |= {
+            "RAY_ADDRESS": self.url,
+            "HOME": str(self.home if token_file else self.home.parent / "no-token"),
+            "PATH": f"{RAY.parent}{os.pathsep}{env.get('PATH', '')}",
+        }
         return env | ({"RAY_AUTH_MODE": mode} if mode else {})
 
     def client(self):
@@ -90,12 +93,25 @@ def ray_head():
     (home / ".ray" / "auth_token").write_text(secrets.token_hex(32))
     (home / ".ray" / "auth_token").chmod(0o600)
     command = [
-        str(RAY), "start", "--head", "--block", "--node-ip-address=127.0.0.1", f"--port={gcs}",
-        "--include-dashboard=true", "--dashboard-host=127.0.0.1", f"--dashboard-port={dashboard}",
-        f"--ray-client-server-port={client}", f"--node-manager-port={node}", f"--object-manager-port={objects}",
-        f"--dashboard-agent-listen-port={agent}", f"--dashboard-agent-grpc-port={agent_grpc}",
-        f"--metrics-export-port={metrics}", f"--runtime-env-agent-port={env_agent}",
-        "--num-cpus=2", f"--temp-dir={temp_dir}", "--disable-usage-stats",
+        str(RAY),
+        "start",
+        "--head",
+        "--block",
+        "--node-ip-address=127.0.0.1",
+        f"--port={gcs}",
+        "--include-dashboard=true",
+        "--dashboard-host=127.0.0.1",
+        f"--dashboard-port={dashboard}",
+        f"--ray-client-server-port={client}",
+        f"--node-manager-port={node}",
+        f"--object-manager-port={objects}",
+        f"--dashboard-agent-listen-port={agent}",
+        f"--dashboard-agent-grpc-port={agent_grpc}",
+        f"--metrics-export-port={metrics}",
+        f"--runtime-env-agent-port={env_agent}",
+        "--num-cpus=2",
+        f"--temp-dir={temp_dir}",
+        "--disable-usage-stats",
     ]
     head_info = Head(f"http://127.0.0.1:{dashboard}", home)
     # Token auth on, as cluster.yaml starts Ray on every node. The job's `python` is this environment's, as
@@ -173,15 +189,38 @@ def test_every_job_parses_exactly_like_its_cli_command(name, capsys):
 @pytest.mark.parametrize(
     ("name", "argv", "message"),
     [
-        ("train", ["--config", "configs/train/tiny.yaml", "--output", "o", "--set", "max_stepz=3"],
-         "unknown key 'max_stepz'"),
+        (
+            "train",
+            ["--config", "configs/train/tiny.yaml", "--output", "o", "--set", "max_stepz=3"],
+            "unknown key 'max_stepz'",
+        ),
         ("pipeline", ["--config", "configs/local.yaml", "--set", "train.max_stepz=3"], "unknown key 'train.max_stepz'"),
-        ("evaluate", ["--config", "configs/evaluate/gpu.yaml", "--model", "m", "--output", "o", "--heldout-dir", "h",
-                      "--batch-size", "0"], "generation.batch_size: Input should be greater than 0"),
-        ("serve", ["--config", "configs/serve/cluster.yaml", "--output", "o", "--set", "model.num_gpus=-1"],
-         "model.num_gpus: Input should be greater than or equal to 0"),
-        ("findings", ["--output", "o", "--set", "ablation.samples_per_task=0"],
-         "ablation.samples_per_task: Input should be greater than 0"),
+        (
+            "evaluate",
+            [
+                "--config",
+                "configs/evaluate/gpu.yaml",
+                "--model",
+                "m",
+                "--output",
+                "o",
+                "--heldout-dir",
+                "h",
+                "--batch-size",
+                "0",
+            ],
+            "generation.batch_size: Input should be greater than 0",
+        ),
+        (
+            "serve",
+            ["--config", "configs/serve/cluster.yaml", "--output", "o", "--set", "model.num_gpus=-1"],
+            "model.num_gpus: Input should be greater than or equal to 0",
+        ),
+        (
+            "findings",
+            ["--output", "o", "--set", "ablation.samples_per_task=0"],
+            "ablation.samples_per_task: Input should be greater than 0",
+        ),
     ],
 )
 def test_a_job_reports_a_bad_config_like_the_cli(name, argv, message, capsys, monkeypatch):

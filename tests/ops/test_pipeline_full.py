@@ -71,7 +71,10 @@ def test_an_unchanged_rerun_skips_every_stage(runs):
     for stage in STAGES:
         assert f"[{stage}] up to date" in printed
     assert {status for status, _ in again["walls"].values()} == {"skipped"}
-    assert again["evaluate"] == first["evaluate"] and again["generate"]["content_hash"] == first["generate"]["content_hash"]
+    assert (
+        again["evaluate"] == first["evaluate"]
+        and again["generate"]["content_hash"] == first["generate"]["content_hash"]
+    )
 
 
 @pytest.mark.slow

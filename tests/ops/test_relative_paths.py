@@ -22,7 +22,10 @@ from tests.serve.conftest import free_port, wait_healthy
 from .conftest import SHORT_ANSWERS, TINY_TRAIN, tiny_pipeline
 
 TRAIN = {  # tiny.yaml, 2 steps of one worker on 3 tasks
-    "max_steps": 2, "checkpoint_every": 2, "keep_checkpoints": 1, "num_workers": 1,
+    "max_steps": 2,
+    "checkpoint_every": 2,
+    "keep_checkpoints": 1,
+    "num_workers": 1,
     "model": {"tiny": {"vocab_size": 400, "tokenizer_texts": 500}},
     "data": {"mixture": {"n_tasks": 3, "samples_per_task": 4}},
 }
@@ -75,8 +78,19 @@ def test_synth_and_generate_write_where_they_were_told(workdir, data):
 @pytest.mark.slow
 def test_train_and_evaluate_take_relative_paths(workdir, model):
     assert (workdir / model / "model.safetensors").is_file()
-    args = ["evaluate", "--model", model, "--heldout-dir", "data", "--limit", "1", "--output", "eval",
-            "--batch-size", "8"]
+    args = [
+        "evaluate",
+        "--model",
+        model,
+        "--heldout-dir",
+        "data",
+        "--limit",
+        "1",
+        "--output",
+        "eval",
+        "--batch-size",
+        "8",
+    ]
     assert main(args) == 0
     assert json.loads((workdir / "eval" / "metrics.json").read_text())["average"]["tasks"] == 4
 
@@ -84,8 +98,12 @@ def test_train_and_evaluate_take_relative_paths(workdir, model):
 @pytest.mark.slow
 def test_sweep_takes_relative_paths(workdir, data):
     sweep = {
-        "name": "relative", "train": "train.yaml", "grid": {"n_tasks": [2], "samples_per_task": [4], "seeds": [0]},
-        "evaluate": {"limit": 1, "generation": GENERATION}, "max_concurrent_trials": 1, "trial_cpus": 0.1,
+        "name": "relative",
+        "train": "train.yaml",
+        "grid": {"n_tasks": [2], "samples_per_task": [4], "seeds": [0]},
+        "evaluate": {"limit": 1, "generation": GENERATION},
+        "max_concurrent_trials": 1,
+        "trial_cpus": 0.1,
     }
     _write_yaml("sweep.yaml", sweep)
     assert main(["sweep", "--config", "sweep.yaml", "--data", data, "--output", "sweep"]) == 0
@@ -109,8 +127,18 @@ def test_pipeline_takes_a_relative_output_and_config(workdir, capsys):
 def test_serve_takes_a_relative_checkpoint(ray_local, workdir, model):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
-    cmd = [sys.executable, "-m", "ecomgpt.cli", "serve", "--model", f"tiny={model}", "--port", str(port),
-           "--address", ray_local.get_runtime_context().gcs_address]
+    cmd = [
+        sys.executable,
+        "-m",
+        "ecomgpt.cli",
+        "serve",
+        "--model",
+        f"tiny={model}",
+        "--port",
+        str(port),
+        "--address",
+        ray_local.get_runtime_context().gcs_address,
+    ]
     proc = subprocess.Popen(cmd, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     url = f"http://127.0.0.1:{port}"
     try:

@@ -82,8 +82,13 @@ def test_an_unforeseen_exception_while_building_a_record_is_one_reject(write):
 
 def _reviews_csv(write, rows: list[str]):
     path = write("reviews.csv", "id,review,stars\n" + "".join(row + "\n" for row in rows))
-    return config(path=path, format="csv", data_type="review", lang="en",
-                  mapping={"record_id": "id", "text": "review", "rating": "stars"})
+    return config(
+        path=path,
+        format="csv",
+        data_type="review",
+        lang="en",
+        mapping={"record_id": "id", "text": "review", "rating": "stars"},
+    )
 
 
 def _rows(n: int) -> list[str]:
@@ -165,5 +170,7 @@ def test_a_csv_file_splits_at_row_starts_and_reads_as_one_unit_does(write, targe
     assert [(r.record_id, r.text) for r in split[0]] == [(r.record_id, r.text) for r in whole[0]]
     assert [(r.location, r.reason) for r in split[1]] == [(r.location, r.reason) for r in whole[1]]
     assert len(whole[0]) + len(whole[1]) == 119  # 120 rows, one of them blank
-    assert [(r.location, r.reason) for r in whole[1]] == [("row 30 (line 34)", "unparsable"),
-                                                          ("row 90 (line 94)", "unparsable")]
+    assert [(r.location, r.reason) for r in whole[1]] == [
+        ("row 30 (line 34)", "unparsable"),
+        ("row 90 (line 94)", "unparsable"),
+    ]

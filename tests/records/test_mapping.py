@@ -32,8 +32,11 @@ def _mapping(data_type: str, mapping: dict):
         ("int", "4", 4),
         ("int", 5.0, 5),
         ("float", "1,299.50", 1299.5),
-        ("dict_items", {"Size:": " 7.0 oz", "Color:": " Blue", "Empty:": " "}, [
-            {"name": "Size", "value": "7.0 oz"}, {"name": "Color", "value": "Blue"}]),
+        (
+            "dict_items",
+            {"Size:": " 7.0 oz", "Color:": " Blue", "Empty:": " "},
+            [{"name": "Size", "value": "7.0 oz"}, {"name": "Color", "value": "Blue"}],
+        ),
         ("json", None, None),
     ],
 )
@@ -85,32 +88,46 @@ def test_parser_registry_rejects_unknown_and_duplicate_names():
 
 
 def test_nested_mapping_builds_dialogue_turns():
-    mapping = _mapping("dialogue", {
-        "record_id": "id",
-        "domain": {"column": "id", "parse": ["split::", "first"]},
-        "turns": {"column": "utterances", "each": {
-            "role": {"column": "participant", "values": {"Client": "user", "Wizard": "agent"}},
-            "text": "utterance",
-            "intents": {"column": "intents", "parse": "pluck:0"},
-        }},
-    })
-    row = {"id": "Books:1:2", "utterances": [
-        {"participant": "Wizard", "utterance": "Hello", "intents": [["greeting", 4.0]]},
-        {"participant": "Client", "utterance": "A book", "intents": []},
-    ]}
+    mapping = _mapping(
+        "dialogue",
+        {
+            "record_id": "id",
+            "domain": {"column": "id", "parse": ["split::", "first"]},
+            "turns": {
+                "column": "utterances",
+                "each": {
+                    "role": {"column": "participant", "values": {"Client": "user", "Wizard": "agent"}},
+                    "text": "utterance",
+                    "intents": {"column": "intents", "parse": "pluck:0"},
+                },
+            },
+        },
+    )
+    row = {
+        "id": "Books:1:2",
+        "utterances": [
+            {"participant": "Wizard", "utterance": "Hello", "intents": [["greeting", 4.0]]},
+            {"participant": "Client", "utterance": "A book", "intents": []},
+        ],
+    }
     data = apply_mapping(mapping, row)
     dialogue = Dialogue.model_validate({**data, "source": "s", "lang": "en"})
     assert dialogue.domain == "Books"
     assert [(t.role, t.text, t.intents) for t in dialogue.turns] == [
-        ("agent", "Hello", ["greeting"]), ("user", "A book", [])]
+        ("agent", "Hello", ["greeting"]),
+        ("user", "A book", []),
+    ]
     assert row_columns(mapping) == {"id": "record_id", "utterances": "turns"}
 
 
 def test_list_of_mappings_builds_one_candidate_per_row():
-    mapping = _mapping("query", {
-        "query": "q",
-        "items": [{"title": "t", "relevance": {"column": "l", "values": {"E": "exact", "I": "irrelevant"}}}],
-    })
+    mapping = _mapping(
+        "query",
+        {
+            "query": "q",
+            "items": [{"title": "t", "relevance": {"column": "l", "values": {"E": "exact", "I": "irrelevant"}}}],
+        },
+    )
     data = apply_mapping(mapping, {"q": "red shoes", "t": "Red Shoe", "l": "E"})
     query = Query.model_validate({**data, "record_id": "1", "source": "s", "lang": "en"})
     assert [(c.title, c.relevance) for c in query.items] == [("Red Shoe", "exact")]
@@ -118,13 +135,16 @@ def test_list_of_mappings_builds_one_candidate_per_row():
 
 
 def test_dotted_paths_constants_defaults_and_column_lists():
-    mapping = _mapping("product", {
-        "title": "info.title",
-        "brand": {"column": "info.brand", "default": "unknown"},
-        "category": ["c1", "c2", "c3"],
-        "description": {"const": "from a constant"},
-        "attributes": {"column": "style", "parse": "dict_items"},
-    })
+    mapping = _mapping(
+        "product",
+        {
+            "title": "info.title",
+            "brand": {"column": "info.brand", "default": "unknown"},
+            "category": ["c1", "c2", "c3"],
+            "description": {"const": "from a constant"},
+            "attributes": {"column": "style", "parse": "dict_items"},
+        },
+    )
     row = {"info": {"title": "Pen"}, "c1": "Office", "c2": None, "c3": "Pens", "style": {"Color:": " Blue"}}
     data = apply_mapping(mapping, row)
     product = Product.model_validate({**data, "record_id": "1", "source": "s", "lang": "en"})

@@ -15,11 +15,17 @@ from .helpers import read_all
 @pytest.mark.parametrize(
     "chain, value, expected",
     [
-        (["split:|", "kv::"], "Weight: 10 pounds|ASIN: B07K", [
-            {"name": "Weight", "value": "10 pounds"}, {"name": "ASIN", "value": "B07K"}]),
+        (
+            ["split:|", "kv::"],
+            "Weight: 10 pounds|ASIN: B07K",
+            [{"name": "Weight", "value": "10 pounds"}, {"name": "ASIN", "value": "B07K"}],
+        ),
         (["kv::"], "Size: 7.0 oz: travel", [{"name": "Size", "value": "7.0 oz: travel"}]),
-        (["kv:="], ["a = 1", "no separator", " = 2", "b =", "c=3"], [
-            {"name": "a", "value": "1"}, {"name": "c", "value": "3"}]),
+        (
+            ["kv:="],
+            ["a = 1", "no separator", " = 2", "b =", "c=3"],
+            [{"name": "a", "value": "1"}, {"name": "c", "value": "3"}],
+        ),
         (["money"], "$1,234.50", 1234.5),
         (["money"], "₹ 999", 999.0),
         (["money"], "1.234,50 €", 1234.5),
@@ -76,8 +82,11 @@ def test_module_function_parsers_are_imported_from_the_config_directory(tmp_path
 def test_module_function_parsers_come_from_the_python_path(tmp_path):
     (tmp_path / "products.csv").write_text("name\nPen &amp; Ink\n", encoding="utf-8")
     path = tmp_path / "products.yaml"
-    path.write_text(f"name: shop\npath: {tmp_path / 'products.csv'}\nformat: csv\ndata_type: product\n"
-                    "lang: en\nmapping:\n  title: {column: name, parse: 'html:unescape'}\n", encoding="utf-8")
+    path.write_text(
+        f"name: shop\npath: {tmp_path / 'products.csv'}\nformat: csv\ndata_type: product\n"
+        "lang: en\nmapping:\n  title: {column: name, parse: 'html:unescape'}\n",
+        encoding="utf-8",
+    )
     records, rejects = read_all([load_source_config(str(path))])
     assert [r.title for r in records] == ["Pen & Ink"] and not rejects
 

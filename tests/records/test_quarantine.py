@@ -129,14 +129,19 @@ def test_csv_reasons_and_counts(write):
         "2,bad,abc\n"  # wrong_type
         "3,too,many,fields\n"  # unparsable
         ",,\n"  # an empty row: missing_field
-        "5,\"multi\nline\",4\n"  # a quoted field over two lines is one record
+        '5,"multi\nline",4\n'  # a quoted field over two lines is one record
         "\n"  # blank: not a record
         "6,  ,2\n"  # empty_text
         "7,fine,6\n"  # invalid_value
     )
     path = write("reviews.csv", text.encode("utf-8") + b"8,caf\xe9,5\n")  # bad_encoding
-    source = config(path=path, format="csv", data_type="review", lang="en",
-                    mapping={"record_id": "id", "text": "review", "rating": "stars"})
+    source = config(
+        path=path,
+        format="csv",
+        data_type="review",
+        lang="en",
+        mapping={"record_id": "id", "text": "review", "rating": "stars"},
+    )
     records, rejects = read_all([source])
     assert len(records) + len(rejects) == 8
     assert [(r.record_id, r.text) for r in records] == [("1", "good"), ("5", "multi\nline")]
@@ -194,8 +199,9 @@ def test_bio_malformed_line_rejects_its_sentence_only(write):
 def test_mapping_value_not_in_values_map(write):
     path = write("s.jsonl", _jsonl(['{"t": "a", "l": 1}', '{"t": "b", "l": 7}', '{"t": "c", "l": "0"}']))
     sentiment = {"column": "l", "values": {1: "positive", 0: "negative"}}
-    source = config(path=path, format="jsonl", data_type="review", lang="zh",
-                    mapping={"text": "t", "sentiment": sentiment})
+    source = config(
+        path=path, format="jsonl", data_type="review", lang="zh", mapping={"text": "t", "sentiment": sentiment}
+    )
     records, rejects = read_all([source])
     assert [(r.text, r.sentiment) for r in records] == [("a", "positive"), ("c", "negative")]
     assert [r.reason for r in rejects] == ["invalid_value"] and "column 'l'" in rejects[0].detail

@@ -76,8 +76,7 @@ def test_units_are_planned_in_sorted_order_across_sources(write):
     write("d/notes.md", "not data")
     csv_path = write("r.csv", "body,stars\nc,2\n")
     sources = [
-        config(name="j", path=str(a).rsplit("/", 1)[0], format="jsonl", data_type="review", lang="en",
-               mapping=MAPPING),
+        config(name="j", path=str(a).rsplit("/", 1)[0], format="jsonl", data_type="review", lang="en", mapping=MAPPING),
         config(name="c", path=csv_path, format="csv", data_type="review", lang="en", mapping=MAPPING),
     ]
     units = plan_units(sources, 8)
@@ -113,21 +112,34 @@ def test_fail_fast_on_paths(write, tmp_path, path, message):
 
 
 def test_fail_fast_before_any_work_on_a_later_source(write, tmp_path):
-    good = config(name="good", path=write("g.jsonl", '{"body": "x", "stars": 1}\n'), format="jsonl",
-                  data_type="review", lang="en", mapping=MAPPING)
-    bad = config(name="bad", path=str(tmp_path / "gone.csv"), format="csv", data_type="review", lang="en",
-                 mapping=MAPPING)
+    good = config(
+        name="good",
+        path=write("g.jsonl", '{"body": "x", "stars": 1}\n'),
+        format="jsonl",
+        data_type="review",
+        lang="en",
+        mapping=MAPPING,
+    )
+    bad = config(
+        name="bad", path=str(tmp_path / "gone.csv"), format="csv", data_type="review", lang="en", mapping=MAPPING
+    )
     with pytest.raises(SourceError, match="source 'bad'"):
         plan_units([good, bad], 4)
 
 
 def test_fail_fast_on_a_missing_csv_column(write):
     path = write("r.csv", "\ufeffReview Text,Rating\nnice,5\n")
-    ok = config(path=path, format="csv", data_type="review", lang="en",
-                mapping={"text": "Review Text", "rating": "Rating"})
+    ok = config(
+        path=path, format="csv", data_type="review", lang="en", mapping={"text": "Review Text", "rating": "Rating"}
+    )
     assert len(read_all([ok])[0]) == 1  # the BOM does not hide the first column
-    bad = config(path=path, format="csv", data_type="review", lang="en",
-                 mapping={"text": "Review Text", "rating": {"column": "Stars", "parse": "int"}})
+    bad = config(
+        path=path,
+        format="csv",
+        data_type="review",
+        lang="en",
+        mapping={"text": "Review Text", "rating": {"column": "Stars", "parse": "int"}},
+    )
     message = r"r\.csv: mapping field 'rating' names column 'Stars'.*Rating, Review Text"
     with pytest.raises(SourceError, match=message):
         plan_units([bad], 1)
@@ -142,8 +154,9 @@ def test_fail_fast_on_a_missing_column_of_json_and_parquet(write, tmp_path, fmt)
     else:
         text = json.dumps(rows) if fmt == "json" else "".join(json.dumps(r) + "\n" for r in rows)
         path = write(f"r.{fmt}", text)
-    ok = config(path=path, format=fmt, data_type="review", lang="en",
-                mapping={"text": "body", "product_id": "meta.asin"})
+    ok = config(
+        path=path, format=fmt, data_type="review", lang="en", mapping={"text": "body", "product_id": "meta.asin"}
+    )
     assert [r.product_id for r in read_all([ok])[0]] == ["A1"] * 3
     bad = config(path=path, format=fmt, data_type="review", lang="en", mapping={"text": "bdy"})
     with pytest.raises(SourceError, match="names column 'bdy'"):
@@ -151,8 +164,9 @@ def test_fail_fast_on_a_missing_column_of_json_and_parquet(write, tmp_path, fmt)
 
 
 def test_fail_fast_on_a_json_file_that_is_not_an_array(write):
-    source = config(path=write("r.json", '{"body": "x"}'), format="json", data_type="review", lang="en",
-                    mapping=MAPPING)
+    source = config(
+        path=write("r.json", '{"body": "x"}'), format="json", data_type="review", lang="en", mapping=MAPPING
+    )
     with pytest.raises(SourceError, match="one JSON array"):
         plan_units([source], 1)
 
@@ -189,8 +203,9 @@ def test_bio_spans_labels_and_crlf(write):
 
 
 def test_bio_token_separator(write):
-    source = config(path=write("en.bio", "Apple B-ORG\niPhone B-PRD\n15 I-PRD\n"), format="bio", lang="en",
-                    bio={"token_sep": " "})
+    source = config(
+        path=write("en.bio", "Apple B-ORG\niPhone B-PRD\n15 I-PRD\n"), format="bio", lang="en", bio={"token_sep": " "}
+    )
     (record,), _ = read_all([source])
     assert record.text == "Apple iPhone 15"
     assert [(s.type, s.term) for s in record.spans] == [("ORG", "Apple"), ("PRD", "iPhone 15")]
@@ -206,13 +221,20 @@ def _task(root, folder: str, meta: dict, lines: list[str]) -> None:
 
 def test_ecomgpt_layout(tmp_path):
     prompt = "### Instruction:\n{sentences}\nPick one of: {label_set}. \n### Response:"
-    _task(tmp_path, "EN-Toy-CLS-topic", {"defi": "topic", "test_prompt": {"instruction": prompt},
-                                         "label_set": {"en": ["a", "b"]}, "label_key": "en"},
-          [json.dumps({"sentences": "one", "labels": {"en": ["a"], "zh": ["甲"]}}), "{bad", ""])
+    _task(
+        tmp_path,
+        "EN-Toy-CLS-topic",
+        {"defi": "topic", "test_prompt": {"instruction": prompt}, "label_set": {"en": ["a", "b"]}, "label_key": "en"},
+        [json.dumps({"sentences": "one", "labels": {"en": ["a"], "zh": ["甲"]}}), "{bad", ""],
+    )
     spans = [{"start": 0, "end": 3, "type": "", "term": "two"}, {"start": 0, "end": 0, "term": "gen"}]
     meta = {"defi": "extractive QA", "test_prompt": {"instruction": "{sentences}\nExtract. \n### Response:"}}
-    _task(tmp_path, "EN-Toy-Extract-qa", meta,
-          [json.dumps({"sentences": "Context: one two", "label_set": [""], "spans": spans})])
+    _task(
+        tmp_path,
+        "EN-Toy-Extract-qa",
+        meta,
+        [json.dumps({"sentences": "Context: one two", "label_set": [""], "spans": spans})],
+    )
     source = input_source(str(tmp_path))
     records, rejects = read_all([source])
     assert [(r.location, r.reason) for r in rejects] == [("line 2", "unparsable")]
@@ -228,9 +250,15 @@ def test_ecomgpt_layout(tmp_path):
 
 def test_ecomgpt_line_without_the_label_key_is_rejected(tmp_path):
     prompt = "### Instruction:\n{sentences}\nPick one of: {label_set}. \n### Response:"
-    _task(tmp_path, "EN-Toy-CLS-topic", {"defi": "topic", "test_prompt": {"instruction": prompt},
-                                         "label_set": {"en": ["a", "b"]}, "label_key": "en"},
-          [json.dumps({"sentences": "one", "labels": {"en": ["a"]}}), json.dumps({"sentences": "two", "labels": {"zh": ["甲"]}})])
+    _task(
+        tmp_path,
+        "EN-Toy-CLS-topic",
+        {"defi": "topic", "test_prompt": {"instruction": prompt}, "label_set": {"en": ["a", "b"]}, "label_key": "en"},
+        [
+            json.dumps({"sentences": "one", "labels": {"en": ["a"]}}),
+            json.dumps({"sentences": "two", "labels": {"zh": ["甲"]}}),
+        ],
+    )
     records, rejects = read_all([input_source(str(tmp_path))])
     assert [r.labels for r in records] == [["a"]]
     assert [(r.location, r.reason) for r in rejects] == [("line 2", "invalid_value")]
@@ -253,8 +281,9 @@ def test_fsspec_uris_are_read_through_their_filesystem():
     memory.pipe("/ecomgpt-test/r-1.jsonl", b'{"body": "one", "stars": 1}\n{"body": "two", "stars": 2}\n')
     memory.pipe("/ecomgpt-test/r-2.jsonl", b'{"body": "three", "stars": 3}\n')
     try:
-        source = config(path="memory://ecomgpt-test/r-*.jsonl", format="jsonl", data_type="review", lang="en",
-                        mapping=MAPPING)
+        source = config(
+            path="memory://ecomgpt-test/r-*.jsonl", format="jsonl", data_type="review", lang="en", mapping=MAPPING
+        )
         units = plan_units([source], 4, min_unit_bytes=1)
         assert [u.path for u in units][0].startswith("memory://")
         records, _ = read_all([source], 4)
@@ -265,7 +294,8 @@ def test_fsspec_uris_are_read_through_their_filesystem():
 
 
 def test_fail_fast_on_a_corrupt_parquet_file(write):
-    source = config(path=write("bad.parquet", b"PAR1 not really"), format="parquet", data_type="review",
-                    lang="en", mapping=MAPPING)
+    source = config(
+        path=write("bad.parquet", b"PAR1 not really"), format="parquet", data_type="review", lang="en", mapping=MAPPING
+    )
     with pytest.raises(SourceError, match=r"source 'test_source': file .*bad\.parquet"):
         plan_units([source], 1)

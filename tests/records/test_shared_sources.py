@@ -82,12 +82,20 @@ def test_dataset_facts_survive_the_mapping():
 
     records, _ = _read("esci_shopping_queries_sample")
     assert Counter(r.items[0].relevance for r in records) == {
-        "exact": 138, "substitute": 49, "irrelevant": 12, "complement": 1}
+        "exact": 138,
+        "substitute": 49,
+        "irrelevant": 12,
+        "complement": 1,
+    }
 
     records, _ = _read("mg_shopdial")
     assert Counter(t.role for r in records for t in r.turns) == {"user": 1_149, "agent": 1_047}
     assert Counter(r.domain for r in records) == {
-        "Cellphones&Accessories": 19, "SportsandOutdoors": 17, "Books": 14, "Officeproducts": 14}
+        "Cellphones&Accessories": 19,
+        "SportsandOutdoors": 17,
+        "Books": 14,
+        "Officeproducts": 14,
+    }
 
     records, _ = _read("online_shopping_10_cats")
     assert len({r.product_category for r in records}) == 10
@@ -119,8 +127,7 @@ def test_heldout_tasks_read_as_annotated_text():
     assert len(per_task) == 8 and set(per_task.values()) == {500}
     assert all(r.data_type == "annotated" and r.instruction for r in records)
     by_paradigm = Counter(r.paradigm for r in records)
-    assert by_paradigm == {
-        "CLS": 2_000, "NER": 500, "Condition_Extract": 500, "Extract": 500, "Generate": 500}
+    assert by_paradigm == {"CLS": 2_000, "NER": 500, "Condition_Extract": 500, "Extract": 500, "Generate": 500}
     for record in records:
         if record.paradigm == "CLS":
             assert record.labels and set(record.labels) <= set(record.label_set)

@@ -29,8 +29,10 @@ from ecomgpt.records.units import plan_units
 
 N = 2000
 TYPES = ("product", "review", "query", "dialogue")
-SHARD_NAMES = {"jsonl": lambda i: [f"records-{i:05d}.jsonl"],
-               "parquet": lambda i: [f"records-{i:05d}-{t}.parquet" for t in TYPES]}
+SHARD_NAMES = {
+    "jsonl": lambda i: [f"records-{i:05d}.jsonl"],
+    "parquet": lambda i: [f"records-{i:05d}-{t}.parquet" for t in TYPES],
+}
 
 
 @pytest.fixture(scope="module")
@@ -171,15 +173,30 @@ def test_records_stay_what_version_1_generates(tmp_path: Path):
     assert digest == "93e71468673d1d35ac0b0b8ae3db1afd239049d0c7c4229af18f077cecd167c7"
 
 
-@pytest.mark.parametrize(("name", "old", "new", "message"), [
-    ("attributes.yaml", "  place: pre\n", "  place: pre\n  plase: post\n",
-     r"attributes.yaml: invalid configuration\n  - unknown key 'color.plase'"),
-    ("catalog.yaml", "[color, fabric, dress_style", "[colour, fabric, dress_style",
-     r"catalog.yaml: categories.dress.attributes: unknown \['colour'\]"),
-    ("catalog.yaml", "complements: [handbag, sandals]", "complements: [handbags]",
-     r"catalog.yaml: categories.dress.complements: unknown \['handbags'\]"),
-    ("dialogues.yaml", "  thank:", "  thanks:", r"dialogues.yaml: intents: missing \['thank'\]"),
-])
+@pytest.mark.parametrize(
+    ("name", "old", "new", "message"),
+    [
+        (
+            "attributes.yaml",
+            "  place: pre\n",
+            "  place: pre\n  plase: post\n",
+            r"attributes.yaml: invalid configuration\n  - unknown key 'color.plase'",
+        ),
+        (
+            "catalog.yaml",
+            "[color, fabric, dress_style",
+            "[colour, fabric, dress_style",
+            r"catalog.yaml: categories.dress.attributes: unknown \['colour'\]",
+        ),
+        (
+            "catalog.yaml",
+            "complements: [handbag, sandals]",
+            "complements: [handbags]",
+            r"catalog.yaml: categories.dress.complements: unknown \['handbags'\]",
+        ),
+        ("dialogues.yaml", "  thank:", "  thanks:", r"dialogues.yaml: intents: missing \['thank'\]"),
+    ],
+)
 def test_word_list_errors_name_the_file_and_the_key(tmp_path: Path, name, old, new, message):
     words = tmp_path / "words"
     shutil.copytree(WORDS, words)
@@ -223,7 +240,7 @@ def test_parquet_files_hold_the_records_of_their_type(tmp_path: Path):
     expected = list(iter_synthetic(900, seed=4))
     for data_type in TYPES:
         rows = []
-        for path in paths[TYPES.index(data_type)::4]:
+        for path in paths[TYPES.index(data_type) :: 4]:
             table = pq.read_table(path)
             assert table.schema.equals(PARQUET_SCHEMAS[data_type])
             rows.extend(table.to_pylist())
@@ -250,7 +267,9 @@ def test_uri_output_and_rerun_replaces_shards(tmp_path: Path):
     assert len(first) == 5 and all(p.startswith("file://") for p in first)
     second = write_synthetic(150, seed=1, out=uri, shard_records=100)
     assert sorted(p.name for p in (tmp_path / "uri").iterdir()) == [
-        "manifest.json", "records-00000.jsonl", "records-00001.jsonl"
+        "manifest.json",
+        "records-00000.jsonl",
+        "records-00001.jsonl",
     ]
     assert len(second) == 2
 

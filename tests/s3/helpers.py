@@ -19,8 +19,15 @@ def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 600)
 
     ray_tmpdir = tempfile.mkdtemp(prefix="ray-", dir="/tmp")  # short: Ray's socket paths live under it
     full_env = {**os.environ, "RAY_TMPDIR": ray_tmpdir, **(env or {})}
-    done = subprocess.run([sys.executable, "-m", "ecomgpt.cli", *args], cwd=REPO, env=full_env, text=True,
-                          capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    done = subprocess.run(
+        [sys.executable, "-m", "ecomgpt.cli", *args],
+        cwd=REPO,
+        env=full_env,
+        text=True,
+        capture_output=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
     done.ray_tmpdir = ray_tmpdir  # type: ignore[attr-defined]
     return done
 

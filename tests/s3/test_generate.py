@@ -60,29 +60,40 @@ def runs(s3_server, tmp_path_factory):
         for name, fields in formats.items():
             source = {"name": name.replace(".", "_"), "path": storage.join(base, name), **fields}
             config = storage.join(where, f"{name}.yaml")
-            storage.write_text(config, yaml.safe_dump(source, allow_unicode=True)) if upload else \
-                Path(config).write_text(yaml.safe_dump(source, allow_unicode=True))
+            storage.write_text(config, yaml.safe_dump(source, allow_unicode=True)) if upload else Path(
+                config
+            ).write_text(yaml.safe_dump(source, allow_unicode=True))
             out.append(config)
         return out
 
     (root / "local-sources").mkdir()
-    local_cfg = _config(root / "local-sources", sources(str(root / "local-sources"), str(root / "raw"), False),
-                        str(HELDOUT) if heldout else None)
+    local_cfg = _config(
+        root / "local-sources",
+        sources(str(root / "local-sources"), str(root / "raw"), False),
+        str(HELDOUT) if heldout else None,
+    )
     (root / "s3-sources").mkdir()
-    s3_cfg = _config(root / "s3-sources", sources(storage.join(remote, "sources"), storage.join(remote, "raw"), True),
-                     heldout)
+    s3_cfg = _config(
+        root / "s3-sources", sources(storage.join(remote, "sources"), storage.join(remote, "raw"), True), heldout
+    )
     local_args = ["--input", str(root / "records-jsonl"), "--input", str(root / "records-parquet")]
     s3_args = ["--input", storage.join(remote, "records-jsonl"), "--input", storage.join(remote, "records-parquet")]
-    local = run_cli("generate", "--config", local_cfg, *local_args, "--output", str(root / "out"),
-                    "--num-blocks", "8")
+    local = run_cli("generate", "--config", local_cfg, *local_args, "--output", str(root / "out"), "--num-blocks", "8")
     assert local.returncode == 0, local.stderr[-3000:]
     s3_out = s3_server.uri("generated")
     gets = s3_server.request_counts().get("GET", 0)
     s3 = run_cli("generate", "--config", s3_cfg, *s3_args, "--output", s3_out, "--num-blocks", "8")
     assert s3.returncode == 0, s3.stderr[-3000:]
     gets = s3_server.request_counts().get("GET", 0) - gets
-    return {"root": root, "local_out": str(root / "out"), "s3_out": s3_out, "s3_cfg": s3_cfg, "s3_args": s3_args,
-            "outputs": [local, s3], "s3_gets": gets}
+    return {
+        "root": root,
+        "local_out": str(root / "out"),
+        "s3_out": s3_out,
+        "s3_cfg": s3_cfg,
+        "s3_args": s3_args,
+        "outputs": [local, s3],
+        "s3_gets": gets,
+    }
 
 
 def test_generate_from_s3_writes_what_generate_from_disk_writes(runs):
@@ -91,8 +102,10 @@ def test_generate_from_s3_writes_what_generate_from_disk_writes(runs):
     assert remote["content_hash"] == local["content_hash"]
     for key in ("records_in", "records_accepted", "records_rejected", "rejected_by_reason", "examples_out"):
         assert remote[key] == local[key], key
-    assert remote["records_rejected"] > 0 and remote["records_in"] == remote["records_accepted"] + \
-        remote["records_rejected"]
+    assert (
+        remote["records_rejected"] > 0
+        and remote["records_in"] == remote["records_accepted"] + remote["records_rejected"]
+    )
     assert _rejects(runs["s3_out"]) == _rejects(runs["local_out"])
     assert storage.interrupted_stage(runs["s3_out"]) is None
     assert storage.is_empty_dir(storage.staging_dir(runs["s3_out"]))
@@ -127,8 +140,15 @@ def test_a_store_away_for_seconds_mid_run_is_waited_for(runs, s3_server):
 def test_a_refused_key_stops_the_run_with_one_error_naming_the_location(runs, s3_server):
     canary = "Canary-Secret-4c1d9e0b77aa"
     output = s3_server.uri("refused")
-    done = run_cli("generate", "--config", runs["s3_cfg"], *runs["s3_args"], "--output", output,
-                   env={"AWS_SECRET_ACCESS_KEY": canary})
+    done = run_cli(
+        "generate",
+        "--config",
+        runs["s3_cfg"],
+        *runs["s3_args"],
+        "--output",
+        output,
+        env={"AWS_SECRET_ACCESS_KEY": canary},
+    )
     assert done.returncode == 2
     errors = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
     assert len(errors) == 1 and "s3://" in errors[0] and "ACCESS_DENIED" in errors[0], done.stderr[-2000:]
@@ -143,8 +163,9 @@ def test_overwrite_on_s3_replaces_only_a_generate_run(runs, s3_server):
     with pytest.raises(OutputExistsError, match="not empty"):
         check_output(output, cfg, [], overwrite=False)
     before = storage.read_json(storage.join(output, "manifest.json"))
-    again = run_cli("generate", "--config", runs["s3_cfg"], *runs["s3_args"], "--output", output, "--overwrite",
-                    "--num-blocks", "8")
+    again = run_cli(
+        "generate", "--config", runs["s3_cfg"], *runs["s3_args"], "--output", output, "--overwrite", "--num-blocks", "8"
+    )
     assert again.returncode == 0, again.stderr[-3000:]
     after = storage.read_json(storage.join(output, "manifest.json"))
     assert after["content_hash"] == before["content_hash"] and after["created"] >= before["created"]
@@ -165,6 +186,10 @@ def test_overwrite_on_s3_replaces_only_a_generate_run(runs, s3_server):
 def test_no_run_leaves_a_credential_anywhere(runs, s3_server):
     secrets = [s3_server.secret_key, s3_server.access_key, ray_token()]
     outputs = runs["outputs"]
-    found = leaks(secrets, locations=[runs["s3_out"]], texts=[o.stdout + o.stderr for o in outputs],
-                  dirs=[runs["local_out"], *(o.ray_tmpdir for o in outputs)])
+    found = leaks(
+        secrets,
+        locations=[runs["s3_out"]],
+        texts=[o.stdout + o.stderr for o in outputs],
+        dirs=[runs["local_out"], *(o.ray_tmpdir for o in outputs)],
+    )
     assert not found, found[:5]

@@ -50,9 +50,20 @@ def _cached_copies(cache) -> list[str]:
 def test_evaluate_loads_an_adapter_and_its_base_from_s3(s3_server, s3_models, tmp_path):
     cache = tmp_path / "cache"
     output = s3_server.uri("eval-lora")
-    done = run_cli("evaluate", "--model", s3_models["lora"], "--heldout-dir", str(HELDOUT), "--limit", "1",
-                   "--tasks", "EN-ABSA-CLS-review_topic_category", "--output", output,
-                   env={"ECOMGPT_CACHE_DIR": str(cache)})
+    done = run_cli(
+        "evaluate",
+        "--model",
+        s3_models["lora"],
+        "--heldout-dir",
+        str(HELDOUT),
+        "--limit",
+        "1",
+        "--tasks",
+        "EN-ABSA-CLS-review_topic_category",
+        "--output",
+        output,
+        env={"ECOMGPT_CACHE_DIR": str(cache)},
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     manifest = storage.read_json(storage.join(output, "manifest.json"))
     assert manifest["stage"] == "evaluate" and storage.exists(storage.join(output, "predictions.jsonl"))
@@ -65,8 +76,18 @@ def test_serve_answers_from_a_model_and_an_adapter_on_s3(s3_server, s3_models, t
     port = free_port()
     env = {**os.environ, "ECOMGPT_CACHE_DIR": str(tmp_path / "cache")}
     env.pop("RAY_ADDRESS", None)
-    command = [sys.executable, "-m", "ecomgpt.cli", "serve", "--model", f"base={s3_models['base']}",
-               "--model", f"lora={s3_models['lora']}", "--port", str(port)]
+    command = [
+        sys.executable,
+        "-m",
+        "ecomgpt.cli",
+        "serve",
+        "--model",
+        f"base={s3_models['base']}",
+        "--model",
+        f"lora={s3_models['lora']}",
+        "--port",
+        str(port),
+    ]
     proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
     try:

@@ -68,6 +68,10 @@ def test_an_interrupted_training_stage_resumes_from_its_checkpoint_on_s3(run):
 def test_the_run_leaves_no_credential_anywhere(run, s3_server):
     secrets = [s3_server.secret_key, s3_server.access_key, ray_token()]
     outputs = run["outputs"]
-    found = leaks(secrets, locations=[run["output"]], texts=[o.stdout + o.stderr for o in outputs],
-                  dirs=[o.ray_tmpdir for o in outputs])
+    found = leaks(
+        secrets,
+        locations=[run["output"]],
+        texts=[o.stdout + o.stderr for o in outputs],
+        dirs=[o.ray_tmpdir for o in outputs],
+    )
     assert not found, found[:5]

@@ -31,8 +31,11 @@ def _jsonl(n: int, seed: int) -> str:
         elif roll < 0.08:
             lines.append(json.dumps({"body": "", "stars": 2}))
         else:
-            lines.append(json.dumps({"body": f"review {i} " + "é" * rng.randint(1, 40), "stars": rng.randint(1, 5)},
-                                    ensure_ascii=False))
+            lines.append(
+                json.dumps(
+                    {"body": f"review {i} " + "é" * rng.randint(1, 40), "stars": rng.randint(1, 5)}, ensure_ascii=False
+                )
+            )
     return "\n".join(lines) + "\n"
 
 

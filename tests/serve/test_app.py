@@ -35,8 +35,10 @@ def base(ray_local, checkpoints):
     cfg = AppConfig(
         models=checkpoints,
         auth_env=KEY_ENV,
-        model={"num_cpus": 1,
-               "batching": {"max_batch_size": 8, "batch_wait_timeout_s": 0.05, "max_concurrent_streams": 2}},
+        model={
+            "num_cpus": 1,
+            "batching": {"max_batch_size": 8, "batch_wait_timeout_s": 0.05, "max_concurrent_streams": 2},
+        },
         gateway={"num_cpus": 0.1},
         limits=LIMITS,
     )
@@ -170,7 +172,9 @@ def test_concurrent_requests_are_batched_and_all_answered(http, base):
     before = batching_counters()
     prompts = [f"query {i} red shoes" for i in range(12)]
     with ThreadPoolExecutor(12) as pool:
-        bodies = list(pool.map(lambda p: completion(http, base, prompt=p, model=("tiny-a", "tiny-b")[len(p) % 2]), prompts))
+        bodies = list(
+            pool.map(lambda p: completion(http, base, prompt=p, model=("tiny-a", "tiny-b")[len(p) % 2]), prompts)
+        )
     assert len(bodies) == 12 and all(b["choices"][0]["finish_reason"] in ("stop", "length") for b in bodies)
     after = batching_counters()
     assert after["requests"] - before["requests"] == 12
@@ -183,8 +187,14 @@ def test_concurrent_requests_are_batched_and_all_answered(http, base):
 
 def test_streamed_completion_matches_the_plain_one_and_ends_with_done(http, base):
     plain = completion(http, base, max_tokens=6)
-    body = {"model": "tiny-a", "prompt": "red running shoes", "max_tokens": 6, "temperature": 0, "stream": True,
-            "stream_options": {"include_usage": True}}
+    body = {
+        "model": "tiny-a",
+        "prompt": "red running shoes",
+        "max_tokens": 6,
+        "temperature": 0,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
     events = sse(post(http, base, "/v1/completions", body, stream=True))
     assert events[-1] == "[DONE]"
     chunks = [json.loads(e) for e in events[:-1]]
@@ -233,7 +243,10 @@ TASK_BODIES = {
         {"label", "in_candidates"},
     ),
     "review_sentiment": ({"text": "great shoes, fast shipping"}, {"label", "sentiment"}),
-    "query_item_matching": ({"query": "red running shoes", "item": "Nike Air Zoom running shoe red"}, {"label", "match"}),
+    "query_item_matching": (
+        {"query": "red running shoes", "item": "Nike Air Zoom running shoe red"},
+        {"label", "match"},
+    ),
     "title_generation": ({"attributes": {"color": "red", "material": "cotton"}, "brand": "Nike"}, {"title"}),
 }
 
@@ -280,7 +293,12 @@ def test_task_list(http, base):
         ("/v1/tasks/review_sentiment", {"model": "tiny-a", "text": "ok", "max_tokens": 0}, 400, "max_tokens"),
         ("/v1/tasks/review_sentiment", {"model": "nope", "text": "ok"}, 404, "model"),
         ("/v1/tasks/review_sentiment", ["not", "an", "object"], 400, None),
-        ("/v1/tasks/category_classification", {"model": "tiny-a", "title": "t", "candidates": ["a"]}, 400, "candidates"),
+        (
+            "/v1/tasks/category_classification",
+            {"model": "tiny-a", "title": "t", "candidates": ["a"]},
+            400,
+            "candidates",
+        ),
         ("/v1/tasks/review_sentiment", {"model": "tiny-a", "text": "word " * 400}, 400, "prompt"),
     ],
 )
@@ -313,10 +331,21 @@ CHAT_OK = {"model": "tiny-a", "messages": [{"role": "user", "content": "hi"}], "
         ("/v1/completions", {**OK, "prompt": []}, 400, None, "prompt"),
         ("/v1/chat/completions", {**CHAT_OK, "messages": []}, 400, None, "messages"),
         ("/v1/chat/completions", {**CHAT_OK, "messages": [{"role": "user", "content": ""}]}, 400, None, "messages"),
-        ("/v1/chat/completions", {**CHAT_OK, "messages": [{"role": "assistant", "content": "hi"}]}, 400, None, "messages"),
+        (
+            "/v1/chat/completions",
+            {**CHAT_OK, "messages": [{"role": "assistant", "content": "hi"}]},
+            400,
+            None,
+            "messages",
+        ),
         ("/v1/completions", {**OK, "prompt": "word " * 400}, 400, "context_length_exceeded", "prompt"),
-        ("/v1/chat/completions", {**CHAT_OK, "messages": [{"role": "user", "content": "word " * 400}]}, 400,
-         "context_length_exceeded", "prompt"),
+        (
+            "/v1/chat/completions",
+            {**CHAT_OK, "messages": [{"role": "user", "content": "word " * 400}]},
+            400,
+            "context_length_exceeded",
+            "prompt",
+        ),
         ("/v1/completions", {**OK, "max_tokens": 0}, 400, None, "max_tokens"),
         ("/v1/completions", {**OK, "max_tokens": -1}, 400, None, "max_tokens"),
         ("/v1/completions", {**OK, "max_tokens": 17}, 400, None, "max_tokens"),
@@ -336,8 +365,12 @@ def test_bad_requests_are_4xx_with_an_openai_error_body(http, base, path, body, 
 
 def test_malformed_json_is_400(http, base):
     for path in ("/v1/completions", "/v1/chat/completions", "/v1/tasks/review_sentiment"):
-        response = http.post(base + path, data=b'{"model": "tiny-a", "prompt": ', timeout=TIMEOUT,
-                             headers={"Content-Type": "application/json"})
+        response = http.post(
+            base + path,
+            data=b'{"model": "tiny-a", "prompt": ',
+            timeout=TIMEOUT,
+            headers={"Content-Type": "application/json"},
+        )
         assert_error(response, 400, code="invalid_json")
 
 
@@ -353,8 +386,9 @@ def test_body_over_the_limit_is_413_with_or_without_a_length(http, base):
     assert_error(post(http, base, "/v1/completions", big), 413, code="body_too_large")
     data = json.dumps(big).encode()
     chunks = iter([data[i : i + 4096] for i in range(0, len(data), 4096)])  # no length: chunked encoding
-    response = http.post(base + "/v1/completions", data=chunks, timeout=TIMEOUT,
-                         headers={"Content-Type": "application/json"})
+    response = http.post(
+        base + "/v1/completions", data=chunks, timeout=TIMEOUT, headers={"Content-Type": "application/json"}
+    )
     assert_error(response, 413, code="body_too_large")
 
 

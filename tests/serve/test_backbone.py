@@ -15,24 +15,35 @@ from tests.serve.conftest import running_app
 from tests.serve.test_app import TASK_BODIES
 
 TIMEOUT = 120
-PROMPT = ("Below is an instruction that describes the review sentiment classification task. Write a response that "
-          "appropriately completes the request.\n### Instruction:\nFits well, fast shipping.\n"
-          "Is the review positive or negative?\n### Response:\n")
+PROMPT = (
+    "Below is an instruction that describes the review sentiment classification task. Write a response that "
+    "appropriately completes the request.\n### Instruction:\nFits well, fast shipping.\n"
+    "Is the review positive or negative?\n### Response:\n"
+)
 
 
 @pytest.fixture(scope="module")
 def backbone_adapter(offline_backbone, tmp_path_factory) -> str:
     # Large enough to change the backbone's answers.
-    return make_adapter(offline_backbone, tmp_path_factory.mktemp("smollm2-lora"), seed=0, r=8, scale=4.0,
-                        targets=["q_proj", "k_proj", "v_proj", "o_proj"])
+    return make_adapter(
+        offline_backbone,
+        tmp_path_factory.mktemp("smollm2-lora"),
+        seed=0,
+        r=8,
+        scale=4.0,
+        targets=["q_proj", "k_proj", "v_proj", "o_proj"],
+    )
 
 
 @pytest.fixture(scope="module")
 def base(ray_local, checkpoints, offline_backbone, backbone_adapter):
     cfg = AppConfig(
         models={"smollm2": str(offline_backbone), "tiny-a": checkpoints["tiny-a"], "smollm2-lora": backbone_adapter},
-        model={"num_cpus": 1, "max_models_per_replica": 2,
-               "batching": {"max_batch_size": 4, "batch_wait_timeout_s": 0.05}},
+        model={
+            "num_cpus": 1,
+            "max_models_per_replica": 2,
+            "batching": {"max_batch_size": 4, "batch_wait_timeout_s": 0.05},
+        },
         gateway={"num_cpus": 0.1},
         limits={"max_tokens": 16, "default_max_tokens": 6},
     )
@@ -46,9 +57,14 @@ def _greedy(path: str, prompt: str, max_new_tokens: int) -> str:
     model = models.load_causal_lm(path, torch.float32).eval()
     ids = tokenizer(prompt, add_special_tokens=False, return_tensors="pt")
     with torch.inference_mode():
-        out = model.generate(**ids, max_new_tokens=max_new_tokens, do_sample=False,
-                             pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id)
-    new = out[0, ids["input_ids"].shape[1]:].tolist()
+        out = model.generate(
+            **ids,
+            max_new_tokens=max_new_tokens,
+            do_sample=False,
+            pad_token_id=tokenizer.pad_token_id,
+            eos_token_id=tokenizer.eos_token_id,
+        )
+    new = out[0, ids["input_ids"].shape[1] :].tolist()
     if tokenizer.eos_token_id in new:
         new = new[: new.index(tokenizer.eos_token_id)]
     return tokenizer.decode(new, skip_special_tokens=True)

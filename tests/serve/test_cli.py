@@ -26,8 +26,18 @@ def test_serve_command_serves_until_ctrl_c(ray_local, serve_cleanup, checkpoints
     port = free_port()
     address = ray_local.get_runtime_context().gcs_address
     env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
-    cmd = [sys.executable, "-m", "ecomgpt.cli", "serve", "--model", f"tiny={checkpoints['tiny-a']}",
-           "--port", str(port), "--address", address]
+    cmd = [
+        sys.executable,
+        "-m",
+        "ecomgpt.cli",
+        "serve",
+        "--model",
+        f"tiny={checkpoints['tiny-a']}",
+        "--port",
+        str(port),
+        "--address",
+        address,
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     url = f"http://127.0.0.1:{port}"
     try:

@@ -30,8 +30,10 @@ def adapters(checkpoints, tmp_path_factory) -> dict[str, str]:
     """Three adapters of the tiny-a checkpoint, on every linear layer and large enough to change its answers
     (a random 2-block model mostly repeats the prompt's last word)."""
     root = tmp_path_factory.mktemp("adapters")
-    return {f"ad-{i}": make_adapter(checkpoints["tiny-a"], root / f"ad-{i}", seed=i, scale=8.0, targets=LINEAR)
-            for i in (1, 2, 3)}
+    return {
+        f"ad-{i}": make_adapter(checkpoints["tiny-a"], root / f"ad-{i}", seed=i, scale=8.0, targets=LINEAR)
+        for i in (1, 2, 3)
+    }
 
 
 def _peft_greedy(base: str, adapter: str | None, prompt: str, max_new_tokens: int) -> list[int]:
@@ -40,9 +42,14 @@ def _peft_greedy(base: str, adapter: str | None, prompt: str, max_new_tokens: in
     model = models.load_causal_lm(adapter or base, torch.float32).eval()
     ids = tokenizer(prompt, add_special_tokens=False, return_tensors="pt")
     with torch.inference_mode():
-        out = model.generate(**ids, max_new_tokens=max_new_tokens, do_sample=False,
-                             pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id)
-    new = out[0, ids["input_ids"].shape[1]:].tolist()
+        out = model.generate(
+            **ids,
+            max_new_tokens=max_new_tokens,
+            do_sample=False,
+            pad_token_id=tokenizer.pad_token_id,
+            eos_token_id=tokenizer.eos_token_id,
+        )
+    new = out[0, ids["input_ids"].shape[1] :].tolist()
     return new[: new.index(tokenizer.eos_token_id)] if tokenizer.eos_token_id in new else new
 
 
@@ -94,8 +101,11 @@ def test_an_adapter_that_does_not_fit_its_base_is_refused_at_start_up(checkpoint
 def app(ray_local, checkpoints, adapters):
     cfg = AppConfig(
         models={"tiny-a": checkpoints["tiny-a"], "tiny-b": checkpoints["tiny-b"], **adapters},
-        model={"num_cpus": 1, "max_models_per_replica": 2,
-               "batching": {"max_batch_size": 16, "batch_wait_timeout_s": 0.2}},
+        model={
+            "num_cpus": 1,
+            "max_models_per_replica": 2,
+            "batching": {"max_batch_size": 16, "batch_wait_timeout_s": 0.2},
+        },
         gateway={"num_cpus": 0.1},
         limits={"max_tokens": 16, "default_max_tokens": 6, "max_context_tokens": 256},
     )

@@ -63,8 +63,16 @@ def test_auth_is_off_locally_and_on_in_the_cluster_config():
         ({"models": {}}, "models"),
         ({"models": {"bad name!": "x"}}, "model name"),
         ({"models": {"m": "x"}, "model": {"autoscaling": {"min_replicas": 3, "max_replicas": 2}}}, "min_replicas"),
-        ({"models": {"m": "x"}, "model": {"batching": {"max_batch_size": 2, "queue_factor": 1},
-                                          "autoscaling": {"target_ongoing_requests": 8}}}, "target_ongoing"),
+        (
+            {
+                "models": {"m": "x"},
+                "model": {
+                    "batching": {"max_batch_size": 2, "queue_factor": 1},
+                    "autoscaling": {"target_ongoing_requests": 8},
+                },
+            },
+            "target_ongoing",
+        ),
         ({"models": {"m": "x"}, "limits": {"max_tokens": 8, "default_max_tokens": 16}}, "default_max_tokens"),
         ({"models": {"m": "x"}, "backend": "tgi"}, "backend"),
     ],
@@ -181,13 +189,22 @@ def test_category_classification_prompt_is_the_training_prompt():
         MODELS["product"].model_validate(r) for r in iter_synthetic(400, seed=3) if r["record_id"] == ex["record_id"]
     )
     candidates = ex["instruction"].rstrip(".").split(": ", 1)[1].split(", ")
-    fields = {"title": record.title, "attributes": {a.name: a.value for a in record.attributes}, "candidates": candidates}
+    fields = {
+        "title": record.title,
+        "attributes": {a.name: a.value for a in record.attributes},
+        "candidates": candidates,
+    }
     assert _served_prompt("category_classification", fields, ex) == ex["prompt"]
 
 
 def test_chat_prompt_renders_turns_like_response_generation():
-    prompt = chat_prompt([ChatMessage(role="user", content="hello"), ChatMessage(role="assistant", content="hi"),
-                          ChatMessage(role="user", content="red shoes?")])
+    prompt = chat_prompt(
+        [
+            ChatMessage(role="user", content="hello"),
+            ChatMessage(role="assistant", content="hi"),
+            ChatMessage(role="user", content="red shoes?"),
+        ]
+    )
     assert "describes the response generation task" in prompt
     assert "User: hello\nAgent: hi\nUser: red shoes?\n" in prompt and prompt.endswith("### Response:")
     with_system = chat_prompt([ChatMessage(role="system", content="Be brief."), ChatMessage(role="user", content="x")])
@@ -203,15 +220,23 @@ def _answer(name: str, answer: str, **fields) -> dict:
 
 
 def test_answer_parsing_follows_the_platform_formats():
-    ner = _answer("attribute_extraction", "color: red, blue\nmaterial: None\nsize: M", title="t",
-                  attributes=["color", "material", "brand"])
+    ner = _answer(
+        "attribute_extraction",
+        "color: red, blue\nmaterial: None\nsize: M",
+        title="t",
+        attributes=["color", "material", "brand"],
+    )
     assert ner == {"attributes": {"color": ["red", "blue"], "material": [], "brand": []}}
     assert _answer("review_sentiment", " 负面\n", text="x", lang="zh") == {"label": "负面", "sentiment": "negative"}
     assert _answer("query_item_matching", "not match", query="q", item="i") == {"label": "not match", "match": False}
     assert _answer("query_item_matching", "maybe", query="q", item="i") == {"label": "maybe", "match": None}
     assert _answer("category_classification", "Books ", title="t", candidates=["Clothing", "Books"]) == {
-        "label": "Books", "in_candidates": True}
-    assert _answer("title_generation", " Nike red T-Shirt\n", attributes={"color": "red"}) == {"title": "Nike red T-Shirt"}
+        "label": "Books",
+        "in_candidates": True,
+    }
+    assert _answer("title_generation", " Nike red T-Shirt\n", attributes={"color": "red"}) == {
+        "title": "Nike red T-Shirt"
+    }
 
 
 def test_task_routes_stop_at_the_section_marker(section_writer):
@@ -242,8 +267,9 @@ def test_api_error_keeps_its_fields_through_pickling():
 
     err = pickle.loads(pickle.dumps(ApiError("no", 404, code="model_not_found", param="model")))
     assert (err.status, err.code, err.param, str(err)) == (404, "model_not_found", "model", "no")
-    assert err.body() == {"error": {"message": "no", "type": "invalid_request_error", "param": "model",
-                                    "code": "model_not_found"}}
+    assert err.body() == {
+        "error": {"message": "no", "type": "invalid_request_error", "param": "model", "code": "model_not_found"}
+    }
 
 
 # ---- hostile requests --------------------------------------------------------------------------------
@@ -307,10 +333,19 @@ def test_both_deployments_bound_their_queues(checkpoints):
         assert shipped.model.max_queued_requests > 0 and shipped.gateway.max_queued_requests > 0
 
 
-@pytest.mark.parametrize("host, auth_env, warned", [
-    ("0.0.0.0", None, True), ("10.0.0.5", None, True), ("serve.example.com", None, True), ("::", None, True),
-    ("127.0.0.1", None, False), ("localhost", None, False), ("::1", None, False), ("0.0.0.0", "KEY", False),
-])
+@pytest.mark.parametrize(
+    "host, auth_env, warned",
+    [
+        ("0.0.0.0", None, True),
+        ("10.0.0.5", None, True),
+        ("serve.example.com", None, True),
+        ("::", None, True),
+        ("127.0.0.1", None, False),
+        ("localhost", None, False),
+        ("::1", None, False),
+        ("0.0.0.0", "KEY", False),
+    ],
+)
 def test_auth_off_on_a_reachable_host_is_warned(caplog, host, auth_env, warned):
     from ecomgpt.serve.app import warn_if_exposed
 
@@ -361,8 +396,9 @@ def test_batch_rows_per_call_follow_the_cache_budget(checkpoints):
     assert rows_per_call(1, 2048, kv_bytes_per_token(bloom, 2)) == 1
 
     tiny = kv_bytes_per_token(AutoConfig.from_pretrained(checkpoints["tiny-a"]), 4)  # float32 on CPU
-    model = TransformersModel("m", checkpoints["tiny-a"], dtype="auto", use_gpu=False, max_context=256,
-                              kv_cache_gb=2.5 * 256 * tiny / 2**30)
+    model = TransformersModel(
+        "m", checkpoints["tiny-a"], dtype="auto", use_gpu=False, max_context=256, kv_cache_gb=2.5 * 256 * tiny / 2**30
+    )
     assert model.rows_per_call == 2
     prompts = [f"query {i} red shoes" for i in range(5)]
     requests = [GenRequest(p, 4) for p in prompts]

@@ -12,10 +12,18 @@ from ecomgpt.sweep.results import csv_text, summary_markdown, write_results
 
 def _row(n: int, s: int, score: float, seed: int = 0) -> dict:
     return {
-        "trial": f"tasks{n}-spt{s}-seed{seed}", "train_config": "configs/train/tiny.yaml", "n_tasks": n,
-        "samples_per_task": s, "seed": seed, "avg_rouge_l": score, "avg_micro_f1": score / 2,
+        "trial": f"tasks{n}-spt{s}-seed{seed}",
+        "train_config": "configs/train/tiny.yaml",
+        "n_tasks": n,
+        "samples_per_task": s,
+        "seed": seed,
+        "avg_rouge_l": score,
+        "avg_micro_f1": score / 2,
         "tasks": {"a.x": {"n": 4, "rouge_l": score}, "b.gen": {"n": 4, "rouge_l": score, "micro_f1": 0.1}},
-        "train_examples": n * s, "train_tokens": 1000 * n, "final_loss": 2.5, "wall_s": 30.0,
+        "train_examples": n * s,
+        "train_tokens": 1000 * n,
+        "final_loss": 2.5,
+        "wall_s": 30.0,
         "checkpoint": f"/runs/t{n}/model",
     }
 

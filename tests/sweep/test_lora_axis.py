@@ -16,7 +16,8 @@ TINY = str(REPO / "configs" / "train" / "tiny.yaml")
 
 def _cfg(**extra) -> SweepConfig:
     return SweepConfig.model_validate(
-        {"train": TINY, "grid": {"n_tasks": [2], "samples_per_task": [8], "lora_r": [16, 4, 16]}, **extra})
+        {"train": TINY, "grid": {"n_tasks": [2], "samples_per_task": [8], "lora_r": [16, 4, 16]}, **extra}
+    )
 
 
 def test_each_rank_is_a_trial_set_whose_training_config_has_that_rank():
@@ -29,16 +30,28 @@ def test_each_rank_is_a_trial_set_whose_training_config_has_that_rank():
     assert [c.lora.r for c in trained] == [4, 16] and all(c.lora.alpha == 32 for c in trained)
     assert [c.data.mixture.n_tasks for c in trained] == [2, 2]
     assert [trial_key(p, False) for p in points] == ["r4-tasks2-spt8-seed0", "r16-tasks2-spt8-seed0"]
-    row = {"trial": "t", "train_config": TINY, "n_tasks": 2, "samples_per_task": 8, "seed": 0, "lora_r": 4,
-           "tasks": {}}
+    row = {"trial": "t", "train_config": TINY, "n_tasks": 2, "samples_per_task": 8, "seed": 0, "lora_r": 4, "tasks": {}}
     assert csv_text([row]).splitlines()[0].split(",")[:6] == [
-        "trial", "train_config", "n_tasks", "samples_per_task", "seed", "lora_r"]
+        "trial",
+        "train_config",
+        "n_tasks",
+        "samples_per_task",
+        "seed",
+        "lora_r",
+    ]
     assert [p["lora_r"] for p in trial_points(_cfg(grid={"n_tasks": [2], "samples_per_task": [8]}), [TINY])] == [None]
 
 
 def test_an_explicit_point_may_name_its_rank():
-    cfg = SweepConfig.model_validate({"train": TINY, "points": [
-        {"key": "lora4", "n_tasks": 2, "samples_per_task": 8, "lora_r": 4}, {"key": "full", "n_tasks": 2}]})
+    cfg = SweepConfig.model_validate(
+        {
+            "train": TINY,
+            "points": [
+                {"key": "lora4", "n_tasks": 2, "samples_per_task": 8, "lora_r": 4},
+                {"key": "full", "n_tasks": 2},
+            ],
+        }
+    )
     train = _load_train_config(TINY, {})
     points = trial_points(cfg, [TINY])
     trained = [parse_model(TrainConfig, trial_train_data(train, p), TINY) for p in points]

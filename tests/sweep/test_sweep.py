@@ -113,8 +113,12 @@ def test_smoke_sweep_results_plots_fit_and_resume(sweep_data, tmp_path, capsys, 
         assert 0 <= row["avg_rouge_l"] <= 1 and row["train_tokens"] > 0 and math.isfinite(row["final_loss"])
         assert len(row["train_tasks"]) == row["n_tasks"]
         assert Path(row["checkpoint"], "config.json").is_file()
-        assert set(row["tasks"]) == {"product.item_alignment", "product.title_generation",
-                                     "query.query_item_matching", "review.topic_classification"}
+        assert set(row["tasks"]) == {
+            "product.item_alignment",
+            "product.title_generation",
+            "query.query_item_matching",
+            "review.topic_classification",
+        }
     by_point = {(r["n_tasks"], r["samples_per_task"]): r for r in rows}
     assert set(by_point[(2, 8)]["train_tasks"]) <= set(by_point[(6, 8)]["train_tasks"])  # nested draws
     assert by_point[(2, 8)]["train_examples"] < by_point[(2, 32)]["train_examples"]

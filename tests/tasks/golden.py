@@ -64,9 +64,7 @@ def check_case(case: Case) -> None:
             fields = golden.fields or {}
             assert placeholders(template) <= set(fields)
             assert row["instruction"] == template.format(**fields)
-        assert row["prompt"] == PROMPT.format(
-            definition=definition, input=golden.input, instruction=row["instruction"]
-        )
+        assert row["prompt"] == PROMPT.format(definition=definition, input=golden.input, instruction=row["instruction"])
         assert row["definition"] == definition
         assert row["paradigm"] == (golden.paradigm or spec.paradigm)
         assert (row["task"], row["data_type"], row["lang"]) == (spec.name, spec.data_type, record.lang)

@@ -131,7 +131,9 @@ DIALOGUE_ZH = Dialogue(
     lang="zh",
     domain="手机数码",
     turns=[
-        Turn(role="user", text="这款手机有黑色的吗？", intents=["询问商品信息"], slots=[Slot(name="颜色", value="黑色")]),
+        Turn(
+            role="user", text="这款手机有黑色的吗？", intents=["询问商品信息"], slots=[Slot(name="颜色", value="黑色")]
+        ),
         Turn(role="agent", text="有的亲，黑色现货，今天下单明天发货。"),
         Turn(
             role="user", text="好的，那我要一台128G的。", intents=["下单"], slots=[Slot(name="存储容量", value="128G")]

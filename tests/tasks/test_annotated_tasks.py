@@ -25,7 +25,9 @@ CASES = [
         NER_EN,
         [Golden(LENOVO, "Webcam, Toshiba, Satellite U405 laptop", {"label_set": LENOVO_TYPES})],
     ),
-    Case("annotated.entity_span_detection", NER_ZH, [Golden(SHOES, "艾熙, 百思图, 亲子鞋", {"label_set": SHOES_TYPES})]),
+    Case(
+        "annotated.entity_span_detection", NER_ZH, [Golden(SHOES, "艾熙, 百思图, 亲子鞋", {"label_set": SHOES_TYPES})]
+    ),
     Case("annotated.entity_span_detection", ATTR_ZH, [Golden(DRESS, "圆领, 拼接", {"label_set": DRESS_TYPES})]),
     Case(
         "annotated.entity_typing",
@@ -44,7 +46,9 @@ CASES = [
     Case("annotated.spans_of_type", NER_ZH, [Golden(SHOES, "亲子鞋", {"type": "商品"})]),
     Case("annotated.spans_of_type", NER_ZH, [Golden(SHOES, "艾熙, 百思图", {"type": "品牌"})], seed=3),
     Case("annotated.mentions_type", NER_EN, [Golden(LENOVO, "yes", {"type": "Brand", "label_set": "yes, no"})]),
-    Case("annotated.mentions_type", NER_EN, [Golden(LENOVO, "no", {"type": "Attribute", "label_set": "yes, no"})], seed=3),
+    Case(
+        "annotated.mentions_type", NER_EN, [Golden(LENOVO, "no", {"type": "Attribute", "label_set": "yes, no"})], seed=3
+    ),
     Case("annotated.mentions_type", NER_ZH, [Golden(SHOES, "否", {"type": "其他", "label_set": "是, 否"})]),
     Case("annotated.mentions_type", NER_ZH, [Golden(SHOES, "是", {"type": "商品", "label_set": "是, 否"})], seed=2),
     Case(
@@ -52,9 +56,19 @@ CASES = [
         CLS_EN,
         [Golden(CLS_EN.text, "yes", {"label": "Ambience", "label_set": "yes, no"})],
     ),
-    Case("annotated.label_verification", CLS_EN, [Golden(CLS_EN.text, "no", {"label": "Price", "label_set": "yes, no"})], seed=1),
+    Case(
+        "annotated.label_verification",
+        CLS_EN,
+        [Golden(CLS_EN.text, "no", {"label": "Price", "label_set": "yes, no"})],
+        seed=1,
+    ),
     Case("annotated.label_verification", CLS_ZH, [Golden(CLS_ZH.text, "是", {"label": "酒店", "label_set": "是, 否"})]),
-    Case("annotated.label_verification", CLS_ZH, [Golden(CLS_ZH.text, "否", {"label": "书籍", "label_set": "是, 否"})], seed=2),
+    Case(
+        "annotated.label_verification",
+        CLS_ZH,
+        [Golden(CLS_ZH.text, "否", {"label": "书籍", "label_set": "是, 否"})],
+        seed=2,
+    ),
     # The dataset's own instruction, with its label set filled in, replaces the templates.
     Case(
         "annotated.original",
@@ -189,7 +203,10 @@ def test_entity_typing_needs_two_types_and_an_unambiguous_term() -> None:
         paradigm="NER",
         definition="named entity recognition",
         label_set=["Brand", "Product"],
-        spans=[Span(start=0, end=7, type="Brand", term="Toshiba"), Span(start=8, end=15, type="Product", term="Toshiba")],
+        spans=[
+            Span(start=0, end=7, type="Brand", term="Toshiba"),
+            Span(start=8, end=15, type="Product", term="Toshiba"),
+        ],
     )
     assert _run("annotated.entity_typing", twice) == []
 
@@ -216,8 +233,11 @@ def test_every_task_handles_every_sample() -> None:
 
 def test_repeated_entities_stay_in_the_original_answer_and_once_in_the_atomic_one() -> None:
     text = "高腰阔腿裤，高腰显瘦"
-    spans = [Span(start=0, end=2, type="腰型", term="高腰"), Span(start=2, end=4, type="裤型", term="阔腿"),
-             Span(start=6, end=8, type="腰型", term="高腰")]
+    spans = [
+        Span(start=0, end=2, type="腰型", term="高腰"),
+        Span(start=2, end=4, type="裤型", term="阔腿"),
+        Span(start=6, end=8, type="腰型", term="高腰"),
+    ]
     twice = NER_ZH.model_copy(update={"text": text, "label_set": ["腰型", "裤型"], "spans": spans})
     # The held-out references keep every span (EcomGPT's own answers), so the dataset's task does too.
     (original,) = _run("annotated.original", twice)

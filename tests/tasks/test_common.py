@@ -12,8 +12,20 @@ from tests.tasks.samples import QUERY_EN, REVIEW_ZH
 
 VOCAB = Vocab(
     [
-        "Shoes", "Running Shoes", "Home and Kitchen", "Kitchen & Dining", "Books", "Toys", "Grocery",
-        "Pet Supplies", "Automotive", "Cameras", "Furniture", "Watches", "Luggage", "Garden",
+        "Shoes",
+        "Running Shoes",
+        "Home and Kitchen",
+        "Kitchen & Dining",
+        "Books",
+        "Toys",
+        "Grocery",
+        "Pet Supplies",
+        "Automotive",
+        "Cameras",
+        "Furniture",
+        "Watches",
+        "Luggage",
+        "Garden",
     ]
 )
 

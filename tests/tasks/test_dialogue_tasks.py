@@ -37,7 +37,13 @@ CASES = [
     Case(
         "dialogue.slot_extraction",
         DIALOGUE_EN,
-        [Golden("I'm looking for a romance novel under $20.", "genre: romance\nprice: under $20", {"label_set": "genre, price"})],
+        [
+            Golden(
+                "I'm looking for a romance novel under $20.",
+                "genre: romance\nprice: under $20",
+                {"label_set": "genre, price"},
+            )
+        ],
     ),
     Case(
         "dialogue.slot_extraction",
@@ -48,7 +54,11 @@ CASES = [
         ],
     ),
     # The opening agent turn has no context, so the only target is the second agent turn.
-    Case("dialogue.response_generation", DIALOGUE_EN, [Golden(f"{HELLO}\n{ASK}", "How about Pride and Prejudice? It is $12.")]),
+    Case(
+        "dialogue.response_generation",
+        DIALOGUE_EN,
+        [Golden(f"{HELLO}\n{ASK}", "How about Pride and Prejudice? It is $12.")],
+    ),
     Case(
         "dialogue.response_generation",
         DIALOGUE_ZH,
@@ -111,7 +121,9 @@ def test_slot_values_missing_from_the_turn_are_skipped() -> None:
 def test_long_dialogues_give_at_most_a_few_turns_per_task() -> None:
     turns = []
     for i in range(40):
-        turns.append(Turn(role="user", text=f"I want item {i}", intents=["ask"], slots=[Slot(name="item", value=str(i))]))
+        turns.append(
+            Turn(role="user", text=f"I want item {i}", intents=["ask"], slots=[Slot(name="item", value=str(i))])
+        )
         turns.append(Turn(role="agent", text=f"Here is item {i}"))
     dialogue = Dialogue(record_id="long", source="test", lang="en", turns=turns)
     for task in ("dialogue.intent_detection", "dialogue.slot_extraction", "dialogue.response_generation"):

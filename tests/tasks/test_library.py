@@ -155,7 +155,10 @@ def _random_records(seed: int, n: int) -> list:
         lang = rnd.choice(LANGS)
         common = {"record_id": str(i), "source": "fuzz", "lang": lang}
         title = text(rnd.randint(1, 6))
-        attributes = [Attribute(name=rnd.choice(["color", "Brand", "size", "颜色"]), value=text(1)) for _ in range(rnd.randint(0, 4))]
+        attributes = [
+            Attribute(name=rnd.choice(["color", "Brand", "size", "颜色"]), value=text(1))
+            for _ in range(rnd.randint(0, 4))
+        ]
         records.append(
             Product(
                 **common,
@@ -167,7 +170,11 @@ def _random_records(seed: int, n: int) -> list:
         )
         body = text(rnd.randint(1, 8))
         aspects = [
-            Aspect(category=rnd.choice(["price", "价格"]), term=rnd.choice([None, text(1)]), sentiment=rnd.choice([None, "positive", "negative"]))
+            Aspect(
+                category=rnd.choice(["price", "价格"]),
+                term=rnd.choice([None, text(1)]),
+                sentiment=rnd.choice([None, "positive", "negative"]),
+            )
             for _ in range(rnd.randint(0, 3))
         ]
         records.append(
@@ -181,15 +188,27 @@ def _random_records(seed: int, n: int) -> list:
             )
         )
         items = [
-            Candidate(title=rnd.choice(["x", "y", title]), relevance=rnd.choice(["exact", "substitute", "complement", "irrelevant"]))
+            Candidate(
+                title=rnd.choice(["x", "y", title]),
+                relevance=rnd.choice(["exact", "substitute", "complement", "irrelevant"]),
+            )
             for _ in range(rnd.randint(1, 5))
         ]
-        records.append(Query(**common, query=rnd.choice(["x", text(2)]), items=items, category=rnd.choice([None, "Shoes"])))
+        records.append(
+            Query(**common, query=rnd.choice(["x", text(2)]), items=items, category=rnd.choice([None, "Shoes"]))
+        )
         turns = []
         for _ in range(rnd.randint(1, 6)):
             utterance = text(rnd.randint(1, 4))
             slots = [Slot(name=rnd.choice(["color", "size"]), value=text(1)) for _ in range(rnd.randint(0, 2))]
-            turns.append(Turn(role=rnd.choice(["user", "agent"]), text=utterance, intents=rnd.sample(["ask", "buy"], rnd.randint(0, 2)), slots=slots))
+            turns.append(
+                Turn(
+                    role=rnd.choice(["user", "agent"]),
+                    text=utterance,
+                    intents=rnd.sample(["ask", "buy"], rnd.randint(0, 2)),
+                    slots=slots,
+                )
+            )
         records.append(Dialogue(**common, turns=turns, domain=rnd.choice([None, "Books"])))
         spans = []
         for _ in range(rnd.randint(0, 3)):

@@ -35,11 +35,19 @@ CASES = [
         PRODUCT_EN,
         [Golden("color: Red; ideal for: Men; model: Pegasus 39; size: UK 9; brand: Nike", TITLE_EN)],
     ),
-    Case("product.title_generation", PRODUCT_ZH, [Golden("功效#:#保湿#;#净含量#:#50ml#;#产地#:#韩国#;#品牌#:#兰芝", TITLE_ZH)]),
+    Case(
+        "product.title_generation",
+        PRODUCT_ZH,
+        [Golden("功效#:#保湿#;#净含量#:#50ml#;#产地#:#韩国#;#品牌#:#兰芝", TITLE_ZH)],
+    ),
     Case(
         "product.coarse_category_classification",
         PRODUCT_EN,
-        [Golden(TEXT_EN, "Footwear", {"label_set": "Beauty and Personal Care, Computers, Cameras, Appliances, Footwear"})],
+        [
+            Golden(
+                TEXT_EN, "Footwear", {"label_set": "Beauty and Personal Care, Computers, Cameras, Appliances, Footwear"}
+            )
+        ],
     ),
     Case(
         "product.coarse_category_classification",
@@ -210,14 +218,19 @@ def test_title_generation_needs_two_facts() -> None:
 
 
 def test_alignment_and_matching_answers_are_balanced() -> None:
-    for task, labels in (("product.item_alignment", ("same", "not same")), ("product.title_attribute_matching", ("yes", "no"))):
+    for task, labels in (
+        ("product.item_alignment", ("same", "not same")),
+        ("product.title_attribute_matching", ("yes", "no")),
+    ):
         outputs = [draft.output for seed in range(400) for draft in _run(task, PRODUCT_EN, seed)]
         assert len(outputs) == 400
         assert 150 < outputs.count(labels[0]) < 250, task
 
 
 def test_alignment_needs_a_value_that_can_be_changed() -> None:
-    plain = _product(attributes=[Attribute(name="type", value="Shoes"), Attribute(name="fit", value="Slim")], brand=None)
+    plain = _product(
+        attributes=[Attribute(name="type", value="Shoes"), Attribute(name="fit", value="Slim")], brand=None
+    )
     assert all(_run("product.item_alignment", plain, seed) == [] for seed in range(10))
 
 

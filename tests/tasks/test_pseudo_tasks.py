@@ -8,22 +8,47 @@ from ecomgpt.answers import ITEMS, NER
 from ecomgpt.records.schema import Dialogue, Product, Query, Review
 from ecomgpt.tasks.pseudo.grounding import ground_label, ground_labels, ground_pairs, ground_typed_spans
 from ecomgpt.tasks.pseudo.registry import (
-    Ask, Rejected, Shot, all_pseudo_tasks, get_pseudo_task, labelling_messages, labelling_prompt, prompt_messages,
-    prompts_hash, register_pseudo_task, teacher_prompt,
+    Ask,
+    Rejected,
+    Shot,
+    all_pseudo_tasks,
+    get_pseudo_task,
+    labelling_messages,
+    labelling_prompt,
+    prompt_messages,
+    prompts_hash,
+    register_pseudo_task,
+    teacher_prompt,
 )
 from ecomgpt.tasks.registry import LANGS, MIN_TEMPLATES, UnknownTaskError, all_tasks
 from tests.tasks.golden import placeholders
 
 TASKS = all_pseudo_tasks()
 
-PRODUCT = Product(record_id="p1", source="raw", lang="en", title="Acme red cotton hoodie size L",
-                  description="Warm and soft. Made of brushed cotton, dark grey, for winter.")
-PRODUCT_ZH = Product(record_id="p2", source="raw", lang="zh", title="优衣库 红色 纯棉 卫衣", description="柔软保暖，纯棉面料，适合冬季。")
+PRODUCT = Product(
+    record_id="p1",
+    source="raw",
+    lang="en",
+    title="Acme red cotton hoodie size L",
+    description="Warm and soft. Made of brushed cotton, dark grey, for winter.",
+)
+PRODUCT_ZH = Product(
+    record_id="p2", source="raw", lang="zh", title="优衣库 红色 纯棉 卫衣", description="柔软保暖，纯棉面料，适合冬季。"
+)
 REVIEW = Review(record_id="r1", source="raw", lang="en", text="The battery lasts long but the strap feels cheap.")
-QUERY = Query(record_id="q1", source="raw", lang="en", query="cheap usb c charger",
-              items=[{"title": "65W USB C charger", "relevance": "exact"}])
-DIALOGUE = Dialogue(record_id="d1", source="raw", lang="zh", turns=[
-    {"role": "agent", "text": "您好"}, {"role": "user", "text": "这个多少钱？"}])
+QUERY = Query(
+    record_id="q1",
+    source="raw",
+    lang="en",
+    query="cheap usb c charger",
+    items=[{"title": "65W USB C charger", "relevance": "exact"}],
+)
+DIALOGUE = Dialogue(
+    record_id="d1",
+    source="raw",
+    lang="zh",
+    turns=[{"role": "agent", "text": "您好"}, {"role": "user", "text": "这个多少钱？"}],
+)
 RECORDS = [PRODUCT, PRODUCT_ZH, REVIEW, QUERY, DIALOGUE]
 
 
@@ -81,8 +106,9 @@ def test_chat_messages_hold_the_guide_the_shots_as_turns_and_the_record_last(tas
     shots, guide = task.shots[lang], task.guide[lang].format(**ask.fields)
     assert [m["role"] for m in messages] == [*["user", "assistant"] * len(shots), "user"]
     assert [m["content"] for m in messages[1::2]] == [s.answer for s in shots]
-    assert [m["content"] for m in messages[0::2]] == [f"{guide}\n\n{word}: {text}" for text in
-                                                      [*(s.input for s in shots), ask.input]]
+    assert [m["content"] for m in messages[0::2]] == [
+        f"{guide}\n\n{word}: {text}" for text in [*(s.input for s in shots), ask.input]
+    ]
     for label in ask.labels:  # the label set is in the guide
         assert label in messages[-1]["content"]
     prompt = teacher_prompt(task, ask, lang, "chat")
@@ -100,15 +126,25 @@ def test_prompt_messages_refuses_what_is_not_a_chat(prompt: str) -> None:
 def test_dialogue_task_asks_only_about_unlabelled_turns() -> None:
     task = get_pseudo_task("dialogue.turn_intent_labelling")
     assert task.ask(DIALOGUE).input == "客服: 您好\n用户: 这个多少钱？"
-    labelled = Dialogue(record_id="d2", source="raw", lang="zh", turns=[
-        {"role": "agent", "text": "您好"}, {"role": "user", "text": "这个多少钱？", "intents": ["询问价格"]}])
+    labelled = Dialogue(
+        record_id="d2",
+        source="raw",
+        lang="zh",
+        turns=[{"role": "agent", "text": "您好"}, {"role": "user", "text": "这个多少钱？", "intents": ["询问价格"]}],
+    )
     assert task.ask(labelled) is None
 
 
 def test_prompts_hash_changes_with_a_guide_and_the_prompt_format() -> None:
     task = TASKS[0]
-    changed = type(task)(task.spec, task.ask, task.ground, {**task.guide, "en": task.guide["en"] + " Be brief."},
-                         task.shots, task.max_new_tokens)
+    changed = type(task)(
+        task.spec,
+        task.ask,
+        task.ground,
+        {**task.guide, "en": task.guide["en"] + " Be brief."},
+        task.shots,
+        task.max_new_tokens,
+    )
     for fmt in ("chat", "ecomgpt"):
         assert prompts_hash(TASKS, fmt) == prompts_hash(list(reversed(TASKS)), fmt)
         assert prompts_hash([changed, *TASKS[1:]], fmt) != prompts_hash(TASKS, fmt)
@@ -117,19 +153,31 @@ def test_prompts_hash_changes_with_a_guide_and_the_prompt_format() -> None:
 
 # ---- grounding ---------------------------------------------------------------------------------------
 
-LABELS = Ask("Query: cheap usb c charger", {"label_set": "compare prices, find a gift"}, ("compare prices", "find a gift"))
+LABELS = Ask(
+    "Query: cheap usb c charger", {"label_set": "compare prices, find a gift"}, ("compare prices", "find a gift")
+)
 
 
-@pytest.mark.parametrize("answer, output", [
-    ("compare prices", "compare prices"), ("  Compare Prices.\n", "compare prices"), ("find a gift", "find a gift"),
-])
+@pytest.mark.parametrize(
+    "answer, output",
+    [
+        ("compare prices", "compare prices"),
+        ("  Compare Prices.\n", "compare prices"),
+        ("find a gift", "find a gift"),
+    ],
+)
 def test_one_label_accepted_and_made_canonical(answer: str, output: str) -> None:
     assert ground_label(answer, LABELS) == output
 
 
-@pytest.mark.parametrize("answer, reason", [
-    ("", "empty"), ("buy now", "label_not_in_set"), ("compare prices, find a gift", "unparsable"),
-])
+@pytest.mark.parametrize(
+    "answer, reason",
+    [
+        ("", "empty"),
+        ("buy now", "label_not_in_set"),
+        ("compare prices, find a gift", "unparsable"),
+    ],
+)
 def test_one_label_rejected(answer: str, reason: str) -> None:
     with pytest.raises(Rejected) as err:
         ground_label(answer, LABELS)
@@ -138,7 +186,11 @@ def test_one_label_rejected(answer: str, reason: str) -> None:
 
 def test_label_lists_keep_the_set_order_and_reject_repeats() -> None:
     assert ground_labels("find a gift, compare prices", LABELS) == "compare prices, find a gift"
-    for answer, reason in [("find a gift, find a gift", "repeated_label"), ("gift", "label_not_in_set"), (" ", "empty")]:
+    for answer, reason in [
+        ("find a gift, find a gift", "repeated_label"),
+        ("gift", "label_not_in_set"),
+        (" ", "empty"),
+    ]:
         with pytest.raises(Rejected) as err:
             ground_labels(answer, LABELS)
         assert err.value.reason == reason
@@ -154,13 +206,16 @@ def test_typed_spans_are_grounded_and_rendered_in_type_and_text_order() -> None:
     assert NER.parse(output) == {"brand": ["Acme"], "color": [], "material": ["cotton"]}
 
 
-@pytest.mark.parametrize("answer, reason", [
-    ("brand: Nike", "span_not_in_input"),
-    ("maker: Acme", "type_not_in_set"),
-    ("Acme, red", "unparsable"),
-    ("brand: None\ncolor: None", "empty"),
-    ("", "empty"),
-])
+@pytest.mark.parametrize(
+    "answer, reason",
+    [
+        ("brand: Nike", "span_not_in_input"),
+        ("maker: Acme", "type_not_in_set"),
+        ("Acme, red", "unparsable"),
+        ("brand: None\ncolor: None", "empty"),
+        ("", "empty"),
+    ],
+)
 def test_typed_spans_rejected(answer: str, reason: str) -> None:
     with pytest.raises(Rejected) as err:
         ground_typed_spans(answer, TYPES)
@@ -174,10 +229,15 @@ def test_aspect_opinion_pairs_in_text_order() -> None:
     assert ground_pairs("battery: lasts long\nstrap: feels cheap", PAIRS) == "strap: feels cheap\nbattery: lasts long"
 
 
-@pytest.mark.parametrize("answer, reason", [
-    ("screen: too dim", "span_not_in_input"), ("battery: lasts forever", "span_not_in_input"),
-    ("great product", "unparsable"), ("battery: None", "empty"),
-])
+@pytest.mark.parametrize(
+    "answer, reason",
+    [
+        ("screen: too dim", "span_not_in_input"),
+        ("battery: lasts forever", "span_not_in_input"),
+        ("great product", "unparsable"),
+        ("battery: None", "empty"),
+    ],
+)
 def test_aspect_opinion_pairs_rejected(answer: str, reason: str) -> None:
     with pytest.raises(Rejected) as err:
         ground_pairs(answer, PAIRS)
@@ -190,9 +250,14 @@ def test_unknown_and_duplicate_names() -> None:
     for name in (TASKS[0].name, all_tasks()[0].name):
         with pytest.raises(ValueError, match="already registered"):
             register_pseudo_task(
-                name, data_type="product", paradigm="CLS", definition="d",
-                templates={"en": ["a", "b", "c"], "zh": ["甲", "乙", "丙"]}, guide={"en": "g", "zh": "g"},
-                shots={"en": [Shot("x", "y")], "zh": [Shot("x", "y")]}, ground=ground_label,
+                name,
+                data_type="product",
+                paradigm="CLS",
+                definition="d",
+                templates={"en": ["a", "b", "c"], "zh": ["甲", "乙", "丙"]},
+                guide={"en": "g", "zh": "g"},
+                shots={"en": [Shot("x", "y")], "zh": [Shot("x", "y")]},
+                ground=ground_label,
             )(lambda record: None)
 
 
@@ -201,30 +266,36 @@ def test_unknown_and_duplicate_names() -> None:
 LABELS_ZH = Ask("Query: 最便宜的充电器", {"label_set": "比价, 挑选礼物"}, ("比价", "挑选礼物"))
 
 
-@pytest.mark.parametrize("answer, ask, output", [
-    ("Answer: compare prices", LABELS, "compare prices"),
-    ("answer：Compare prices.", LABELS, "compare prices"),
-    ("答案：比价", LABELS_ZH, "比价"),
-    ('"Compare prices."', LABELS, "compare prices"),
-    ("**find a gift**", LABELS, "find a gift"),
-    ("compare prices\nThe shopper wants the lowest price for a charger.", LABELS, "compare prices"),
-    ("Answer: compare prices\n\nBecause of the word cheapest.", LABELS, "compare prices"),
-    ("compare prices\nAnswer: compare prices", LABELS, "compare prices"),  # the same answer twice
-])
+@pytest.mark.parametrize(
+    "answer, ask, output",
+    [
+        ("Answer: compare prices", LABELS, "compare prices"),
+        ("answer：Compare prices.", LABELS, "compare prices"),
+        ("答案：比价", LABELS_ZH, "比价"),
+        ('"Compare prices."', LABELS, "compare prices"),
+        ("**find a gift**", LABELS, "find a gift"),
+        ("compare prices\nThe shopper wants the lowest price for a charger.", LABELS, "compare prices"),
+        ("Answer: compare prices\n\nBecause of the word cheapest.", LABELS, "compare prices"),
+        ("compare prices\nAnswer: compare prices", LABELS, "compare prices"),  # the same answer twice
+    ],
+)
 def test_one_label_near_misses_accepted(answer: str, ask: Ask, output: str) -> None:
     assert ground_label(answer, ask) == output
 
 
-@pytest.mark.parametrize("answer, reason", [
-    ("compare prices\nfind a gift", "unparsable"),  # two answers: which one?
-    ("compare prices\nAnswer: find a gift", "unparsable"),
-    ("The shopper wants to compare prices.\ncompare prices", "label_not_in_set"),  # the first line answers
-    ("buy now\ncompare prices", "label_not_in_set"),
-    ("Answer: buy now", "label_not_in_set"),
-    ("Answer: prices", "label_not_in_set"),
-    ("Answer:", "empty"),
-    ("Answer: compare prices, find a gift", "unparsable"),
-])
+@pytest.mark.parametrize(
+    "answer, reason",
+    [
+        ("compare prices\nfind a gift", "unparsable"),  # two answers: which one?
+        ("compare prices\nAnswer: find a gift", "unparsable"),
+        ("The shopper wants to compare prices.\ncompare prices", "label_not_in_set"),  # the first line answers
+        ("buy now\ncompare prices", "label_not_in_set"),
+        ("Answer: buy now", "label_not_in_set"),
+        ("Answer: prices", "label_not_in_set"),
+        ("Answer:", "empty"),
+        ("Answer: compare prices, find a gift", "unparsable"),
+    ],
+)
 def test_one_label_strict_cases_still_rejected(answer: str, reason: str) -> None:
     with pytest.raises(Rejected) as err:
         ground_label(answer, LABELS)
@@ -233,10 +304,13 @@ def test_one_label_strict_cases_still_rejected(answer: str, reason: str) -> None
 
 def test_label_lists_near_misses_and_strict_cases() -> None:
     assert ground_labels("Answer: Find a gift, compare prices.\nBoth fit.", LABELS) == "compare prices, find a gift"
-    for answer, reason in [("find a gift\ncompare prices", "unparsable"), ("Answer: gift, compare prices", "label_not_in_set"),
-                           ("compare prices, compare prices\nno", "repeated_label"),
-                           ("compare prices, find a gift,", "unparsable"),  # cut off: more labels were coming
-                           ("compare prices,\nbecause", "unparsable")]:
+    for answer, reason in [
+        ("find a gift\ncompare prices", "unparsable"),
+        ("Answer: gift, compare prices", "label_not_in_set"),
+        ("compare prices, compare prices\nno", "repeated_label"),
+        ("compare prices, find a gift,", "unparsable"),  # cut off: more labels were coming
+        ("compare prices,\nbecause", "unparsable"),
+    ]:
         with pytest.raises(Rejected) as err:
             ground_labels(answer, LABELS)
         assert err.value.reason == reason
@@ -248,10 +322,16 @@ def test_spans_differing_in_case_or_quoted_are_written_as_the_input_spells_them(
     assert ground_pairs("Battery: Lasts Long\nSTRAP: “feels cheap”", PAIRS) == "strap: feels cheap\nbattery: lasts long"
 
 
-@pytest.mark.parametrize("answer, reason", [
-    ("brand: 'Nike'", "span_not_in_input"), ("brand: Acmee", "span_not_in_input"), ("color: re d", "span_not_in_input"),
-    ("Answer: maker: Acme", "type_not_in_set"), ("brand: Acme red hoodie", "span_not_in_input"),
-])
+@pytest.mark.parametrize(
+    "answer, reason",
+    [
+        ("brand: 'Nike'", "span_not_in_input"),
+        ("brand: Acmee", "span_not_in_input"),
+        ("color: re d", "span_not_in_input"),
+        ("Answer: maker: Acme", "type_not_in_set"),
+        ("brand: Acme red hoodie", "span_not_in_input"),
+    ],
+)
 def test_spans_strict_cases_still_rejected(answer: str, reason: str) -> None:
     with pytest.raises(Rejected) as err:
         ground_typed_spans(answer, TYPES)

@@ -39,12 +39,22 @@ CASES = [
     Case(
         "query.relevance_classification",
         QUERY_EN,
-        [Golden(f"Query: usb c charger\nDoc: {ANKER}", "exact", {"label_set": "exact, substitute, complement, irrelevant"})],
+        [
+            Golden(
+                f"Query: usb c charger\nDoc: {ANKER}",
+                "exact",
+                {"label_set": "exact, substitute, complement, irrelevant"},
+            )
+        ],
     ),
     Case(
         "query.relevance_classification",
         QUERY_ZH,
-        [Golden("Query: 大落地窗\nDoc: 冲凉房防滑垫浴室地垫", "不相关", {"label_set": "完全相关, 可替代, 互补, 不相关"})],
+        [
+            Golden(
+                "Query: 大落地窗\nDoc: 冲凉房防滑垫浴室地垫", "不相关", {"label_set": "完全相关, 可替代, 互补, 不相关"}
+            )
+        ],
     ),
     Case(
         "query.product_selection",

@@ -75,7 +75,9 @@ def test_a_bare_review_gives_nothing() -> None:
         assert spec.fn(bare, Rng(0, spec.name)) == [], spec.name
 
 
-@pytest.mark.parametrize("rating, sentiment", [(1, "negative"), (2, "negative"), (3, "neutral"), (4, "positive"), (5, "positive")])
+@pytest.mark.parametrize(
+    "rating, sentiment", [(1, "negative"), (2, "negative"), (3, "neutral"), (4, "positive"), (5, "positive")]
+)
 def test_sentiment_from_rating(rating: int, sentiment: str) -> None:
     review = REVIEW_EN.model_copy(update={"rating": rating})
     assert _run("review.sentiment_classification", review)[0].output == sentiment

@@ -24,8 +24,14 @@ class StubTeacher:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 with stub.lock:
                     status = stub.failures.pop(0) if stub.failures else 200
-                    stub.requests.append({"path": self.path, "body": body, "status": status,
-                                          "authorization": self.headers.get("Authorization")})
+                    stub.requests.append(
+                        {
+                            "path": self.path,
+                            "body": body,
+                            "status": status,
+                            "authorization": self.headers.get("Authorization"),
+                        }
+                    )
                 if status != 200:
                     return self._send(status, {"error": {"message": "scripted failure"}}, {"Retry-After": "0"})
                 chat = self.path.endswith("/chat/completions")

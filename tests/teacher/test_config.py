@@ -18,18 +18,35 @@ def _load(*sets: str) -> GenerateConfig:
     return load_config(GenerateConfig, None, [], ["inputs=[x]", *sets])
 
 
-@pytest.mark.parametrize("sets, message", [
-    (["teacher.model.kind=http", "teacher.model.model=m", "teacher.model.base_url=x"], "teacher.model.http.base_url"),
-    (["teacher.model.kind=local", "teacher.model.model=m", "teacher.model.bach_size=4"],
-     "unknown key 'teacher.model.local.bach_size'"),
-    (["teacher.model.kind=local", "teacher.model.model=m", "teacher.modle=x"], "unknown key 'teacher.modle'"),
-    (["teacher.model.kind=grpc", "teacher.model.model=m"], "teacher.model"),
-    (["teacher.model.kind=local", "teacher.model.model=m", "teacher.tasks=[product.nope]"],
-     "unknown pseudo-label tasks ['product.nope']"),
-    (["teacher.model.kind=local", "teacher.model.model=m", "teacher.temperature=-1"], "teacher.temperature"),
-    (["teacher.model.kind=http", "teacher.model.model=m", "teacher.model.base_url=http://h/v1",
-      "teacher.model.concurrency=0"], "teacher.model.http.concurrency"),
-])
+@pytest.mark.parametrize(
+    "sets, message",
+    [
+        (
+            ["teacher.model.kind=http", "teacher.model.model=m", "teacher.model.base_url=x"],
+            "teacher.model.http.base_url",
+        ),
+        (
+            ["teacher.model.kind=local", "teacher.model.model=m", "teacher.model.bach_size=4"],
+            "unknown key 'teacher.model.local.bach_size'",
+        ),
+        (["teacher.model.kind=local", "teacher.model.model=m", "teacher.modle=x"], "unknown key 'teacher.modle'"),
+        (["teacher.model.kind=grpc", "teacher.model.model=m"], "teacher.model"),
+        (
+            ["teacher.model.kind=local", "teacher.model.model=m", "teacher.tasks=[product.nope]"],
+            "unknown pseudo-label tasks ['product.nope']",
+        ),
+        (["teacher.model.kind=local", "teacher.model.model=m", "teacher.temperature=-1"], "teacher.temperature"),
+        (
+            [
+                "teacher.model.kind=http",
+                "teacher.model.model=m",
+                "teacher.model.base_url=http://h/v1",
+                "teacher.model.concurrency=0",
+            ],
+            "teacher.model.http.concurrency",
+        ),
+    ],
+)
 def test_bad_keys_are_named(sets: list[str], message: str) -> None:
     with pytest.raises(ConfigError) as err:
         _load(*sets)
@@ -46,7 +63,9 @@ def test_off_by_default_and_the_shipped_example_loads() -> None:
 
 
 def test_plan_checks(tmp_path, monkeypatch) -> None:
-    (tmp_path / "in.jsonl").write_text('{"data_type": "review", "record_id": "1", "source": "s", "lang": "en", "text": "ok"}\n')
+    (tmp_path / "in.jsonl").write_text(
+        '{"data_type": "review", "record_id": "1", "source": "s", "lang": "en", "text": "ok"}\n'
+    )
     base = {"inputs": [str(tmp_path / "in.jsonl")], "num_blocks": 1}
     out = str(tmp_path / "out")
 
@@ -62,11 +81,15 @@ def test_plan_checks(tmp_path, monkeypatch) -> None:
     inside = GenerateConfig.model_validate({**base, "teacher": {"model": HTTP, "cache_dir": f"{out}/cache"}})
     with pytest.raises(UserError, match="lies inside the output"):
         plan_generate(inside, out)
-    missing = GenerateConfig.model_validate({**base, "teacher": {"model": {"kind": "local", "model": str(tmp_path / "nope")}}})
+    missing = GenerateConfig.model_validate(
+        {**base, "teacher": {"model": {"kind": "local", "model": str(tmp_path / "nope")}}}
+    )
     with pytest.raises(ModelError, match="teacher.model.model .*nope: no such directory"):
         plan_generate(missing, out)
     named = GenerateConfig.model_validate({**base, "tasks": ["query.intent_classification"]})
-    with pytest.raises(UserError, match=r"pseudo-label tasks \['query.intent_classification'\]: list them under teacher.tasks"):
+    with pytest.raises(
+        UserError, match=r"pseudo-label tasks \['query.intent_classification'\]: list them under teacher.tasks"
+    ):
         plan_generate(named, out)
 
 

@@ -16,8 +16,12 @@ def _cfg(base_url: str, **updates) -> HttpTeacher:
     return HttpTeacher(base_url=base_url, model="stub-teacher", backoff_s=0.5, max_backoff_s=4, **updates)
 
 
-MESSAGES = [{"role": "system", "content": "Answer with one of: a, b."}, {"role": "user", "content": "Input: x"},
-            {"role": "assistant", "content": "a"}, {"role": "user", "content": "Input: abc"}]
+MESSAGES = [
+    {"role": "system", "content": "Answer with one of: a, b."},
+    {"role": "user", "content": "Input: x"},
+    {"role": "assistant", "content": "a"},
+    {"role": "user", "content": "Input: abc"},
+]
 
 
 def test_retries_429_and_5xx_then_answers() -> None:

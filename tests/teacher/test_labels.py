@@ -22,8 +22,17 @@ REVIEW = Review(record_id="r", source="raw", lang="en", text="The strap feels ch
 def test_cache_keys_and_entries(tmp_path) -> None:
     key = entry_key(IDENTITY, "prompt", 16)
     assert key == entry_key(dict(reversed(IDENTITY.items())), "prompt", 16)
-    assert len({key, entry_key(IDENTITY, "prompt!", 16), entry_key(IDENTITY, "prompt", 32),
-                entry_key({**IDENTITY, "model": "n"}, "prompt", 16)}) == 4
+    assert (
+        len(
+            {
+                key,
+                entry_key(IDENTITY, "prompt!", 16),
+                entry_key(IDENTITY, "prompt", 32),
+                entry_key({**IDENTITY, "model": "n"}, "prompt", 16),
+            }
+        )
+        == 4
+    )
     cache = AnswerCache(str(tmp_path), IDENTITY)
     assert cache.get(key) is None
     cache.put(key, "brand: Acme", "product.title_entity_typing")
@@ -40,7 +49,9 @@ def test_requests_skip_rejects_and_records_with_nothing_to_ask() -> None:
     short = Review(record_id="s", source="raw", lang="en", text="ok")  # too short for aspect-opinion pairs
     rows = make_requests([reject, *PRODUCTS, REVIEW, short], TASKS, 0, IDENTITY)
     assert [(r["task"], r["record_id"]) for r in rows] == [
-        *(("product.title_entity_typing", p.record_id) for p in PRODUCTS), ("review.aspect_opinion_extraction", "r")]
+        *(("product.title_entity_typing", p.record_id) for p in PRODUCTS),
+        ("review.aspect_opinion_extraction", "r"),
+    ]
     assert rows == make_requests([*PRODUCTS, REVIEW], TASKS, 0, IDENTITY)
     assert rows[0]["_key"] != make_requests(PRODUCTS, TASKS, 1, IDENTITY)[0]["_key"]  # keys follow the seed
     assert rows[0]["max_new_tokens"] == TYPING.max_new_tokens
@@ -72,12 +83,24 @@ def test_label_rows_counts_every_outcome() -> None:
         _answered(rows[5], f"brand: {title(5)}"),  # accepted, then contaminated below
         _answered(rows[6], "strap: feels cheap"),
     ]
-    examples, dropped, counts = label_rows(batch, {t.name: t for t in (TYPING, OPINIONS)}, 0, RenderOptions(),
-                                           lambda text: text == title(5))
+    examples, dropped, counts = label_rows(
+        batch, {t.name: t for t in (TYPING, OPINIONS)}, 0, RenderOptions(), lambda text: text == title(5)
+    )
     typing = counts[TYPING.name].to_dict()
-    assert typing == {"pairs": 6, "cached": 1, "asked": 4, "not_asked": 1, "failed": 1,
-                      "failed_by_reason": {"http_503": 1}, "answered": 4, "accepted": 3, "rejected": 1,
-                      "rejected_by_reason": {"span_not_in_input": 1}, "contaminated": 1, "accept_rate": 0.75}
+    assert typing == {
+        "pairs": 6,
+        "cached": 1,
+        "asked": 4,
+        "not_asked": 1,
+        "failed": 1,
+        "failed_by_reason": {"http_503": 1},
+        "answered": 4,
+        "accepted": 3,
+        "rejected": 1,
+        "rejected_by_reason": {"span_not_in_input": 1},
+        "contaminated": 1,
+        "accept_rate": 0.75,
+    }
     assert [e["record_id"] for e in examples] == ["p0", "p1", "r"] and [e["record_id"] for e in dropped] == ["p5"]
     first = examples[0]
     assert first["output"] == "brand: Acme\nproduct type: None\ncolor: red\nmaterial: None\nsize: None"

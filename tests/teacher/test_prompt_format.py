@@ -14,10 +14,16 @@ from ecomgpt.teacher.labellers import LocalLabeller
 from ecomgpt.teacher.stage import prompt_format
 
 # A chat template that shows every turn's role and content, and opens the assistant's turn.
-TEMPLATE = ("{% for m in messages %}<{{ m['role'] }}>{{ m['content'] }}\n{% endfor %}"
-            "{% if add_generation_prompt %}<assistant>{% endif %}")
-MESSAGES = [{"role": "system", "content": "Answer with one of: a, b."}, {"role": "user", "content": "Input: x"},
-            {"role": "assistant", "content": "a"}, {"role": "user", "content": "Input: y"}]
+TEMPLATE = (
+    "{% for m in messages %}<{{ m['role'] }}>{{ m['content'] }}\n{% endfor %}"
+    "{% if add_generation_prompt %}<assistant>{% endif %}"
+)
+MESSAGES = [
+    {"role": "system", "content": "Answer with one of: a, b."},
+    {"role": "user", "content": "Input: x"},
+    {"role": "assistant", "content": "a"},
+    {"role": "user", "content": "Input: y"},
+]
 
 
 def _tiny(path: Path, template: str | None) -> Path:
@@ -70,14 +76,19 @@ def test_bad_prompt_format_is_named() -> None:
 
 def _labeller(model: Path, fmt: str, tmp_path: Path) -> LocalLabeller:
     teacher = LocalTeacher(model=str(model), prompt_format=fmt)
-    return LocalLabeller(teacher.model_dump_json(), 0.0, str(tmp_path / "cache"),
-                         {"kind": "local", "model": str(model), "prompt_format": fmt})
+    return LocalLabeller(
+        teacher.model_dump_json(),
+        0.0,
+        str(tmp_path / "cache"),
+        {"kind": "local", "model": str(model), "prompt_format": fmt},
+    )
 
 
 def test_local_labeller_renders_chat_prompts_with_the_chat_template(chat, tmp_path) -> None:
     labeller = _labeller(chat, "chat", tmp_path)
     assert labeller.prompts([json.dumps(MESSAGES)]) == [
-        "<system>Answer with one of: a, b.\n<user>Input: x\n<assistant>a\n<user>Input: y\n<assistant>"]
+        "<system>Answer with one of: a, b.\n<user>Input: x\n<assistant>a\n<user>Input: y\n<assistant>"
+    ]
     assert labeller.stop == ()  # the assistant's turn ends at EOS
 
     platform = _labeller(chat, "ecomgpt", tmp_path)
@@ -90,8 +101,10 @@ def test_the_prompt_format_is_part_of_the_teacher_identity_and_the_prompts_hash(
     from ecomgpt.teacher.config import TeacherConfig
     from ecomgpt.teacher.stage import plan_teacher
 
-    plans = {fmt: plan_teacher(TeacherConfig(model=LocalTeacher(model=str(chat), prompt_format=fmt)),
-                               str(tmp_path / "out")) for fmt in ("auto", "chat", "ecomgpt")}
+    plans = {
+        fmt: plan_teacher(TeacherConfig(model=LocalTeacher(model=str(chat), prompt_format=fmt)), str(tmp_path / "out"))
+        for fmt in ("auto", "chat", "ecomgpt")
+    }
     assert plans["auto"].identity == plans["chat"].identity and plans["chat"].identity["prompt_format"] == "chat"
     assert plans["ecomgpt"].identity["prompt_format"] == "ecomgpt"
     assert teacher_id(plans["chat"].identity) != teacher_id(plans["ecomgpt"].identity)  # separate caches

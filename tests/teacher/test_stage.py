@@ -17,24 +17,79 @@ from ecomgpt.teacher.stage import TeacherError
 from tests.teacher.stub import StubTeacher
 
 RECORDS = [
-    {"data_type": "product", "record_id": "p-en-1", "source": "raw", "lang": "en",
-     "title": "Acme red cotton hoodie size L", "description": "Warm and soft. Made of brushed cotton, for winter."},
-    {"data_type": "product", "record_id": "p-en-2", "source": "raw", "lang": "en", "title": "Zeta steel water bottle 750ml"},
-    {"data_type": "product", "record_id": "p-zh-1", "source": "raw", "lang": "zh", "title": "优衣库 红色 纯棉 卫衣",
-     "description": "柔软保暖，纯棉面料，适合冬季。"},
-    {"data_type": "review", "record_id": "r-en-1", "source": "raw", "lang": "en",
-     "text": "The battery lasts long but the strap feels cheap."},
+    {
+        "data_type": "product",
+        "record_id": "p-en-1",
+        "source": "raw",
+        "lang": "en",
+        "title": "Acme red cotton hoodie size L",
+        "description": "Warm and soft. Made of brushed cotton, for winter.",
+    },
+    {
+        "data_type": "product",
+        "record_id": "p-en-2",
+        "source": "raw",
+        "lang": "en",
+        "title": "Zeta steel water bottle 750ml",
+    },
+    {
+        "data_type": "product",
+        "record_id": "p-zh-1",
+        "source": "raw",
+        "lang": "zh",
+        "title": "优衣库 红色 纯棉 卫衣",
+        "description": "柔软保暖，纯棉面料，适合冬季。",
+    },
+    {
+        "data_type": "review",
+        "record_id": "r-en-1",
+        "source": "raw",
+        "lang": "en",
+        "text": "The battery lasts long but the strap feels cheap.",
+    },
     {"data_type": "review", "record_id": "r-zh-1", "source": "raw", "lang": "zh", "text": "物流很快，但是包装破损了。"},
-    {"data_type": "query", "record_id": "q-en-1", "source": "raw", "lang": "en", "query": "cheap usb c charger",
-     "items": [{"title": "65W USB C charger", "relevance": "exact"}]},
-    {"data_type": "query", "record_id": "q-en-2", "source": "raw", "lang": "en", "query": "gift for dad who likes fishing",
-     "items": [{"title": "Fishing reel", "relevance": "exact"}]},
-    {"data_type": "dialogue", "record_id": "d-en-1", "source": "raw", "lang": "en", "turns": [
-        {"role": "agent", "text": "Hello, how can I help?"}, {"role": "user", "text": "how much is the blue one?"}]},
-    {"data_type": "dialogue", "record_id": "d-zh-1", "source": "raw", "lang": "zh", "turns": [
-        {"role": "agent", "text": "您好"}, {"role": "user", "text": "这个多少钱？"}]},
-    {"data_type": "dialogue", "record_id": "d-en-2", "source": "raw", "lang": "en", "turns": [  # labelled: not asked
-        {"role": "user", "text": "hi there", "intents": ["greeting"]}]},
+    {
+        "data_type": "query",
+        "record_id": "q-en-1",
+        "source": "raw",
+        "lang": "en",
+        "query": "cheap usb c charger",
+        "items": [{"title": "65W USB C charger", "relevance": "exact"}],
+    },
+    {
+        "data_type": "query",
+        "record_id": "q-en-2",
+        "source": "raw",
+        "lang": "en",
+        "query": "gift for dad who likes fishing",
+        "items": [{"title": "Fishing reel", "relevance": "exact"}],
+    },
+    {
+        "data_type": "dialogue",
+        "record_id": "d-en-1",
+        "source": "raw",
+        "lang": "en",
+        "turns": [
+            {"role": "agent", "text": "Hello, how can I help?"},
+            {"role": "user", "text": "how much is the blue one?"},
+        ],
+    },
+    {
+        "data_type": "dialogue",
+        "record_id": "d-zh-1",
+        "source": "raw",
+        "lang": "zh",
+        "turns": [{"role": "agent", "text": "您好"}, {"role": "user", "text": "这个多少钱？"}],
+    },
+    {
+        "data_type": "dialogue",
+        "record_id": "d-en-2",
+        "source": "raw",
+        "lang": "en",
+        "turns": [  # labelled: not asked
+            {"role": "user", "text": "hi there", "intents": ["greeting"]}
+        ],
+    },
 ]
 # The teacher's answer for each input (an input occurs in exactly one labelling prompt).
 SCRIPT = {
@@ -51,12 +106,20 @@ SCRIPT = {
     "客服: 您好\n用户: 这个多少钱？": "询问价格",
 }
 PAIRS = len(SCRIPT)
-ACCEPTED = {"product.title_entity_typing": 2, "product.description_attribute_extraction": 1,
-            "review.aspect_opinion_extraction": 1, "query.intent_classification": 1, "dialogue.turn_intent_labelling": 2}
-REJECTED = {"product.title_entity_typing": {"span_not_in_input": 1},
-            "product.description_attribute_extraction": {"span_not_in_input": 1},
-            "review.aspect_opinion_extraction": {"unparsable": 1},
-            "query.intent_classification": {"label_not_in_set": 1}, "dialogue.turn_intent_labelling": {}}
+ACCEPTED = {
+    "product.title_entity_typing": 2,
+    "product.description_attribute_extraction": 1,
+    "review.aspect_opinion_extraction": 1,
+    "query.intent_classification": 1,
+    "dialogue.turn_intent_labelling": 2,
+}
+REJECTED = {
+    "product.title_entity_typing": {"span_not_in_input": 1},
+    "product.description_attribute_extraction": {"span_not_in_input": 1},
+    "review.aspect_opinion_extraction": {"unparsable": 1},
+    "query.intent_classification": {"label_not_in_set": 1},
+    "dialogue.turn_intent_labelling": {},
+}
 
 
 def scripted(prompt: str) -> str:
@@ -82,8 +145,12 @@ def _http(stub: StubTeacher, tmp_path: Path, **updates) -> dict:
 
 
 def _pseudo_rows(output: Path) -> list[dict]:
-    rows = [row for split in ("held_in", "held_out") for f in sorted((output / split).glob("*.parquet"))
-            for row in pq.read_table(f).to_pylist()]
+    rows = [
+        row
+        for split in ("held_in", "held_out")
+        for f in sorted((output / split).glob("*.parquet"))
+        for row in pq.read_table(f).to_pylist()
+    ]
     return [row for row in rows if row["label_kind"] == "pseudo"]
 
 
@@ -96,15 +163,24 @@ def test_http_teacher_labels_rejects_retries_and_caches(ray_local, records, tmp_
         roles = {tuple(m["role"] for m in r["body"]["messages"]) for r in stub.requests}
         assert all(len(turns) >= 3 and turns[-2:] == ("assistant", "user") for turns in roles)
         teacher = first["teacher"]
-        assert teacher["totals"] == {"pairs": PAIRS, "cached": 0, "asked": PAIRS, "not_asked": 0, "failed": 0,
-                                     "answered": PAIRS, "accepted": 7, "rejected": 4}
+        assert teacher["totals"] == {
+            "pairs": PAIRS,
+            "cached": 0,
+            "asked": PAIRS,
+            "not_asked": 0,
+            "failed": 0,
+            "answered": PAIRS,
+            "accepted": 7,
+            "rejected": 4,
+        }
         assert {task: c["accepted"] for task, c in teacher["counts"].items()} == ACCEPTED
         assert {task: c["rejected_by_reason"] for task, c in teacher["counts"].items()} == REJECTED
         assert teacher["counts"]["dialogue.turn_intent_labelling"]["accept_rate"] == 1.0
         assert teacher["kind"] == "http" and teacher["base_url"] == stub.base_url and len(teacher["prompts_hash"]) == 32
         assert teacher["prompt_format"] == teacher["identity"]["prompt_format"] == "chat"
         assert first["label_kinds"]["pseudo"] == 7 and first["tasks"]["query.intent_classification"] == {
-            "en": {"held_in": 1}}
+            "en": {"held_in": 1}
+        }
 
         rows = {(row["task"], row["record_id"]): row for row in _pseudo_rows(tmp_path / "out")}
         assert len(rows) == 7
@@ -112,8 +188,9 @@ def test_http_teacher_labels_rejects_retries_and_caches(ray_local, records, tmp_
         assert typing["output"] == "brand: Acme\nproduct type: hoodie\ncolor: red\nmaterial: cotton\nsize: L"
         assert typing["input"] == "Acme red cotton hoodie size L" and typing["atomic"]
         spec = get_pseudo_task("product.title_entity_typing").spec
-        assert typing["instruction"] in [t.format(label_set="brand, product type, color, material, size")
-                                         for t in spec.templates["en"]]
+        assert typing["instruction"] in [
+            t.format(label_set="brand, product type, color, material, size") for t in spec.templates["en"]
+        ]
         assert typing["prompt"].startswith("Below is an instruction that describes the product entity typing task.")
         assert rows["review.aspect_opinion_extraction", "r-en-1"]["output"] == "battery: lasts long\nstrap: feels cheap"
         assert NER.parse(rows["product.title_entity_typing", "p-zh-1"]["output"])["品牌"] == ["优衣库"]
@@ -163,15 +240,24 @@ def test_local_tiny_teacher_as_an_actor_pool(ray_local, records, tmp_path) -> No
     from ecomgpt.train.tiny import build_tiny_checkpoint
 
     model = str(build_tiny_checkpoint(list(SCRIPT) * 4, tmp_path / "tiny", vocab_size=300, seed=0))
-    teacher = {"model": {"kind": "local", "model": model, "batch_size": 4, "concurrency": 2, "num_cpus": 0.5},
-               "max_new_tokens": 8, "cache_dir": str(tmp_path / "cache")}
+    teacher = {
+        "model": {"kind": "local", "model": model, "batch_size": 4, "concurrency": 2, "num_cpus": 0.5},
+        "max_new_tokens": 8,
+        "cache_dir": str(tmp_path / "cache"),
+    }
     first = _generate(records, tmp_path / "out", teacher)["teacher"]
     totals = first["totals"]
     assert (totals["pairs"], totals["asked"], totals["answered"]) == (PAIRS, PAIRS, PAIRS)
     assert totals["accepted"] + totals["rejected"] == PAIRS and totals["rejected"] > 0  # random weights
     reasons = {reason for c in first["counts"].values() for reason in c["rejected_by_reason"]}
-    assert reasons <= {"empty", "unparsable", "label_not_in_set", "type_not_in_set", "span_not_in_input",
-                       "repeated_label"}
+    assert reasons <= {
+        "empty",
+        "unparsable",
+        "label_not_in_set",
+        "type_not_in_set",
+        "span_not_in_input",
+        "repeated_label",
+    }
     assert first["identity"]["kind"] == "local" and first["identity"]["fingerprint"]
     assert first["prompt_format"] == "ecomgpt"  # the tiny tokenizer has no chat template
     assert first["timings"]["labels_per_s"] > 0

@@ -77,7 +77,22 @@ def test_lora_on_the_backbone_exports_an_adapter_that_evaluates(train_data, offl
     PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(offline_backbone), str(adapter))
 
     out = tmp_path / "eval"
-    code = main(["evaluate", "--model", str(adapter), "--heldout-dir", train_data, "--limit", "1", "--tasks",
-                 "query.query_item_matching", "--output", str(out), "--set", "generation.max_new_tokens.CLS=4"])
+    code = main(
+        [
+            "evaluate",
+            "--model",
+            str(adapter),
+            "--heldout-dir",
+            train_data,
+            "--limit",
+            "1",
+            "--tasks",
+            "query.query_item_matching",
+            "--output",
+            str(out),
+            "--set",
+            "generation.max_new_tokens.CLS=4",
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     assert json.loads((out / "manifest.json").read_text())["inputs"]["base_model"] == str(offline_backbone)

@@ -100,8 +100,10 @@ def test_cli_reports_errors_and_starts_nothing(train_data, tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["train", "--config", str(bad), "--data", train_data, "--output", str(out)]) == 2
     assert "unknown key 'bogus'" in capsys.readouterr().err
-    assert main(["train", "--config", str(TINY_YAML), "--data", train_data, "--output", str(out),
-                 "--num-workers", "3"]) == 2
+    assert (
+        main(["train", "--config", str(TINY_YAML), "--data", train_data, "--output", str(out), "--num-workers", "3"])
+        == 2
+    )
     assert "not divisible" in capsys.readouterr().err
     assert not os.path.exists(out)
 

@@ -105,8 +105,21 @@ def test_resume_continues_the_adapter_from_a_checkpoint_without_the_backbone(lor
 def test_evaluate_takes_the_adapter_directory(lora_run, train_data, tmp_path, capsys):
     _, result = lora_run
     out = tmp_path / "eval"
-    code = main(["evaluate", "--model", result["model_path"], "--heldout-dir", train_data, "--limit", "2",
-                 "--output", str(out), "--batch-size", "4"])
+    code = main(
+        [
+            "evaluate",
+            "--model",
+            result["model_path"],
+            "--heldout-dir",
+            train_data,
+            "--limit",
+            "2",
+            "--output",
+            str(out),
+            "--batch-size",
+            "4",
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["inputs"]["base_model"] == str(Path(result["model_path"]).parent / "init")
@@ -118,8 +131,7 @@ def test_zero3_trains_and_exports_the_adapter(train_data, tmp_path):
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
 
-    cfg = lora_config(deepspeed={"zero_stage": 3}, max_steps=4, checkpoint_every=4,
-                      lora={"merge": False, "r": 4})
+    cfg = lora_config(deepspeed={"zero_stage": 3}, max_steps=4, checkpoint_every=4, lora={"merge": False, "r": 4})
     result = run_train(cfg, train_data, str(tmp_path / "run"))
     assert result["steps"] == 4 and result["merged_path"] is None
     assert result["parameters"]["trainable"] == 2 * 4 * ((64 + 192) + (64 + 64))
@@ -165,8 +177,11 @@ def test_an_architecture_without_defaults_must_name_its_targets(train_data, tmp_
     cfg = tiny_config(model={"name_or_path": str(gpt2)}, lora={})
     with pytest.raises(ConfigError, match="no default LoRA target modules for model type 'gpt2'.*set lora.target"):
         plan_train(cfg, train_data, str(tmp_path / "out"))
-    plan_train(tiny_config(model={"name_or_path": str(gpt2)}, lora={"target_modules": ["c_attn"]}), train_data,
-               str(tmp_path / "out"))
+    plan_train(
+        tiny_config(model={"name_or_path": str(gpt2)}, lora={"target_modules": ["c_attn"]}),
+        train_data,
+        str(tmp_path / "out"),
+    )
 
 
 def test_an_adapter_is_no_backbone_to_train(train_data, tmp_path, checkpoint_and_adapter):

@@ -12,8 +12,15 @@ from ecomgpt.train.tokenize import IGNORE_INDEX, collate
 
 CONFIGS = {
     "bloom": BloomConfig(vocab_size=300, hidden_size=32, n_layer=4, n_head=4),
-    "llama": LlamaConfig(vocab_size=300, hidden_size=32, intermediate_size=64, num_hidden_layers=4,
-                         num_attention_heads=4, num_key_value_heads=2, tie_word_embeddings=True),
+    "llama": LlamaConfig(
+        vocab_size=300,
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=4,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        tie_word_embeddings=True,
+    ),
 }
 
 

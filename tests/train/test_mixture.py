@@ -121,9 +121,12 @@ def _labelled_data(root) -> str:
     rows = [("a", True, "golden")] * 4 + [("b", False, "golden")] * 3 + [("p", True, "pseudo")] * 5
     rows += [("m", True, "golden")] * 2 + [("m", True, "pseudo")] * 3
     columns = {
-        "id": [f"id{i}" for i in range(len(rows))], "task": [t for t, _, _ in rows],
-        "prompt": [f"prompt {i}" for i in range(len(rows))], "output": ["answer"] * len(rows),
-        "atomic": [a for _, a, _ in rows], "label_kind": [k for _, _, k in rows],
+        "id": [f"id{i}" for i in range(len(rows))],
+        "task": [t for t, _, _ in rows],
+        "prompt": [f"prompt {i}" for i in range(len(rows))],
+        "output": ["answer"] * len(rows),
+        "atomic": [a for _, a, _ in rows],
+        "label_kind": [k for _, _, k in rows],
     }
     (root / "held_in").mkdir(parents=True)
     pq.write_table(pa.table(columns), root / "held_in" / "part-0.parquet")

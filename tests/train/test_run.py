@@ -34,7 +34,7 @@ def _generate(model_dir: str) -> str:
     with torch.no_grad():
         out = model.generate(**inputs, max_new_tokens=5, do_sample=False)
     assert out.shape[1] > inputs["input_ids"].shape[1]
-    return tokenizer.decode(out[0, inputs["input_ids"].shape[1]:])
+    return tokenizer.decode(out[0, inputs["input_ids"].shape[1] :])
 
 
 def test_zero2_loss_falls_and_is_logged(zero2_run):

@@ -35,9 +35,7 @@ class GenerateConfig(StrictModel):
     samples_per_task: int | None = Field(
         default=None, gt=0, description="keep at most this many examples per task (None: no cap)"
     )
-    tasks: list[str] | None = Field(
-        default=None, description="generate only these registered tasks (None: every task)"
-    )
+    tasks: list[str] | None = Field(default=None, description="generate only these registered tasks (None: every task)")
     heldout_tasks: list[str] = Field(
         default_factory=lambda: list(DEFAULT_HELDOUT_TASKS),
         description="tasks whose examples form the held_out split; all others are held_in",
@@ -51,9 +49,7 @@ class GenerateConfig(StrictModel):
         description="with a cap, skip record-task pairs whose key the cap cannot reach before "
         "generating them; a speed-up that never changes the output",
     )
-    max_field_chars: int = Field(
-        default=100_000, gt=0, description="records with a longer text field are quarantined"
-    )
+    max_field_chars: int = Field(default=100_000, gt=0, description="records with a longer text field are quarantined")
     header: bool = Field(default=True, description="render the task-description header in prompts")
     instruction_lang: Literal["en", "zh"] | None = Field(
         default=None, description="render every instruction in this language (None: the record's)"

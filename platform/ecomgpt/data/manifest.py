@@ -67,7 +67,6 @@ def build_manifest(
     }
 
 
-
 def label_kinds(digest: OutputDigest) -> dict[str, int]:
     """Examples out by label kind: golden (read from the data) and pseudo (written by a teacher)."""
     pseudo = {task.name for task in all_pseudo_tasks()}

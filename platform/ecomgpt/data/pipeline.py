@@ -214,8 +214,14 @@ def _count_bucket(group: dict[str, np.ndarray]) -> dict[str, list]:
 def merge_stats(parts: list[dict]) -> dict:
     """Sum the per-unit statistics of one pass."""
     total: dict = {
-        "records_in": 0, "records_accepted": 0, "rejected_by_reason": Counter(), "by_source": {},
-        "generated": {}, "pairs_skipped": Counter(), "pairs_generated": Counter(), "unit_seconds": [],
+        "records_in": 0,
+        "records_accepted": 0,
+        "rejected_by_reason": Counter(),
+        "by_source": {},
+        "generated": {},
+        "pairs_skipped": Counter(),
+        "pairs_generated": Counter(),
+        "unit_seconds": [],
         "unit_cpu_seconds": [],
     }
     for part in parts:
@@ -294,17 +300,13 @@ def _finalize(candidates: ray.data.Dataset, cfg: GenerateConfig) -> ray.data.Dat
     """Exact dedup and cap per task (a shuffle by task), then the split."""
     return (
         candidates.groupby("task")
-        .map_groups(
-            dedup_and_cap, batch_format="pyarrow", fn_args=(cfg.samples_per_task, frozenset(cfg.heldout_tasks))
-        )
+        .map_groups(dedup_and_cap, batch_format="pyarrow", fn_args=(cfg.samples_per_task, frozenset(cfg.heldout_tasks)))
         .materialize()
     )
 
 
 def _candidates(results: ray.data.Dataset) -> ray.data.Dataset:
-    return results.select_columns(["candidates"]).map_batches(
-        _decode_candidates, batch_format="pyarrow", batch_size=1
-    )
+    return results.select_columns(["candidates"]).map_batches(_decode_candidates, batch_format="pyarrow", batch_size=1)
 
 
 def _distinct_counts(results: ray.data.Dataset) -> tuple[int, int]:
@@ -351,7 +353,8 @@ def run_generate(plan: GeneratePlan) -> dict:
     pseudo, teacher_summary, pseudo_generated = None, None, {}
     if plan.teacher is not None:
         pseudo, teacher_summary, pseudo_generated = run_teacher(
-            plan.units, plan.teacher, cfg, ray.put(plan.heldout_texts))
+            plan.units, plan.teacher, cfg, ray.put(plan.heldout_texts)
+        )
     teacher_at = time.time()
     passes = [_process(plan, {task: (0, bounds.get(task, FULL)) for task in plan.task_names})]
     units_at = time.time()

@@ -87,7 +87,9 @@ def pilot_pairs(
             if isinstance(item, Reject):
                 continue
             seen += 1
-            pairs.update({ex["task"] for ex in build_examples(item, specs_by_type.get(item.data_type, ()), seed, options)})
+            pairs.update(
+                {ex["task"] for ex in build_examples(item, specs_by_type.get(item.data_type, ()), seed, options)}
+            )
             if seen >= records:
                 return seen, pairs
     return seen, pairs

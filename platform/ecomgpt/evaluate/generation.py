@@ -63,8 +63,9 @@ class AnswerGenerator:
         for rows, budget in generate_calls([len(row) for row in ids], budgets, self.cfg.max_batch_tokens):
             # A row that writes the next-section marker is done: the prediction is cut there anyway, so
             # decoding on (as a base model that has not learnt to stop does) changes no score, only costs time.
-            done = self.runner.generate([ids[i] for i in rows], [budget] * len(rows), sampling=self.sampling,
-                                        stop=(RESPONSE_STOP,))
+            done = self.runner.generate(
+                [ids[i] for i in rows], [budget] * len(rows), sampling=self.sampling, stop=(RESPONSE_STOP,)
+            )
             for i, answer in zip(rows, done):
                 answers[i] = answer
         predictions = [normalize_prediction(a.decoded, self.eos_tokens) for a in answers]
@@ -86,8 +87,9 @@ def generate_answers(rows: list[dict[str, Any]], model: str, gen: GenerationConf
     # By budget, then by prompt length in the model's own tokens (characters are a poor proxy across
     # languages), so each batch pads little and decodes to one budget.
     lengths = [len(ids) for ids in encode_prompts(models.load_tokenizer(model), [row["prompt"] for row in rows])]
-    ordered = [row for _, _, row in sorted(zip((r["max_new_tokens"] for r in rows), lengths, rows),
-                                           key=lambda item: item[:2])]
+    ordered = [
+        row for _, _, row in sorted(zip((r["max_new_tokens"] for r in rows), lengths, rows), key=lambda item: item[:2])
+    ]
     actors, cpus = actor_plan(gen.concurrency, gen.num_cpus, gen.num_gpus)
     gen = gen.model_copy(update={"num_cpus": cpus})
     # Batches go to whichever actor is free: enough of them (one per `batch_size` rows, at least four per

@@ -44,7 +44,9 @@ def read_predictions(path: str) -> dict[tuple[str, int], tuple[str, int]]:
                 raise PredictionsError(f"{where}: 'prediction' must be a string, got {type(prediction).__name__}")
             key = (task, index)
             if key in found:
-                raise PredictionsError(f"{where}: duplicate prediction for {task} #{index} (first on line {found[key][1]})")
+                raise PredictionsError(
+                    f"{where}: duplicate prediction for {task} #{index} (first on line {found[key][1]})"
+                )
             found[key] = (prediction, number)
     return found
 

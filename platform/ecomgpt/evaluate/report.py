@@ -23,7 +23,9 @@ def markdown_table(metrics: dict) -> str:
     for task, values in metrics["tasks"].items():
         lines.append(f"| {task} | {values['n']} | " + " | ".join(cell(values, m) for m in METRICS) + " |")
     average = metrics["average"]
-    lines.append(f"| **average** ({average['tasks']} tasks) | | " + " | ".join(cell(average, m) for m in METRICS) + " |")
+    lines.append(
+        f"| **average** ({average['tasks']} tasks) | | " + " | ".join(cell(average, m) for m in METRICS) + " |"
+    )
     return "\n".join(lines) + "\n"
 
 

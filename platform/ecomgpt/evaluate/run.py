@@ -70,8 +70,13 @@ def score(tasks: list[EvalTask], predicted: dict[tuple[str, int], dict[str, Any]
             found = predicted[(task.name, instance.index)]
             result = score_instance(found["prediction"], instance.reference, task.type, task.sep)
             scores.append(result)
-            row = {"task": task.name, "index": instance.index, **found, "reference": instance.reference,
-                   "rouge_l": result.rouge_l}
+            row = {
+                "task": task.name,
+                "index": instance.index,
+                **found,
+                "reference": instance.reference,
+                "rouge_l": result.rouge_l,
+            }
             if result.f1 is not None:
                 row["f1"] = result.f1
             rows.append(row)
@@ -121,8 +126,12 @@ def run_evaluate(cfg: EvaluateConfig) -> dict:
     manifest = {
         "stage": "evaluate",
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "inputs": {"model": cfg.model, "base_model": _adapter_base(cfg.model), "predictions": cfg.predictions,
-                   "heldout_dir": cfg.heldout_dir},
+        "inputs": {
+            "model": cfg.model,
+            "base_model": _adapter_base(cfg.model),
+            "predictions": cfg.predictions,
+            "heldout_dir": cfg.heldout_dir,
+        },
         "config": cfg.model_dump(mode="json"),
         # The weights' dtype that generated (`generation.dtype: auto` resolved by each actor's hardware).
         "dtype": dtype,

@@ -11,22 +11,22 @@ from ecomgpt.sweep.fit import fit_log_trend
 
 CLAIMS = {
     "a": "Instruction tuning on e-commerce instruction data lifts the backbone's zero-shot scores on unseen "
-         "e-commerce datasets and tasks.",
+    "e-commerce datasets and tasks.",
     "b": "The Chain-of-Task atomic tasks matter: at the same training budget, removing them lowers held-out scores.",
     "c": "Held-out scores rise with the number of training tasks more than with the number of samples per task.",
     "d": "Pseudo-labelled atomic tasks add to golden ones: at the same training budget, golden and pseudo-labelled "
-         "atomic tasks together score higher than golden ones alone.",
+    "atomic tasks together score higher than golden ones alone.",
 }
 RULES = {
     "a": "reproduced if the interval of fine-tuned − base lies above 0; not reproduced if it lies below 0; "
-         "inconclusive otherwise",
+    "inconclusive otherwise",
     "b": "reproduced if the interval of with − without atomic tasks lies above 0; not reproduced if it lies "
-         "below 0; inconclusive otherwise",
+    "below 0; inconclusive otherwise",
     "c": "reproduced if the intervals of the task-count slope and of slope(tasks) − slope(samples) both lie "
-         "above 0; not reproduced if either lies below 0; inconclusive otherwise (slopes of score against "
-         "ln x)",
+    "above 0; not reproduced if either lies below 0; inconclusive otherwise (slopes of score against "
+    "ln x)",
     "d": "reproduced if the interval of both − golden lies above 0; not reproduced if it lies below 0; "
-         "inconclusive otherwise (pseudo − golden is reported beside it)",
+    "inconclusive otherwise (pseudo − golden is reported beside it)",
 }
 
 
@@ -56,8 +56,19 @@ def _difference(cfg: FindingsConfig, arms: dict[str, list], first: str, second: 
 
 
 def _trained_on(row: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: row.get(key) for key in ("train_tasks", "train_examples_per_task", "train_kinds", "train_label_kinds",
-                                            "train_examples", "examples_seen", "train_tokens", "final_loss")}
+    return {
+        key: row.get(key)
+        for key in (
+            "train_tasks",
+            "train_examples_per_task",
+            "train_kinds",
+            "train_label_kinds",
+            "train_examples",
+            "examples_seen",
+            "train_tokens",
+            "final_loss",
+        )
+    }
 
 
 def base_vs_tuned(cfg: FindingsConfig, rows: Mapping[str, dict], scores: Mapping[str, Any]) -> dict[str, Any]:
@@ -101,11 +112,15 @@ def scaling_curves(cfg: FindingsConfig, rows: Mapping[str, dict], scores: Mappin
     fixed_s, fixed_n = cfg.task_curve.samples_per_task, cfg.samples_curve.n_tasks
     task_xs, sample_xs = cfg.task_curve.n_tasks, cfg.samples_curve.samples_per_task
     task_keys, sample_keys = [(n, fixed_s) for n in task_xs], [(fixed_n, s) for s in sample_xs]
-    arms = {point: _seeds(scores, [curve_key(*point, seed) for seed in cfg.curve_seeds])
-            for point in dict.fromkeys(task_keys + sample_keys)}
+    arms = {
+        point: _seeds(scores, [curve_key(*point, seed) for seed in cfg.curve_seeds])
+        for point in dict.fromkeys(task_keys + sample_keys)
+    }
     figure = {point: stats.contrast(arms, {point: 1.0}, confidence) for point in arms}
-    weights = {"tasks": dict(zip(task_keys, stats.slope_weights(task_xs))),
-               "samples": dict(zip(sample_keys, stats.slope_weights(sample_xs)))}
+    weights = {
+        "tasks": dict(zip(task_keys, stats.slope_weights(task_xs))),
+        "samples": dict(zip(sample_keys, stats.slope_weights(sample_xs))),
+    }
     difference_weights = dict(weights["tasks"])
     for point, weight in weights["samples"].items():
         difference_weights[point] = difference_weights.get(point, 0.0) - weight
@@ -114,19 +129,28 @@ def scaling_curves(cfg: FindingsConfig, rows: Mapping[str, dict], scores: Mappin
 
     def curve(axis: str, keys: list[tuple[int, int]], xs: list[int], slope: stats.Estimate) -> dict[str, Any]:
         return {
-            "points": [{axis: x, **stats.summary(figure[key]), "rows": key[0] * key[1],
-                        "train_examples": rows[curve_key(*key, cfg.curve_seeds[0])].get("train_examples")}
-                       for x, key in zip(xs, keys)],
+            "points": [
+                {
+                    axis: x,
+                    **stats.summary(figure[key]),
+                    "rows": key[0] * key[1],
+                    "train_examples": rows[curve_key(*key, cfg.curve_seeds[0])].get("train_examples"),
+                }
+                for x, key in zip(xs, keys)
+            ],
             "slope": stats.summary(slope),
             "fit": fit_log_trend(xs, [100 * figure[key].value for key in keys]),
         }
 
     seen = rows[curve_key(*task_keys[0], cfg.curve_seeds[0])].get("examples_seen")
     return {
-        "claim": CLAIMS["c"], "rule": RULES["c"],
+        "claim": CLAIMS["c"],
+        "rule": RULES["c"],
         "task_curve": {"samples_per_task": fixed_s, **curve("n_tasks", task_keys, task_xs, task_slope)},
-        "samples_curve": {"n_tasks": fixed_n, **curve("samples_per_task", sample_keys, sample_xs,
-                                                      stats.contrast(arms, weights["samples"], confidence))},
+        "samples_curve": {
+            "n_tasks": fixed_n,
+            **curve("samples_per_task", sample_keys, sample_xs, stats.contrast(arms, weights["samples"], confidence)),
+        },
         "slope_difference": stats.summary(difference),
         "design": {"rows": [n * fixed_s for n in task_xs], "examples_seen": seen},
         "seeds": len(cfg.curve_seeds),
@@ -152,12 +176,29 @@ def analyse(cfg: FindingsConfig, rows: Mapping[str, dict], scores: Mapping[str, 
         "heldout": {"tasks": len(instances), "instances": instances},
         "confidence": confidence,
         "findings": findings,
-        "family": {"verdicts": len(findings),
-                   "false_reproduced_at_most": round(stats.false_reproduced_bound(len(findings), confidence), 4)},
+        "family": {
+            "verdicts": len(findings),
+            "false_reproduced_at_most": round(stats.false_reproduced_bound(len(findings), confidence), 4),
+        },
         "trials": [
-            {key: row.get(key) for key in ("trial", "train", "n_tasks", "samples_per_task", "seed", "atomic",
-                                            "label_kind", "avg_rouge_l", "avg_micro_f1", "train_examples", "examples_seen",
-                                            "final_loss", "wall_s")}
+            {
+                key: row.get(key)
+                for key in (
+                    "trial",
+                    "train",
+                    "n_tasks",
+                    "samples_per_task",
+                    "seed",
+                    "atomic",
+                    "label_kind",
+                    "avg_rouge_l",
+                    "avg_micro_f1",
+                    "train_examples",
+                    "examples_seen",
+                    "final_loss",
+                    "wall_s",
+                )
+            }
             for row in rows.values()
         ],
     }

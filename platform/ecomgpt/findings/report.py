@@ -22,28 +22,36 @@ def _trained_on(arm: list[dict]) -> str:
     labels = first.get("train_label_kinds") or {}
     if set(labels) - {"golden", "unknown"}:
         kinds += "; " + ", ".join(f"{n:,} {kind}-label" for kind, n in labels.items())
-    return (f"{len(tasks)} tasks, {first.get('train_examples') or 0:,} examples ({kinds}); "
-            f"{first.get('examples_seen') or 0:,} examples seen in training")
+    return (
+        f"{len(tasks)} tasks, {first.get('train_examples') or 0:,} examples ({kinds}); "
+        f"{first.get('examples_seen') or 0:,} examples seen in training"
+    )
 
 
 def _curve_design(c: dict) -> str:
     task_xs = [point["n_tasks"] for point in c["task_curve"]["points"]]
     sample_xs = [point["samples_per_task"] for point in c["samples_curve"]["points"]]
     rows, seen = c["design"]["rows"], c["design"]["examples_seen"]
-    return (f"- (c) on matched rows: the task curve n = {', '.join(map(str, task_xs))} tasks at "
-            f"{c['task_curve']['samples_per_task']} samples per task against the samples curve k = "
-            f"{', '.join(map(str, sample_xs))} samples per task at {c['samples_curve']['n_tasks']} tasks: "
-            f"{', '.join(f'{r:,}' for r in rows)} training rows at each step on both curves, every trial seeing "
-            f"{seen or 0:,} examples; {c['seeds']} seed(s) per point, seed s drawing the nested tasks of every "
-            "point.")
+    return (
+        f"- (c) on matched rows: the task curve n = {', '.join(map(str, task_xs))} tasks at "
+        f"{c['task_curve']['samples_per_task']} samples per task against the samples curve k = "
+        f"{', '.join(map(str, sample_xs))} samples per task at {c['samples_curve']['n_tasks']} tasks: "
+        f"{', '.join(f'{r:,}' for r in rows)} training rows at each step on both curves, every trial seeing "
+        f"{seen or 0:,} examples; {c['seeds']} seed(s) per point, seed s drawing the nested tasks of every "
+        "point."
+    )
 
 
 def _seeds(count: int, which: str) -> str:
     if count == 1:
-        return (f"{which}: one seed, so these intervals hold instance noise only: how far another training seed "
-                "would move a figure is unknown and not in them")
-    return (f"{which}: {count} seeds, paired across arms (seed s of every arm trained with the same seed), the "
-            f"spread of the {count} per-seed figures in the intervals with {count - 1} degree(s) of freedom")
+        return (
+            f"{which}: one seed, so these intervals hold instance noise only: how far another training seed "
+            "would move a figure is unknown and not in them"
+        )
+    return (
+        f"{which}: {count} seeds, paired across arms (seed s of every arm trained with the same seed), the "
+        f"spread of the {count} per-seed figures in the intervals with {count - 1} degree(s) of freedom"
+    )
 
 
 def _all_seeds(findings: dict[str, Any]) -> str:
@@ -123,13 +131,15 @@ def markdown(report: dict[str, Any]) -> str:
         lines.append(
             f"| (d) | {d['claim']} | golden {_figure(d['golden'])}, pseudo {_figure(d['pseudo'])}, both "
             f"{_figure(d['both'])}; both − golden {_figure(d['difference'])}, pseudo − golden "
-            f"{_figure(d['pseudo_minus_golden'])} | {_power(d['power'])} | {_verdict(d, d['power'])} |")
+            f"{_figure(d['pseudo_minus_golden'])} | {_power(d['power'])} | {_verdict(d, d['power'])} |"
+        )
     lines += [
         "",
         *_power_note(report),
         "",
         "Rules, fixed before the run: "
-        + "; ".join(f"({key}) {findings[key]['rule']}" for key in sorted(findings)) + ".",
+        + "; ".join(f"({key}) {findings[key]['rule']}" for key in sorted(findings))
+        + ".",
         "",
         f"![base, fine-tuned, with and without atomic tasks]({PLOTS['ab']})",
         f"![held-out score against task count and samples per task]({PLOTS['curves']})",
@@ -142,8 +152,10 @@ def markdown(report: dict[str, Any]) -> str:
         f"{_trained_on(b['trained_on']['without'])}.",
     ]
     if d is not None:
-        lines += [f"- (d) {arm} labels (atomic tasks only): {_trained_on(d['trained_on'][arm])}."
-                  for arm in ("golden", "pseudo", "both")]
+        lines += [
+            f"- (d) {arm} labels (atomic tasks only): {_trained_on(d['trained_on'][arm])}."
+            for arm in ("golden", "pseudo", "both")
+        ]
     lines += [
         _curve_design(c),
         "",
@@ -153,8 +165,13 @@ def markdown(report: dict[str, Any]) -> str:
     for name, axis in (("task_curve", "n_tasks"), ("samples_curve", "samples_per_task")):
         for point in c[name]["points"]:
             lines.append(f"| {axis} | {point[axis]} | {_figure(point)} | {point['train_examples'] or 0:,} |")
-    lines += ["", "## Trials", "", "| trial | Rouge-L | micro-F1 | examples seen | final loss | wall s |",
-              "|---|---:|---:|---:|---:|---:|"]
+    lines += [
+        "",
+        "## Trials",
+        "",
+        "| trial | Rouge-L | micro-F1 | examples seen | final loss | wall s |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
     for row in report["trials"]:
         loss = row.get("final_loss")
         lines.append(
@@ -198,8 +215,10 @@ def plots(findings: dict[str, Any]) -> dict[str, bytes]:
     ab = _png(fig)
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
-    for ax, name, axis, label in ((axes[0], "task_curve", "n_tasks", "number of training tasks"),
-                                  (axes[1], "samples_curve", "samples_per_task", "samples per task")):
+    for ax, name, axis, label in (
+        (axes[0], "task_curve", "n_tasks", "number of training tasks"),
+        (axes[1], "samples_curve", "samples_per_task", "samples per task"),
+    ):
         points = c[name]["points"]
         xs = [point[axis] for point in points]
         _errorbar(ax, xs, points, marker="o")

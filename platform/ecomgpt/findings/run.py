@@ -65,8 +65,9 @@ def findings_points(cfg: FindingsConfig) -> list[PointConfig]:
         # (d) atomic tasks only (the golden-vs-pseudo comparison is about atomic-task labels), the (b) cap
         for seed in cfg.seeds:
             for arm, kind in LABEL_ARMS.items():
-                points.append(PointConfig(key=label_key(arm, seed), samples_per_task=cap, seed=seed, atomic=True,
-                                          label_kind=kind))
+                points.append(
+                    PointConfig(key=label_key(arm, seed), samples_per_task=cap, seed=seed, atomic=True, label_kind=kind)
+                )
     for seed in cfg.curve_seeds:
         for n, s in curve_points(cfg):
             points.append(PointConfig(key=curve_key(n, s, seed), n_tasks=n, samples_per_task=s, seed=seed))
@@ -76,8 +77,13 @@ def findings_points(cfg: FindingsConfig) -> list[PointConfig]:
 def sweep_config(cfg: FindingsConfig) -> SweepConfig:
     evaluate = cfg.evaluate.model_copy(update={"heldout_dir": cfg.heldout_dir})
     return SweepConfig(
-        name=cfg.name, train=cfg.train, train_overrides=cfg.train_overrides, points=findings_points(cfg),
-        evaluate=evaluate, max_concurrent_trials=cfg.max_concurrent_trials, max_failures=cfg.max_failures,
+        name=cfg.name,
+        train=cfg.train,
+        train_overrides=cfg.train_overrides,
+        points=findings_points(cfg),
+        evaluate=evaluate,
+        max_concurrent_trials=cfg.max_concurrent_trials,
+        max_failures=cfg.max_failures,
         metric=cfg.metric,
     )
 
@@ -88,7 +94,10 @@ def build_data(cfg: FindingsConfig, output: str) -> str:
     from ecomgpt.pipeline_config import HeldoutConfig, PipelineConfig
 
     pipeline = PipelineConfig(
-        output=output, synth=cfg.data.synth, heldout=HeldoutConfig(dir=cfg.heldout_dir), generate=cfg.data.generate,
+        output=output,
+        synth=cfg.data.synth,
+        heldout=HeldoutConfig(dir=cfg.heldout_dir),
+        generate=cfg.data.generate,
     )
     run_pipeline(pipeline)
     return storage.join(output, STAGE_DIRS["generate"])
@@ -96,8 +105,11 @@ def build_data(cfg: FindingsConfig, output: str) -> str:
 
 def instance_scores(eval_dir: str, metric: str = "rouge_l") -> dict[str, list[float]]:
     """task -> per-instance scores in instance order, from an evaluation's predictions.jsonl."""
-    rows = [orjson.loads(line) for line in storage.read_text(storage.join(eval_dir, "predictions.jsonl")).splitlines()
-            if line.strip()]
+    rows = [
+        orjson.loads(line)
+        for line in storage.read_text(storage.join(eval_dir, "predictions.jsonl")).splitlines()
+        if line.strip()
+    ]
     by_task: dict[str, list[tuple[int, float]]] = defaultdict(list)
     for row in rows:
         by_task[row["task"]].append((row["index"], row[metric]))
@@ -107,8 +119,11 @@ def instance_scores(eval_dir: str, metric: str = "rouge_l") -> dict[str, list[fl
 def check_output(output: str, resume: bool) -> None:
     """A findings directory is finished with --resume only; any other directory must be new or empty
     (--resume on a fresh one starts it)."""
-    ours = [storage.join(output, SWEEP, "sweep.json"), storage.join(output, DATA_RECORD),
-            storage.join(output, "pipeline.json")]
+    ours = [
+        storage.join(output, SWEEP, "sweep.json"),
+        storage.join(output, DATA_RECORD),
+        storage.join(output, "pipeline.json"),
+    ]
     if any(storage.exists(path) for path in ours):
         if not resume:
             raise FindingsError(f"{output}: holds a findings run; pass --resume to finish it or choose another")
@@ -154,8 +169,11 @@ def run_findings(cfg: FindingsConfig, output: str, *, resume: bool = False, addr
     scores = {row["trial"]: instance_scores(row["eval_dir"], cfg.metric) for row in rows}
     findings = analyse(cfg, {row["trial"]: row for row in rows}, scores)
     findings.update(
-        wall_s=round(time.perf_counter() - started, 1), trial_wall_s=round(sum(r["wall_s"] for r in rows), 1),
-        data_dir=data_dir, heldout_dir=plan.heldout_dir, config=cfg.model_dump(mode="json"),
+        wall_s=round(time.perf_counter() - started, 1),
+        trial_wall_s=round(sum(r["wall_s"] for r in rows), 1),
+        data_dir=data_dir,
+        heldout_dir=plan.heldout_dir,
+        config=cfg.model_dump(mode="json"),
     )
     write_report(output, findings)
     return findings

@@ -72,8 +72,10 @@ def _beta_fraction(a: float, b: float, x: float) -> float:
     d = 1.0 / (d if abs(d) > tiny else tiny)
     fraction = d
     for m in range(1, 500):
-        for numerator in (m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
-                          -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))):
+        for numerator in (
+            m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
+            -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1)),
+        ):
             d = 1.0 + numerator * d
             d = 1.0 / (d if abs(d) > tiny else tiny)
             c = 1.0 + numerator / c
@@ -170,8 +172,7 @@ class Estimate:
         return (self.critical(0.5 + self.confidence / 2) + self.critical(power)) * self.se
 
 
-def _paired_table(arms: Mapping[str, Sequence[Scores]], weights: Mapping[str, float],
-                  tasks: list[str]) -> np.ndarray:
+def _paired_table(arms: Mapping[str, Sequence[Scores]], weights: Mapping[str, float], tasks: list[str]) -> np.ndarray:
     """The S × (all instances, task by task) table of z = Σ w · y: row s holds seed s of every arm (a one-run
     arm in every row)."""
     unknown = sorted(set(weights) - set(arms))
@@ -183,10 +184,15 @@ def _paired_table(arms: Mapping[str, Sequence[Scores]], weights: Mapping[str, fl
     seeds = max(len(runs) for runs in used.values())
     for name, runs in used.items():
         if len(runs) not in (1, seeds):
-            raise StatsError(f"arm {name!r} has {len(runs)} seeds and another arm {seeds}: seeds pair by index, "
-                             "so arms need the same seeds (or a single fixed run, like the base model)")
-    table = sum(weights[name] * np.asarray([np.concatenate([np.asarray(scores[t], dtype=float) for t in tasks])
-                                            for scores in runs]) for name, runs in used.items())
+            raise StatsError(
+                f"arm {name!r} has {len(runs)} seeds and another arm {seeds}: seeds pair by index, "
+                "so arms need the same seeds (or a single fixed run, like the base model)"
+            )
+    table = sum(
+        weights[name]
+        * np.asarray([np.concatenate([np.asarray(scores[t], dtype=float) for t in tasks]) for scores in runs])
+        for name, runs in used.items()
+    )
     return np.broadcast_to(table, (seeds, table.shape[1]))
 
 
@@ -224,8 +230,14 @@ def contrast(arms: Mapping[str, Sequence[Scores]], weights: Mapping[str, float],
     instance_var = float(sum(values.sum() for values, _ in parts))
     terms = float(sum((values**2 / df).sum() for values, df in parts))
     instance_df = max(1.0, instance_var**2 / terms) if instance_var > 0 else math.inf
-    return Estimate(value=float(per_seed.mean()), seed_var=seed_var, instance_var=max(instance_var, 0.0),
-                    instance_df=instance_df, seeds=seeds, confidence=confidence)
+    return Estimate(
+        value=float(per_seed.mean()),
+        seed_var=seed_var,
+        instance_var=max(instance_var, 0.0),
+        instance_df=instance_df,
+        seeds=seeds,
+        confidence=confidence,
+    )
 
 
 def slope_weights(xs: Sequence[float]) -> list[float]:
@@ -268,12 +280,21 @@ def false_reproduced_bound(verdicts: int, confidence: float) -> float:
 def summary(estimate: Estimate) -> dict[str, float | list[float]]:
     """A figure with its interval as findings.json holds it (×100, like the paper's tables)."""
     low, high = estimate.bounds
-    return {"value": round(100 * estimate.value, 2), "ci": [round(100 * low, 2), round(100 * high, 2)],
-            "half_width": round(100 * estimate.half_width, 2), "se": round(100 * estimate.se, 3)}
+    return {
+        "value": round(100 * estimate.value, 2),
+        "ci": [round(100 * low, 2), round(100 * high, 2)],
+        "half_width": round(100 * estimate.half_width, 2),
+        "se": round(100 * estimate.se, 3),
+    }
 
 
 def power(estimate: Estimate) -> dict[str, float | int]:
     """The power figures of a verdict's contrast (×100): half-width, minimum detectable effect at POWER,
     the seeds' share of the variance and the seeds it was estimated from."""
-    return {"half_width": round(100 * estimate.half_width, 2), "mde": round(100 * estimate.mde(), 2),
-            "power": POWER, "seed_share": round(estimate.seed_share, 2), "seeds": estimate.seeds}
+    return {
+        "half_width": round(100 * estimate.half_width, 2),
+        "mde": round(100 * estimate.mde(), 2),
+        "power": POWER,
+        "seed_share": round(estimate.seed_share, 2),
+        "seeds": estimate.seeds,
+    }

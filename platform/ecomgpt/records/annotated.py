@@ -97,15 +97,25 @@ def _bio_sentence(name: str, sentence: int, lines: list[tuple[int, bytes]], conf
         texts = decode(b"\n".join(line for _, line in lines)).split("\n")
     except UnicodeDecodeError as exc:
         number = next((number for number, line in lines if not _is_utf8(line)), first)
-        return RawItem(f"sentence {sentence} (line {number})", default_id, raw(), reason="bad_encoding",
-                       detail=f"line {number}: invalid UTF-8: {exc.reason}")
+        return RawItem(
+            f"sentence {sentence} (line {number})",
+            default_id,
+            raw(),
+            reason="bad_encoding",
+            detail=f"line {number}: invalid UTF-8: {exc.reason}",
+        )
     tokens, tags = [], []
     for (number, _), text in zip(lines, texts):
         cut = max(text.rfind(" "), text.rfind("\t"))
         tag = text[cut + 1 :]
         if cut <= 0 or not (tag == "O" or (tag[:2] in _PREFIXES and len(tag) > 2)):
-            return RawItem(f"sentence {sentence} (line {number})", default_id, raw(), reason="unparsable",
-                           detail=f"line {number}: expected 'token TAG' with TAG O, B-X or I-X, got {text!r}")
+            return RawItem(
+                f"sentence {sentence} (line {number})",
+                default_id,
+                raw(),
+                reason="unparsable",
+                detail=f"line {number}: expected 'token TAG' with TAG O, B-X or I-X, got {text!r}",
+            )
         tokens.append(text[:cut])
         tags.append(tag)
     options = config.bio
@@ -117,8 +127,13 @@ def _bio_sentence(name: str, sentence: int, lines: list[tuple[int, bytes]], conf
         prefix, _, kind = tag.partition("-")
         if label_names and kind and kind not in label_names:
             known = ", ".join(label_names)
-            return RawItem(where, default_id, raw(), reason="invalid_value",
-                           detail=f"entity type {kind!r} is not in bio.label_names ({known})")
+            return RawItem(
+                where,
+                default_id,
+                raw(),
+                reason="invalid_value",
+                detail=f"entity type {kind!r} is not in bio.label_names ({known})",
+            )
         kind = label_names.get(kind, kind)
         end = offset + len(token)
         if prefix in ("I", "E") and current is not None and current["type"] == kind:

@@ -52,7 +52,7 @@ def bounded_lines(handle: IO[bytes], max_bytes: int, first_line: int = 1, offset
             return
         length = len(line)
         if length > max_bytes and not line.endswith(b"\n"):
-            while (rest := handle.readline(_SKIP_BLOCK)):
+            while rest := handle.readline(_SKIP_BLOCK):
                 length += len(rest)
                 if rest.endswith(b"\n"):
                     break
@@ -70,8 +70,7 @@ class _TooBig(Exception):
 class _Feed:
     """Lines for one record: counts them and stops the record when it outgrows the limits."""
 
-    def __init__(self, lines: Iterator[Line], pending: deque, max_lines: int,
-                 max_bytes: int) -> None:
+    def __init__(self, lines: Iterator[Line], pending: deque, max_lines: int, max_bytes: int) -> None:
         self.lines, self.pending = lines, pending
         self.max_lines, self.max_bytes = max_lines, max_bytes
         self.taken: list[tuple[int, int, str]] = []
@@ -107,8 +106,7 @@ class _Feed:
         return text
 
 
-def csv_records(lines: Iterator[Line], delimiter: str, max_lines: int,
-                max_bytes: int) -> Iterator[CsvRecord]:
+def csv_records(lines: Iterator[Line], delimiter: str, max_lines: int, max_bytes: int) -> Iterator[CsvRecord]:
     """Every record of the lines, header included, in order; blank lines give `fields == []`."""
     pending: deque = deque()
     while True:
@@ -120,8 +118,11 @@ def csv_records(lines: Iterator[Line], delimiter: str, max_lines: int,
             return
         except _TooBig:
             fields = None
-            error = (f"the line is longer than {max_bytes:,} bytes" if feed.overlong else
-                     f"the record runs over {max_lines} lines or {max_bytes:,} bytes (an unmatched quote?)")
+            error = (
+                f"the line is longer than {max_bytes:,} bytes"
+                if feed.overlong
+                else f"the record runs over {max_lines} lines or {max_bytes:,} bytes (an unmatched quote?)"
+            )
         except csv.Error as exc:
             fields, error = None, f"CSV error: {exc}"
         if feed.ran_out:
@@ -138,7 +139,7 @@ def csv_records(lines: Iterator[Line], delimiter: str, max_lines: int,
 
 
 def record_kind(record: CsvRecord, have_header: bool) -> str:
-    """"header" (the first readable record), "blank" (not a record) or "row"."""
+    """ "header" (the first readable record), "blank" (not a record) or "row"."""
     if record.fields is not None and not have_header:
         return "header"
     if record.fields == [] or (record.fields is None and not record.raw.strip()):

@@ -141,8 +141,7 @@ def _clean(value: Any, where: str, limit: int) -> Any:
             raise _TooLong(f"{where or 'value'}: {len(value):,} characters, more than the limit of {limit:,}")
         return value
     if isinstance(value, dict):
-        return {key: _clean(item, f"{where}.{key}" if where else str(key), limit)
-                for key, item in value.items()}
+        return {key: _clean(item, f"{where}.{key}" if where else str(key), limit) for key, item in value.items()}
     if isinstance(value, list):
         return [_clean(item, f"{where}[{i}]", limit) for i, item in enumerate(value)]
     return value

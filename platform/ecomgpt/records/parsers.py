@@ -61,8 +61,11 @@ def known_parsers() -> list[str]:
 def is_function(spec: str) -> bool:
     """Whether `spec` names a `module:function` rather than a registered parser."""
     name, sep, arg = spec.partition(":")
-    return bool(sep) and name not in _PARSERS and arg.isidentifier() and all(
-        part.isidentifier() for part in name.split(".")
+    return (
+        bool(sep)
+        and name not in _PARSERS
+        and arg.isidentifier()
+        and all(part.isidentifier() for part in name.split("."))
     )
 
 
@@ -75,9 +78,7 @@ def check_parser(spec: str) -> None:
         return
     name, sep, arg = spec.partition(":")
     if name not in _PARSERS:
-        raise ValueError(
-            f"unknown parser {spec!r}; known parsers: {', '.join(known_parsers())}, or a module:function"
-        )
+        raise ValueError(f"unknown parser {spec!r}; known parsers: {', '.join(known_parsers())}, or a module:function")
     takes_arg = _PARSERS[name][1]
     if takes_arg and not (sep and arg):
         raise ValueError(f"parser {name!r} needs an argument, written {name}:<arg>")

@@ -120,8 +120,13 @@ def read_json_array(unit: ReadUnit, config: SourceConfig) -> Iterator[RawItem]:
     try:
         text = decode(data)
     except UnicodeDecodeError as exc:
-        yield RawItem("file", f"{name}:file", clip(data.decode("utf-8", "replace")), reason="bad_encoding",
-                      detail=f"invalid UTF-8: {exc}")
+        yield RawItem(
+            "file",
+            f"{name}:file",
+            clip(data.decode("utf-8", "replace")),
+            reason="bad_encoding",
+            detail=f"invalid UTF-8: {exc}",
+        )
         return
     value, error = parse_object_text(text, allow_python_literals=False)
     if error or not isinstance(value, list):
@@ -133,8 +138,13 @@ def read_json_array(unit: ReadUnit, config: SourceConfig) -> Iterator[RawItem]:
         if isinstance(element, dict):
             yield RawItem(f"row {index}", f"{name}:{index}", raw, row=element)
         else:
-            yield RawItem(f"row {index}", f"{name}:{index}", raw, reason="wrong_type",
-                          detail=f"expected an object, got {type(element).__name__}")
+            yield RawItem(
+                f"row {index}",
+                f"{name}:{index}",
+                raw,
+                reason="wrong_type",
+                detail=f"expected an object, got {type(element).__name__}",
+            )
 
 
 def _visible(text: str) -> str:
@@ -196,8 +206,7 @@ def read_csv(unit: ReadUnit, config: SourceConfig) -> Iterator[RawItem]:
         if fields is None:
             yield RawItem(location, default_id, visible, reason="unparsable", detail=record.error)
         elif _has_surrogates(fields):
-            yield RawItem(location, default_id, visible, reason="bad_encoding",
-                          detail="invalid UTF-8 in the row")
+            yield RawItem(location, default_id, visible, reason="bad_encoding", detail="invalid UTF-8 in the row")
         elif len(fields) != len(header or ()):
             detail = f"row has {len(fields)} fields, the header has {len(header or ())}"
             yield RawItem(location, default_id, visible, reason="unparsable", detail=detail)

@@ -124,14 +124,10 @@ class AnnotatedText(_Record):
     def _spans_inside_text(self) -> "AnnotatedText":
         for span in self.spans:
             if span.end > span.start and self.text[span.start : span.end] != span.term:
-                raise ValueError(
-                    f"span {span.term!r} [{span.start}:{span.end}] does not match the text there"
-                )
+                raise ValueError(f"span {span.term!r} [{span.start}:{span.end}] does not match the text there")
         return self
 
 
-CanonicalRecord = Annotated[
-    Union[Product, Review, Query, Dialogue, AnnotatedText], Field(discriminator="data_type")
-]
+CanonicalRecord = Annotated[Union[Product, Review, Query, Dialogue, AnnotatedText], Field(discriminator="data_type")]
 RECORD_ADAPTER: TypeAdapter = TypeAdapter(CanonicalRecord)
 MODELS = {"product": Product, "review": Review, "query": Query, "dialogue": Dialogue, "annotated": AnnotatedText}

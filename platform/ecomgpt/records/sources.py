@@ -188,9 +188,7 @@ class SourceConfig(_Config):
     data_type: Literal["product", "review", "query", "dialogue", "annotated"] | None = Field(
         default=None, description="canonical data type; None: rows are canonical and carry their own"
     )
-    lang: Literal["en", "zh"] | None = Field(
-        default=None, description="language of records whose mapping gives none"
-    )
+    lang: Literal["en", "zh"] | None = Field(default=None, description="language of records whose mapping gives none")
     mapping: dict[str, FieldSpec] | None = Field(
         default=None, description="canonical field -> field spec; None: rows are already canonical"
     )
@@ -199,11 +197,15 @@ class SourceConfig(_Config):
     )
     delimiter: str = Field(default=",", min_length=1, max_length=1, description="csv field delimiter")
     max_record_lines: int = Field(
-        default=100, ge=1, description="csv: physical lines one record may span (quoted newlines); a "
+        default=100,
+        ge=1,
+        description="csv: physical lines one record may span (quoted newlines); a "
         "longer record is rejected as unparsable and reading resumes at its second line",
     )
     max_record_bytes: int = Field(
-        default=1 << 20, ge=1, description="csv: bytes one record (and one physical line) may hold; a "
+        default=1 << 20,
+        ge=1,
+        description="csv: bytes one record (and one physical line) may hold; a "
         "larger one is rejected as unparsable without being held in memory",
     )
     bio: BioOptions | None = Field(default=None, description="bio format settings")

@@ -329,9 +329,7 @@ def row_group_ranges(file: str, pieces: int) -> list[tuple[int, int, int]]:
     return [(cuts[i], cuts[i + 1], rows_before[cuts[i]] + 1) for i in range(pieces)]
 
 
-def plan_units(
-    sources: list[SourceConfig], target_units: int, *, min_unit_bytes: int = 64 * 1024
-) -> list[ReadUnit]:
+def plan_units(sources: list[SourceConfig], target_units: int, *, min_unit_bytes: int = 64 * 1024) -> list[ReadUnit]:
     """Check every source, then split its files into about `target_units` units, in a fixed order.
 
     Units come source by source, files in sorted order, ranges in file order. Splittable files
@@ -350,8 +348,9 @@ def plan_units(
                 where = f"source {config.name!r}: file {file}"
                 raise SourceError(f"{where}: {type(exc).__name__}: {exc}") from None
         planned.append((config, source_json(config), files))
-    splittable = [(file, storage.file_size(file)) for config, _, files in planned
-                  if config.format in _SPLITTERS for file in files]
+    splittable = [
+        (file, storage.file_size(file)) for config, _, files in planned if config.format in _SPLITTERS for file in files
+    ]
     fixed = sum(len(files) for config, _, files in planned if config.format not in _SPLITTERS)
     budget = max(target_units - fixed, len(splittable))
     total = sum(size for _, size in splittable) or 1
@@ -367,4 +366,3 @@ def plan_units(
                 ranges = [(0, -1, 1, 1)]
             units += [ReadUnit(text, file, *bounds) for bounds in ranges]
     return units
-

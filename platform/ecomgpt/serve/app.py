@@ -54,7 +54,8 @@ def warn_if_exposed(cfg: AppConfig, host: str) -> bool:
         return False
     logger.warning(
         "serving on %s without auth: anyone who reaches this address can use the models; set auth_env "
-        "(see configs/serve/cluster.yaml) or bind 127.0.0.1", host,
+        "(see configs/serve/cluster.yaml) or bind 127.0.0.1",
+        host,
     )
     return True
 
@@ -96,8 +97,10 @@ def build_vllm_app(cfg: AppConfig):
         raise ConfigError("backend 'vllm' serves Ray Serve LLM's own routes, which take no auth_env; use a gateway")
     lora = sorted(name for name, path in cfg.models.items() if models.split_adapter(path)[1] is not None)
     if lora:
-        raise ConfigError(f"backend 'vllm' serves full checkpoints here; {', '.join(map(repr, lora))} "
-                          "are LoRA adapter directories: serve them with backend: transformers")
+        raise ConfigError(
+            f"backend 'vllm' serves full checkpoints here; {', '.join(map(repr, lora))} "
+            "are LoRA adapter directories: serve them with backend: transformers"
+        )
     from ray.serve.llm import LLMConfig, build_openai_app
 
     m = cfg.model

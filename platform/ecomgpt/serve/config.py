@@ -35,7 +35,9 @@ class BatchingConfig(StrictModel):
         default=1, ge=1, le=64, description="batches a replica runs at once (1: one at a time, best on CPU)"
     )
     max_concurrent_streams: int = Field(
-        default=4, ge=1, le=512,
+        default=4,
+        ge=1,
+        le=512,
         description="streamed requests a replica generates at once (each runs its own generate); more wait",
     )
     queue_factor: int = Field(
@@ -69,7 +71,8 @@ class ModelDeploymentConfig(StrictModel):
     num_cpus: float = Field(default=1, ge=0, description="CPUs per model replica")
     num_gpus: float = Field(default=0, ge=0, description="GPUs per model replica (0: CPU inference)")
     max_models_per_replica: int = Field(
-        default=2, ge=1,
+        default=2,
+        ge=1,
         description="checkpoints a replica keeps loaded, a base model with its adapters counting as one (least "
         "recently used is dropped)",
     )
@@ -77,7 +80,8 @@ class ModelDeploymentConfig(StrictModel):
     batching: BatchingConfig = Field(default_factory=BatchingConfig, description="dynamic batching")
     dtype: Dtype = Field(default="auto", description=f"weights' dtype ({DTYPE_POLICY})")
     kv_cache_gb: float = Field(
-        default=4, gt=0,
+        default=4,
+        gt=0,
         description="memory a replica's generate call may spend on attention caches: batches are split into "
         "calls of at most kv_cache_gb / (context tokens x cache bytes per token) rows",
     )

@@ -50,14 +50,22 @@ def load_model(name: str, cfg: AppConfig, placement: Placement) -> TransformersM
     group, m = placement.groups[name], cfg.model
     try:
         return TransformersModel(
-            name, group.base, dtype=m.dtype, use_gpu=m.num_gpus > 0,
-            max_context=cfg.limits.max_context_tokens, kv_cache_gb=m.kv_cache_gb, adapters=dict(group.adapters),
+            name,
+            group.base,
+            dtype=m.dtype,
+            use_gpu=m.num_gpus > 0,
+            max_context=cfg.limits.max_context_tokens,
+            kv_cache_gb=m.kv_cache_gb,
+            adapters=dict(group.adapters),
         )
     except Exception:  # whatever the cause, logged with its traceback and answered with a 503
-        logger.exception("model %r could not be loaded from %s with adapters %s", name, group.base,
-                         dict(group.adapters))
+        logger.exception(
+            "model %r could not be loaded from %s with adapters %s", name, group.base, dict(group.adapters)
+        )
         raise ApiError(
-            f"model {name!r} could not be loaded; the server log has the details", 503, "server_error",
+            f"model {name!r} could not be loaded; the server log has the details",
+            503,
+            "server_error",
             "model_load_failed",
         ) from None
 
@@ -75,8 +83,15 @@ class ModelServer:
         import torch
 
         self.cfg, self.placement = cfg, placement
-        self.counters = {"requests": 0, "batches": 0, "largest_batch": 0, "ready_checks": 0,
-                         "streams": 0, "most_streams": 0, "models_loaded": 0}
+        self.counters = {
+            "requests": 0,
+            "batches": 0,
+            "largest_batch": 0,
+            "ready_checks": 0,
+            "streams": 0,
+            "most_streams": 0,
+            "models_loaded": 0,
+        }
         # One replica owns num_cpus cores; more torch threads would only contend with its neighbours.
         torch.set_num_threads(max(1, int(cfg.model.num_cpus)))
         batching = cfg.model.batching
@@ -91,9 +106,7 @@ class ModelServer:
             return await self._run(jobs)
 
         # Decorated here rather than on the class so the cache size and batch size come from the config.
-        self._model = serve.multiplexed(max_num_models_per_replica=cfg.model.max_models_per_replica)(
-            load_checkpoint
-        )
+        self._model = serve.multiplexed(max_num_models_per_replica=cfg.model.max_models_per_replica)(load_checkpoint)
         self._batch = serve.batch(
             max_batch_size=batching.max_batch_size,
             batch_wait_timeout_s=batching.batch_wait_timeout_s,

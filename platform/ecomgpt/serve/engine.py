@@ -81,7 +81,14 @@ class TransformersModel:
     name -> adapter directory), one base model and its LoRA adapters, each request choosing its own."""
 
     def __init__(
-        self, name: str, path: str, *, dtype: str, use_gpu: bool, max_context: int, kv_cache_gb: float = 4.0,
+        self,
+        name: str,
+        path: str,
+        *,
+        dtype: str,
+        use_gpu: bool,
+        max_context: int,
+        kv_cache_gb: float = 4.0,
         adapters: Mapping[str, str] | None = None,
     ) -> None:
         self.name = name
@@ -107,9 +114,13 @@ class TransformersModel:
         done = []
         for at in range(0, len(requests), self.rows_per_call):
             part = requests[at : at + self.rows_per_call]
-            done += self.runner.generate_rows(prompts[at : at + self.rows_per_call], [r.max_tokens for r in part],
-                                              [sampling(r) for r in part], [r.stop for r in part],
-                                              self._adapters(part))
+            done += self.runner.generate_rows(
+                prompts[at : at + self.rows_per_call],
+                [r.max_tokens for r in part],
+                [sampling(r) for r in part],
+                [r.stop for r in part],
+                self._adapters(part),
+            )
         return [
             Completion(g.text, len(prompt), self._count(g.text, g.tokens, g.cut), "stop" if g.stopped else "length")
             for g, prompt in zip(done, prompts)
@@ -187,8 +198,9 @@ class TransformersModel:
                 return torch.full((input_ids.shape[0],), halt.is_set(), dtype=torch.bool, device=input_ids.device)
 
         try:
-            self.runner.generate_ids([prompt], req.max_tokens, sampling(req), [Halt()], streamer=Forward(),
-                                     adapters=self._adapters([req]))
+            self.runner.generate_ids(
+                [prompt], req.max_tokens, sampling(req), [Halt()], streamer=Forward(), adapters=self._adapters([req])
+            )
         except Exception as err:  # handed to the consumer, which raises it
             loop.call_soon_threadsafe(queue.put_nowait, err)
         loop.call_soon_threadsafe(queue.put_nowait, None)

@@ -23,7 +23,9 @@ def _positive_unique(values: list[int], name: str) -> list[int]:
 class GridConfig(StrictModel):
     n_tasks: list[int] = Field(description="numbers of training tasks (drawn by seed, nested)")
     samples_per_task: list[int] = Field(description="caps of training examples per task")
-    seeds: list[int] = Field(default_factory=lambda: [0], description="seeds of the mixture draw and of training (one trial per seed)")
+    seeds: list[int] = Field(
+        default_factory=lambda: [0], description="seeds of the mixture draw and of training (one trial per seed)"
+    )
     train_configs: list[str] | None = Field(
         default=None,
         description="training config files, one trial set per file (the model-size axis); None: `train` only",
@@ -69,7 +71,9 @@ class PointConfig(StrictModel):
         default=None, description="None: every row; false: datasets' original tasks only; true: atomic tasks only"
     )
     lora_r: int | None = Field(
-        default=None, gt=0, description="LoRA rank of the trial's adapters (`lora.r`); None: as the training config says"
+        default=None,
+        gt=0,
+        description="LoRA rank of the trial's adapters (`lora.r`); None: as the training config says",
     )
     label_kind: Literal["golden", "pseudo"] | None = Field(
         default=None, description="None: every row; golden or pseudo: only rows of that label kind"

@@ -10,15 +10,35 @@ from ecomgpt.sweep.fit import fit_table, grid_rows
 from ecomgpt.sweep.plots import scaling_plot_png
 
 BASE_COLUMNS = (
-    "trial", "train_config", "n_tasks", "samples_per_task", "seed", "lora_r", "avg_rouge_l", "avg_micro_f1", "avg_macro_f1",
-    "train_examples", "examples_seen", "train_tokens", "final_loss", "wall_s", "checkpoint",
+    "trial",
+    "train_config",
+    "n_tasks",
+    "samples_per_task",
+    "seed",
+    "lora_r",
+    "avg_rouge_l",
+    "avg_micro_f1",
+    "avg_macro_f1",
+    "train_examples",
+    "examples_seen",
+    "train_tokens",
+    "final_loss",
+    "wall_s",
+    "checkpoint",
 )
 
 
 def csv_text(rows: list[dict]) -> str:
     """Base columns, then `<metric>[<task>]` for every held-out task's metric."""
-    task_columns = sorted({f"{metric}[{task}]" for row in rows for task, values in row["tasks"].items()
-                           for metric in values if metric != "n"})
+    task_columns = sorted(
+        {
+            f"{metric}[{task}]"
+            for row in rows
+            for task, values in row["tasks"].items()
+            for metric in values
+            if metric != "n"
+        }
+    )
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=[*BASE_COLUMNS, *task_columns], lineterminator="\n")
     writer.writeheader()

@@ -46,8 +46,14 @@ class SweepPlan:
 def trial_train_data(train: dict, point: dict) -> dict:
     """A trial's training config: the base config with the point's mixture (and LoRA rank), and its seed as the
     training seed."""
-    mixture = {"tasks": None, "n_tasks": point["n_tasks"], "samples_per_task": point["samples_per_task"],
-               "seed": point["seed"], "atomic": point["atomic"], "label_kind": point.get("label_kind")}
+    mixture = {
+        "tasks": None,
+        "n_tasks": point["n_tasks"],
+        "samples_per_task": point["samples_per_task"],
+        "seed": point["seed"],
+        "atomic": point["atomic"],
+        "label_kind": point.get("label_kind"),
+    }
     rank = {"lora": {"r": point["lora_r"]}} if point.get("lora_r") is not None else {}
     return override(train, leaves({"data": {"mixture": mixture}, "seed": point["seed"], **rank}))
 
@@ -84,8 +90,11 @@ def plan_sweep(cfg: SweepConfig, data_dir: str, output: str, *, resume: bool = F
     train_configs = {path: _load_train_config(path, cfg.train_overrides) for path in files}
     points = trial_points(cfg, list(train_configs))
     for point in points:  # a trial whose training config cannot be built (e.g. its LoRA rank) fails now
-        parse_model(TrainConfig, trial_train_data(train_configs[point["train_config"]], point),
-                    f"{point['train_config']}, trial {point['key']}")
+        parse_model(
+            TrainConfig,
+            trial_train_data(train_configs[point["train_config"]], point),
+            f"{point['train_config']}, trial {point['key']}",
+        )
     held_in = _split_tasks(data_dir, "held_in")
     if not held_in:
         raise SweepError(f"{data_dir}: no held-in tasks (expected {storage.join(data_dir, 'held_in')}/*.parquet)")
@@ -118,6 +127,7 @@ TRIAL_SET = ("grid", "points")  # the config keys a resumed sweep may change: wh
 
 def same_recipe(previous: dict, current: dict) -> bool:
     """Whether two sweep configs train and evaluate alike, whatever trials they hold."""
+
     def recipe(config: dict) -> dict:
         return {key: value for key, value in config.items() if key not in TRIAL_SET}
 
@@ -130,8 +140,15 @@ def trial_points(cfg: SweepConfig, train_configs: list[str]) -> list[dict]:
         return [{"train_config": cfg.train, **point.model_dump(mode="json")} for point in cfg.points]
     grid = cfg.grid
     points = [
-        {"train_config": path, "train": True, "n_tasks": n, "samples_per_task": s, "seed": seed, "atomic": None,
-         "lora_r": r}
+        {
+            "train_config": path,
+            "train": True,
+            "n_tasks": n,
+            "samples_per_task": s,
+            "seed": seed,
+            "atomic": None,
+            "lora_r": r,
+        }
         for path in train_configs
         for r in grid.lora_r or [None]
         for n in grid.n_tasks
@@ -167,26 +184,44 @@ def run_trial(config: dict[str, Any]) -> None:
 
 
 def _trial_config(point: dict, plan: dict) -> TrainConfig:
-    return parse_model(TrainConfig, trial_train_data(plan["train_configs"][point["train_config"]], point),
-                       point["train_config"])
+    return parse_model(
+        TrainConfig, trial_train_data(plan["train_configs"][point["train_config"]], point), point["train_config"]
+    )
 
 
 def _evaluate_model(model: str, plan: dict, eval_dir: str) -> dict:
     from ecomgpt.evaluate.run import run_evaluate
 
     evaluation = plan["evaluate"]
-    return run_evaluate(EvaluateConfig(
-        model=model, heldout_dir=plan["heldout_dir"], output=eval_dir, tasks=evaluation["tasks"],
-        limit=evaluation["limit"], generation=evaluation["generation"],
-    ))
+    return run_evaluate(
+        EvaluateConfig(
+            model=model,
+            heldout_dir=plan["heldout_dir"],
+            output=eval_dir,
+            tasks=evaluation["tasks"],
+            limit=evaluation["limit"],
+            generation=evaluation["generation"],
+        )
+    )
 
 
 def _row(point: dict, trial_dir: str, metrics: dict) -> dict[str, Any]:
     average = metrics["average"]
     return {
         "trial": storage.basename(trial_dir),
-        **{key: point.get(key) for key in ("train_config", "train", "n_tasks", "samples_per_task", "seed", "atomic",
-                                           "lora_r", "label_kind")},
+        **{
+            key: point.get(key)
+            for key in (
+                "train_config",
+                "train",
+                "n_tasks",
+                "samples_per_task",
+                "seed",
+                "atomic",
+                "lora_r",
+                "label_kind",
+            )
+        },
         **{f"avg_{m}": average[m] for m in ("rouge_l", "micro_f1", "macro_f1") if m in average},
         "tasks": {task: values for task, values in metrics["tasks"].items()},
         "eval_dir": storage.join(trial_dir, "eval"),
@@ -231,8 +266,15 @@ def evaluate_base(point: dict, plan: dict, trial_dir: str) -> dict[str, Any]:
     storage.make_dirs(base_dir)
     model = initial_model(train_plan)
     metrics = _evaluate_model(model, plan, storage.join(trial_dir, "eval"))
-    return {**_row(point, trial_dir, metrics), "train_examples": 0, "examples_seen": 0, "train_tokens": 0,
-            "final_loss": None, "wall_s": round(time.time() - started, 1), "checkpoint": model}
+    return {
+        **_row(point, trial_dir, metrics),
+        "train_examples": 0,
+        "examples_seen": 0,
+        "train_tokens": 0,
+        "final_loss": None,
+        "wall_s": round(time.time() - started, 1),
+        "checkpoint": model,
+    }
 
 
 def _resources(plan: SweepPlan) -> tuple[dict[str, float], int]:
@@ -248,7 +290,9 @@ def _resources(plan: SweepPlan) -> tuple[dict[str, float], int]:
         if train["use_gpu"]:
             fits.append(int(cluster.get("GPU", 0) // train["num_workers"]))
         else:
-            fits.append(int(cluster.get("CPU", 1) // (train["num_workers"] * train["cpus_per_worker"] + cfg.trial_cpus)))
+            fits.append(
+                int(cluster.get("CPU", 1) // (train["num_workers"] * train["cpus_per_worker"] + cfg.trial_cpus))
+            )
     return {"cpu": cfg.trial_cpus}, max(1, min(fits))
 
 
@@ -265,12 +309,20 @@ def run_sweep(plan: SweepPlan) -> list[dict]:
     # Tune's own state holds the trials of the config it started with: restored only when they are unchanged.
     previous = storage.read_json(record)["config"] if plan.resume and storage.exists(record) else None
     restorable = previous == cfg.model_dump(mode="json")
-    storage.write_json(record, {
-        "config": cfg.model_dump(mode="json"), "data_dir": plan.data_dir, "heldout_dir": plan.heldout_dir,
-    })
+    storage.write_json(
+        record,
+        {
+            "config": cfg.model_dump(mode="json"),
+            "data_dir": plan.data_dir,
+            "heldout_dir": plan.heldout_dir,
+        },
+    )
     shared = {
-        "output": plan.output, "data_dir": plan.data_dir, "heldout_dir": plan.heldout_dir,
-        "train_configs": plan.train_configs, "evaluate": cfg.evaluate.model_dump(mode="json"),
+        "output": plan.output,
+        "data_dir": plan.data_dir,
+        "heldout_dir": plan.heldout_dir,
+        "train_configs": plan.train_configs,
+        "evaluate": cfg.evaluate.model_dump(mode="json"),
     }
     resources, concurrent = _resources(plan)
     trainable = tune.with_resources(run_trial, resources)
@@ -283,14 +335,18 @@ def run_sweep(plan: SweepPlan) -> list[dict]:
     if points:
         # A first run, or trials the restored state does not cover (the driver died before recording them).
         name = cfg.name if not plan.resume else f"{cfg.name}-resume-{time.strftime('%Y%m%d-%H%M%S')}"
-        _fit(tune.Tuner(
-            trainable,
-            param_space={"point": tune.grid_search(points), "plan": shared},
-            tune_config=tune.TuneConfig(max_concurrent_trials=concurrent),
-            run_config=tune.RunConfig(
-                name=name, storage_path=tune_path, failure_config=tune.FailureConfig(max_failures=cfg.max_failures),
-            ),
-        ))
+        _fit(
+            tune.Tuner(
+                trainable,
+                param_space={"point": tune.grid_search(points), "plan": shared},
+                tune_config=tune.TuneConfig(max_concurrent_trials=concurrent),
+                run_config=tune.RunConfig(
+                    name=name,
+                    storage_path=tune_path,
+                    failure_config=tune.FailureConfig(max_failures=cfg.max_failures),
+                ),
+            )
+        )
     left = missing_points(plan)
     if left:
         raise SweepError(f"{len(left)} trial(s) did not finish: {', '.join(p['key'] for p in left)}")
@@ -311,5 +367,14 @@ def missing_points(plan: SweepPlan) -> list[dict]:
 def collect_rows(plan: SweepPlan) -> list[dict]:
     """The rows of the plan's trials (a resumed sweep whose points changed may hold others on disk)."""
     rows = [storage.read_json(storage.join(plan.output, "trials", point["key"], RESULT)) for point in plan.points]
-    return sorted(rows, key=lambda row: (row["train_config"], row.get("lora_r") or 0, row.get("n_tasks") or 0,
-                                         row.get("samples_per_task") or 0, row["seed"], row["trial"]))
+    return sorted(
+        rows,
+        key=lambda row: (
+            row["train_config"],
+            row.get("lora_r") or 0,
+            row.get("n_tasks") or 0,
+            row.get("samples_per_task") or 0,
+            row["seed"],
+            row["trial"],
+        ),
+    )

@@ -69,7 +69,9 @@ def build_examples(
     return examples
 
 
-def render_drafts(spec: TaskSpec, record, drafts: Sequence[Draft], seed: int, options: RenderOptions = RenderOptions()) -> list[dict]:
+def render_drafts(
+    spec: TaskSpec, record, drafts: Sequence[Draft], seed: int, options: RenderOptions = RenderOptions()
+) -> list[dict]:
     """Examples of drafts made for `record` (anything with `source`, `record_id` and `lang`) outside the
     task's generator, e.g. from a teacher's answer; the template is chosen as `build_examples` chooses it."""
     pick = Rng(seed, spec.name, record.source, record.record_id).derive(_TEMPLATE_SALT)

@@ -51,5 +51,6 @@ class AnswerCache:
             raise ValueError(f"teacher cache entry {path} is corrupt ({exc}); delete it to ask again") from None
 
     def put(self, key: str, answer: str, task: str) -> None:
-        storage.write_text(self.path(key), json.dumps({"answer": answer, "task": task, "teacher": self.identity},
-                                                      ensure_ascii=False))
+        storage.write_text(
+            self.path(key), json.dumps({"answer": answer, "task": task, "teacher": self.identity}, ensure_ascii=False)
+        )

@@ -45,7 +45,9 @@ class HttpTeacher(StrictModel):
     concurrency: int = Field(default=4, gt=0, description="requests in flight at once")
     max_retries: int = Field(default=4, ge=0, description="retries of a request answered 429, 5xx or not at all")
     backoff_s: float = Field(default=1.0, ge=0, description="first retry delay; doubles each retry (with jitter)")
-    max_backoff_s: float = Field(default=30.0, ge=0, description="longest retry delay (a Retry-After is honoured up to it)")
+    max_backoff_s: float = Field(
+        default=30.0, ge=0, description="longest retry delay (a Retry-After is honoured up to it)"
+    )
     timeout_s: float = Field(default=60.0, gt=0, description="per-request timeout")
     batch_size: int = Field(default=64, gt=0, description="records handed to the client per call")
 
@@ -65,17 +67,20 @@ class TeacherConfig(StrictModel):
     temperature: float = Field(default=0.0, ge=0, description="0: greedy, the same answer every time")
     max_new_tokens: int | None = Field(default=None, gt=0, description="answer budget (None: each task's own)")
     max_records_per_task: int | None = Field(
-        default=None, gt=0,
+        default=None,
+        gt=0,
         description="label at most this many records per task: those of smallest seeded key (None: every one)",
     )
     max_requests: int | None = Field(
-        default=None, ge=0,
+        default=None,
+        ge=0,
         description="per-run request budget: at most this many uncached (record, task) pairs are sent to the "
         "teacher, those of smallest key; the rest are counted `not_asked` (a re-run with a larger budget "
         "asks only those)",
     )
     max_failed: int = Field(
-        default=0, ge=0,
+        default=0,
+        ge=0,
         description="requests that may still fail after their retries; more stops the run with an error "
         "(answers already received stay cached)",
     )

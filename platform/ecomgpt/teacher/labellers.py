@@ -56,8 +56,9 @@ class LocalLabeller:
         budgets = [int(b) for b in batch["max_new_tokens"]]
         answers = [""] * len(ids)
         for rows, budget in generate_calls([len(row) for row in ids], budgets, self.cfg.max_batch_tokens):
-            done = self.runner.generate([ids[i] for i in rows], [budget] * len(rows), sampling=self.sampling,
-                                        stop=self.stop)
+            done = self.runner.generate(
+                [ids[i] for i in rows], [budget] * len(rows), sampling=self.sampling, stop=self.stop
+            )
             for i, generated in zip(rows, done):
                 answers[i] = generated.text.strip()
                 self.cache.put(str(batch["cache_key"][i]), answers[i], str(batch["task"][i]))
@@ -65,8 +66,9 @@ class LocalLabeller:
 
 
 class HttpLabeller:
-    def __init__(self, teacher_json: str, temperature: float, cache_root: str, identity: dict,
-                 api_key: str | None) -> None:
+    def __init__(
+        self, teacher_json: str, temperature: float, cache_root: str, identity: dict, api_key: str | None
+    ) -> None:
         self.cfg = HttpTeacher.model_validate_json(teacher_json)
         self.temperature = temperature
         self.client = OpenAIClient(self.cfg, api_key)
@@ -93,4 +95,3 @@ class HttpLabeller:
 
     def __repr__(self) -> str:  # the API key stays out of logs and errors
         return f"HttpLabeller({self.cfg.base_url}, {self.cfg.model})"
-

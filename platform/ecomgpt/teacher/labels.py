@@ -59,12 +59,21 @@ def make_requests(
             bits = record_hash(seed, record.source, record.record_id) if bits is None else bits
             prompt = teacher_prompt(task, ask, record.lang, prompt_format)
             budget = max_new_tokens or task.max_new_tokens
-            rows.append({
-                "task": task.name, "lang": record.lang, "source": record.source, "record_id": record.record_id,
-                "_key": pair_key(bits, task_salt(seed, task.name)), "input": ask.input,
-                "fields": json.dumps(ask.fields, ensure_ascii=False), "labels": json.dumps(ask.labels, ensure_ascii=False),
-                "prompt": prompt, "max_new_tokens": budget, "cache_key": entry_key(identity, prompt, budget),
-            })
+            rows.append(
+                {
+                    "task": task.name,
+                    "lang": record.lang,
+                    "source": record.source,
+                    "record_id": record.record_id,
+                    "_key": pair_key(bits, task_salt(seed, task.name)),
+                    "input": ask.input,
+                    "fields": json.dumps(ask.fields, ensure_ascii=False),
+                    "labels": json.dumps(ask.labels, ensure_ascii=False),
+                    "prompt": prompt,
+                    "max_new_tokens": budget,
+                    "cache_key": entry_key(identity, prompt, budget),
+                }
+            )
     return rows
 
 
@@ -93,10 +102,17 @@ class TaskCounts:
     def to_dict(self) -> dict:
         answered = self.cached + self.asked - sum(self.failed.values())
         return {
-            "pairs": self.pairs, "cached": self.cached, "asked": self.asked, "not_asked": self.not_asked,
-            "failed": sum(self.failed.values()), "failed_by_reason": dict(sorted(self.failed.items())),
-            "answered": answered, "accepted": self.accepted, "rejected": sum(self.rejected.values()),
-            "rejected_by_reason": dict(sorted(self.rejected.items())), "contaminated": self.contaminated,
+            "pairs": self.pairs,
+            "cached": self.cached,
+            "asked": self.asked,
+            "not_asked": self.not_asked,
+            "failed": sum(self.failed.values()),
+            "failed_by_reason": dict(sorted(self.failed.items())),
+            "answered": answered,
+            "accepted": self.accepted,
+            "rejected": sum(self.rejected.values()),
+            "rejected_by_reason": dict(sorted(self.rejected.items())),
+            "contaminated": self.contaminated,
             "accept_rate": round(self.accepted / answered, 4) if answered else None,
         }
 

@@ -59,11 +59,21 @@ def identity(cfg: TeacherConfig, prompt_format: PromptFormat) -> dict:
     """What makes two teachers give the same answers: the cache is keyed by it (and by each prompt)."""
     model = cfg.model
     if isinstance(model, HttpTeacher):
-        return {"kind": "http", "model": model.model, "api": model.api, "temperature": cfg.temperature,
-                "prompt_format": prompt_format}
+        return {
+            "kind": "http",
+            "model": model.model,
+            "api": model.api,
+            "temperature": cfg.temperature,
+            "prompt_format": prompt_format,
+        }
     located = models.locate(model.model)
-    found = {"kind": "local", "model": located, "dtype": model.dtype, "temperature": cfg.temperature,
-             "prompt_format": prompt_format}
+    found = {
+        "kind": "local",
+        "model": located,
+        "dtype": model.dtype,
+        "temperature": cfg.temperature,
+        "prompt_format": prompt_format,
+    }
     if _is_directory(located):
         found["fingerprint"] = storage.fingerprint(located)  # a checkpoint re-trained in place is a new teacher
     return found
@@ -88,8 +98,10 @@ def prompt_format(model: LocalTeacher | HttpTeacher) -> PromptFormat:
         return "ecomgpt"
     has_template = bool(models.load_tokenizer(model.model).chat_template)
     if model.prompt_format == "chat" and not has_template:
-        raise UserError(f"teacher.model.prompt_format: chat, but the tokenizer of {model.model} has no chat "
-                        "template; use ecomgpt (or auto)")
+        raise UserError(
+            f"teacher.model.prompt_format: chat, but the tokenizer of {model.model} has no chat "
+            "template; use ecomgpt (or auto)"
+        )
     return "chat" if has_template else "ecomgpt"
 
 
@@ -109,8 +121,10 @@ def plan_teacher(cfg: TeacherConfig, output: str) -> TeacherPlan:
         cfg = cfg.model_copy(update={"model": model})
     cache_dir = storage.absolute(cfg.cache_dir or f"{storage.normalize(output).rstrip('/')}.teacher-cache")
     if storage.inside(cache_dir, output):
-        raise UserError(f"teacher.cache_dir {cache_dir} lies inside the output {output}, which a run replaces; "
-                        "choose a directory outside it")
+        raise UserError(
+            f"teacher.cache_dir {cache_dir} lies inside the output {output}, which a run replaces; "
+            "choose a directory outside it"
+        )
     tasks = resolve_pseudo_tasks(cfg.tasks)
     fmt = prompt_format(cfg.model)
     return TeacherPlan(cfg, [t.name for t in tasks], cache_dir, identity(cfg, fmt), prompts_hash(tasks, fmt), key)
@@ -128,8 +142,19 @@ _REQUEST_TYPES = {"_key": pa.uint64(), "max_new_tokens": pa.int64()}
 
 
 def _requests_table(rows: list[dict]) -> pa.Table:
-    names = ["task", "lang", "source", "record_id", "_key", "input", "fields", "labels", "prompt", "max_new_tokens",
-             "cache_key"]
+    names = [
+        "task",
+        "lang",
+        "source",
+        "record_id",
+        "_key",
+        "input",
+        "fields",
+        "labels",
+        "prompt",
+        "max_new_tokens",
+        "cache_key",
+    ]
     schema = pa.schema([(n, _REQUEST_TYPES.get(n, pa.string())) for n in names])
     return pa.Table.from_pylist(rows, schema=schema)
 
@@ -153,9 +178,11 @@ def _smallest_group(group: pa.Table, k: int) -> pa.Table:
 def _lookup(batch: pa.Table, cache_root: str, identity: dict) -> pa.Table:
     cache = AnswerCache(cache_root, identity)
     answers = [cache.get(key) for key in batch.column("cache_key").to_pylist()]
-    return (batch.append_column("cached", pa.array([a is not None for a in answers], pa.bool_()))
-            .append_column("answer", pa.array([a or "" for a in answers], pa.string()))
-            .append_column("failure", pa.array([""] * len(answers), pa.string())))
+    return (
+        batch.append_column("cached", pa.array([a is not None for a in answers], pa.bool_()))
+        .append_column("answer", pa.array([a or "" for a in answers], pa.string()))
+        .append_column("failure", pa.array([""] * len(answers), pa.string()))
+    )
 
 
 def _not_asked(batch: pa.Table) -> pa.Table:
@@ -182,7 +209,8 @@ def _ground(batch: pa.Table, tplan_json: str, seed: int, options: dict, heldout:
     bad = np.array(sorted({int(e["id"][:16], 16) for e in dropped}), dtype=np.uint64)
     stats = {"teacher": {task: c.to_dict() for task, c in counts.items()}, "generated": generated}
     return {
-        "unit": [-1], "stats": [json.dumps(stats)],
+        "unit": [-1],
+        "stats": [json.dumps(stats)],
         "ids": pa.array([ids.tobytes()], pa.large_binary()),
         "contaminated": pa.array([bad.tobytes()], pa.large_binary()),
         "candidates": pa.array([to_ipc(candidates_table(examples))], pa.large_binary()),
@@ -191,31 +219,52 @@ def _ground(batch: pa.Table, tplan_json: str, seed: int, options: dict, heldout:
 
 def _ask(dataset: ray.data.Dataset, tplan: TeacherPlan) -> ray.data.Dataset:
     cfg, model = tplan.config, tplan.config.model
-    kwargs = {"teacher_json": model.model_dump_json(), "temperature": cfg.temperature,
-              "cache_root": tplan.cache_dir, "identity": tplan.identity}
+    kwargs = {
+        "teacher_json": model.model_dump_json(),
+        "temperature": cfg.temperature,
+        "cache_root": tplan.cache_dir,
+        "identity": tplan.identity,
+    }
     if isinstance(model, HttpTeacher):
         # One actor for the run: `concurrency` requests in flight in all, one client's retries and backoff.
-        return dataset.map_batches(HttpLabeller, fn_constructor_kwargs={**kwargs, "api_key": tplan.api_key},
-                                   batch_size=model.batch_size, concurrency=1, num_cpus=0.5)
+        return dataset.map_batches(
+            HttpLabeller,
+            fn_constructor_kwargs={**kwargs, "api_key": tplan.api_key},
+            batch_size=model.batch_size,
+            concurrency=1,
+            num_cpus=0.5,
+        )
     actors, cpus = actor_plan(model.concurrency, model.num_cpus, model.num_gpus)
     kwargs["teacher_json"] = model.model_copy(update={"num_cpus": cpus}).model_dump_json()
-    return dataset.map_batches(LocalLabeller, fn_constructor_kwargs=kwargs, batch_size=model.batch_size,
-                               concurrency=actors, num_cpus=cpus, num_gpus=model.num_gpus or None)
+    return dataset.map_batches(
+        LocalLabeller,
+        fn_constructor_kwargs=kwargs,
+        batch_size=model.batch_size,
+        concurrency=actors,
+        num_cpus=cpus,
+        num_gpus=model.num_gpus or None,
+    )
 
 
 def _budget(misses: ray.data.Dataset, budget: int | None) -> tuple[ray.data.Dataset | None, ray.data.Dataset | None]:
     """(asked, not asked), None for none: the `budget` uncached requests of smallest key are asked."""
     if budget is None:
         return misses, None
-    keys = np.sort(np.concatenate([b["_key"] for b in misses.select_columns(["_key"]).iter_batches(batch_format="numpy")]
-                                  or [np.array([], dtype=np.uint64)]))
+    keys = np.sort(
+        np.concatenate(
+            [b["_key"] for b in misses.select_columns(["_key"]).iter_batches(batch_format="numpy")]
+            or [np.array([], dtype=np.uint64)]
+        )
+    )
     if len(keys) <= budget:
         return misses, None
     if budget == 0:
         return None, misses
     threshold = int(keys[budget - 1])
-    return tuple(misses.map_batches(_by_key, batch_format="pyarrow", fn_kwargs={"threshold": threshold, "below": below})
-                 for below in (True, False))
+    return tuple(
+        misses.map_batches(_by_key, batch_format="pyarrow", fn_kwargs={"threshold": threshold, "below": below})
+        for below in (True, False)
+    )
 
 
 def _by_key(batch: pa.Table, threshold: int, below: bool) -> pa.Table:
@@ -224,24 +273,35 @@ def _by_key(batch: pa.Table, threshold: int, below: bool) -> pa.Table:
     return batch.filter(at_most if below else pc.invert(at_most))
 
 
-def run_teacher(units: list[ReadUnit], tplan: TeacherPlan, gen_cfg, heldout_ref: ray.ObjectRef
-                ) -> tuple[ray.data.Dataset | None, dict, dict]:
+def run_teacher(
+    units: list[ReadUnit], tplan: TeacherPlan, gen_cfg, heldout_ref: ray.ObjectRef
+) -> tuple[ray.data.Dataset | None, dict, dict]:
     """The stage's result rows (the main pass's columns), its manifest entry, and the pseudo examples generated
     (task -> lang -> n; contaminated ones included, as the main pass counts them)."""
     started = time.time()
     cfg = tplan.config
-    tplan_json = json.dumps({"tasks": tplan.tasks, "identity": tplan.identity, "max_new_tokens": cfg.max_new_tokens,
-                             "max_records_per_task": cfg.max_records_per_task})
+    tplan_json = json.dumps(
+        {
+            "tasks": tplan.tasks,
+            "identity": tplan.identity,
+            "max_new_tokens": cfg.max_new_tokens,
+            "max_records_per_task": cfg.max_records_per_task,
+        }
+    )
     unit_rows = [dict(unit.to_row(), unit=i) for i, unit in enumerate(units)]
     requests = ray.data.from_items(unit_rows, override_num_blocks=len(unit_rows)).map_batches(
-        _unit_requests, fn_kwargs={"tplan_json": tplan_json, "seed": gen_cfg.seed,
-                                   "max_field_chars": gen_cfg.max_field_chars},
-        batch_size=1, num_cpus=1)
+        _unit_requests,
+        fn_kwargs={"tplan_json": tplan_json, "seed": gen_cfg.seed, "max_field_chars": gen_cfg.max_field_chars},
+        batch_size=1,
+        num_cpus=1,
+    )
     if cfg.max_records_per_task is not None:
-        requests = requests.groupby("task").map_groups(_smallest_group, batch_format="pyarrow",
-                                                       fn_args=(cfg.max_records_per_task,))
-    looked = requests.map_batches(_lookup, batch_format="pyarrow",
-                                  fn_kwargs={"cache_root": tplan.cache_dir, "identity": tplan.identity}).materialize()
+        requests = requests.groupby("task").map_groups(
+            _smallest_group, batch_format="pyarrow", fn_args=(cfg.max_records_per_task,)
+        )
+    looked = requests.map_batches(
+        _lookup, batch_format="pyarrow", fn_kwargs={"cache_root": tplan.cache_dir, "identity": tplan.identity}
+    ).materialize()
     summary = summary_head(tplan)
     if looked.count() == 0:
         empty = {"counts": {}, "totals": {}, "timings": {"total_s": round(time.time() - started, 3)}}
@@ -257,10 +317,16 @@ def run_teacher(units: list[ReadUnit], tplan: TeacherPlan, gen_cfg, heldout_ref:
         parts.append(unasked.map_batches(_not_asked, batch_format="pyarrow"))
     labelled = parts[0] if len(parts) == 1 else parts[0].union(*parts[1:])
     results = labelled.map_batches(
-        _ground, batch_format="pyarrow", batch_size=4096,
-        fn_kwargs={"tplan_json": tplan_json, "seed": gen_cfg.seed,
-                   "options": {"header": gen_cfg.header, "instruction_lang": gen_cfg.instruction_lang},
-                   "heldout": [heldout_ref], "min_chars": gen_cfg.decontam_min_chars},
+        _ground,
+        batch_format="pyarrow",
+        batch_size=4096,
+        fn_kwargs={
+            "tplan_json": tplan_json,
+            "seed": gen_cfg.seed,
+            "options": {"header": gen_cfg.header, "instruction_lang": gen_cfg.instruction_lang},
+            "heldout": [heldout_ref],
+            "min_chars": gen_cfg.decontam_min_chars,
+        },
     ).materialize()
     stats = [json.loads(s) for s in results.select_columns(["stats"]).to_pandas()["stats"]]
     counts = merge_counts(s["teacher"] for s in stats)
@@ -268,24 +334,39 @@ def run_teacher(units: list[ReadUnit], tplan: TeacherPlan, gen_cfg, heldout_ref:
     for part in stats:
         generated = merge_generated({"generated": generated}, part["generated"])["generated"]
     n_asked = sum(c["asked"] for c in counts.values())
-    summary.update({
-        "counts": counts,
-        "totals": {key: sum(c[key] for c in counts.values())
-                   for key in ("pairs", "cached", "asked", "not_asked", "failed", "answered", "accepted", "rejected")},
-        "timings": {"labelling_s": round(asked_s, 3), "total_s": round(time.time() - started, 3),
-                    "labels_per_s": round(n_asked / asked_s, 3) if n_asked and asked_s > 0 else None},
-    })
+    summary.update(
+        {
+            "counts": counts,
+            "totals": {
+                key: sum(c[key] for c in counts.values())
+                for key in ("pairs", "cached", "asked", "not_asked", "failed", "answered", "accepted", "rejected")
+            },
+            "timings": {
+                "labelling_s": round(asked_s, 3),
+                "total_s": round(time.time() - started, 3),
+                "labels_per_s": round(n_asked / asked_s, 3) if n_asked and asked_s > 0 else None,
+            },
+        }
+    )
     check_failures(summary, cfg.max_failed)
     return results, summary, generated
 
 
 def summary_head(tplan: TeacherPlan) -> dict:
     model = tplan.config.model
-    head = {"kind": model.kind, "model": model.model, "teacher_id": teacher_id(tplan.identity),
-            "identity": tplan.identity, "prompt_format": tplan.identity["prompt_format"],
-            "temperature": tplan.config.temperature, "tasks": tplan.tasks,
-            "prompts_hash": tplan.prompts_hash, "cache_dir": tplan.cache_dir,
-            "max_requests": tplan.config.max_requests, "max_records_per_task": tplan.config.max_records_per_task}
+    head = {
+        "kind": model.kind,
+        "model": model.model,
+        "teacher_id": teacher_id(tplan.identity),
+        "identity": tplan.identity,
+        "prompt_format": tplan.identity["prompt_format"],
+        "temperature": tplan.config.temperature,
+        "tasks": tplan.tasks,
+        "prompts_hash": tplan.prompts_hash,
+        "cache_dir": tplan.cache_dir,
+        "max_requests": tplan.config.max_requests,
+        "max_records_per_task": tplan.config.max_records_per_task,
+    }
     if isinstance(model, HttpTeacher):
         head.update({"base_url": model.base_url, "api": model.api})
     return head
@@ -316,4 +397,3 @@ def merge_generated(stats: dict, pseudo: dict) -> dict:
         for lang, n in langs.items():
             per[lang] = per.get(lang, 0) + n
     return {**stats, "generated": {task: dict(sorted(l.items())) for task, l in sorted(generated.items())}}
-

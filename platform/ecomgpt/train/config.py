@@ -107,9 +107,7 @@ class DataConfig(StrictModel):
         default="length",
         description="length: micro-batches of similar length (little padding); none: arrival order",
     )
-    group_window: int = Field(
-        default=64, gt=0, description="micro-batches per window sorted by length before batching"
-    )
+    group_window: int = Field(default=64, gt=0, description="micro-batches per window sorted by length before batching")
     materialize: bool = Field(
         default=False,
         description="tokenize once before training and keep the rows in the object store (small data, many "
@@ -132,9 +130,7 @@ class OptimConfig(StrictModel):
         "DeepSpeed FusedAdam (CUDA only, built on first use)",
     )
     warmup_steps: int = Field(default=0, ge=0, description="linear warm-up steps from 0 to lr")
-    schedule: Literal["cosine", "linear", "constant"] = Field(
-        default="cosine", description="decay after warm-up"
-    )
+    schedule: Literal["cosine", "linear", "constant"] = Field(default="cosine", description="decay after warm-up")
     min_lr_ratio: float = Field(default=0.1, ge=0, le=1, description="final lr / peak lr (cosine)")
     grad_clip: float = Field(default=1.0, ge=0, description="gradient-norm clipping (0: off)")
 

@@ -116,7 +116,9 @@ def plan_mixture(data_dir: str, cfg: DataConfig) -> MixturePlan:
     labels = table.column("label_kind").to_pylist() if "label_kind" in names else [None] * len(ids)
     chosen = select_tasks(set(tasks), tasks=mix.tasks, n_tasks=mix.n_tasks, seed=mix.seed)
     chosen_set = set(chosen)
-    row_keys = [sample_key(example_id, mix.seed) if task in chosen_set else None for example_id, task in zip(ids, tasks)]
+    row_keys = [
+        sample_key(example_id, mix.seed) if task in chosen_set else None for example_id, task in zip(ids, tasks)
+    ]
     keys: dict[str, list[int]] = defaultdict(list)
     for task, key in zip(tasks, row_keys):
         if key is not None:
@@ -130,8 +132,19 @@ def plan_mixture(data_dir: str, cfg: DataConfig) -> MixturePlan:
             counts[task] += 1
             by_kind[_KIND_NAMES[kind]] += 1
             by_label[label or "unknown"] += 1
-    return MixturePlan(files, fs, chosen, thresholds, mix.seed, rows_in, dict(sorted(counts.items())), mix.atomic,
-                       dict(sorted(by_kind.items())), mix.label_kind, dict(sorted(by_label.items())))
+    return MixturePlan(
+        files,
+        fs,
+        chosen,
+        thresholds,
+        mix.seed,
+        rows_in,
+        dict(sorted(counts.items())),
+        mix.atomic,
+        dict(sorted(by_kind.items())),
+        mix.label_kind,
+        dict(sorted(by_label.items())),
+    )
 
 
 _KIND_NAMES = {True: "atomic", False: "original", None: "unknown"}
@@ -140,8 +153,14 @@ _KIND_NAMES = {True: "atomic", False: "original", None: "unknown"}
 class KeepMixture:
     """Ray Data `map_batches` function: keep the rows of the mixture (pyarrow in, pyarrow out)."""
 
-    def __init__(self, tasks: list[str], thresholds: dict[str, int | None], seed: int, atomic: bool | None = None,
-                 label_kind: str | None = None):
+    def __init__(
+        self,
+        tasks: list[str],
+        thresholds: dict[str, int | None],
+        seed: int,
+        atomic: bool | None = None,
+        label_kind: str | None = None,
+    ):
         self.tasks = frozenset(tasks)
         self.thresholds = thresholds
         self.seed = seed
@@ -151,8 +170,11 @@ class KeepMixture:
     @property
     def columns(self) -> list[str]:
         """The columns to read: the training columns, and `atomic`, `label_kind` when the mixture selects on them."""
-        return [*COLUMNS, *(["atomic"] if self.atomic is not None else []),
-                *(["label_kind"] if self.label_kind is not None else [])]
+        return [
+            *COLUMNS,
+            *(["atomic"] if self.atomic is not None else []),
+            *(["label_kind"] if self.label_kind is not None else []),
+        ]
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         """The batch's mixture rows, with the training columns only."""
@@ -162,8 +184,9 @@ class KeepMixture:
             (self.atomic is None or kind == self.atomic)
             and (self.label_kind is None or label == self.label_kind)
             and keep_example(task, sample_key(example_id, self.seed), self.tasks, self.thresholds)
-            for example_id, task, kind, label in zip(batch.column("id").to_pylist(), batch.column("task").to_pylist(),
-                                                     kinds, labels)
+            for example_id, task, kind, label in zip(
+                batch.column("id").to_pylist(), batch.column("task").to_pylist(), kinds, labels
+            )
         ]
         return batch.filter(pa.array(mask, type=pa.bool_())).select(COLUMNS)
 
@@ -211,8 +234,14 @@ def build_dataset(plan: MixturePlan, tokenizer_dir: str, cfg: DataConfig, seed: 
 
     files = ray.data.from_items([{"path": path} for path in plan.files], override_num_blocks=len(plan.files))
     ds = files.map_batches(ReadMixture(plan), batch_size=1, batch_format="numpy", num_cpus=cfg.cpus_per_task)
-    ds = ds.map_batches(Tokenize, fn_constructor_args=(tokenizer_dir, cfg.max_seq_len), batch_format="numpy",
-                        batch_size=256, concurrency=(1, max(1, num_workers)), num_cpus=cfg.cpus_per_task)
+    ds = ds.map_batches(
+        Tokenize,
+        fn_constructor_args=(tokenizer_dir, cfg.max_seq_len),
+        batch_format="numpy",
+        batch_size=256,
+        concurrency=(1, max(1, num_workers)),
+        num_cpus=cfg.cpus_per_task,
+    )
     # `generate` writes rows sorted by task: a row-level shuffle mixes tasks in every window and gives the
     # workers' shards the same length profile, so none waits on longer batches at the all-reduce.
     ds = ds.random_shuffle(seed=seed)

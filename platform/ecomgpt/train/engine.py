@@ -55,8 +55,10 @@ def load_model_and_engine(cfg: TrainConfig, model_source: str, world_size: int, 
             # The frozen embeddings' output must require grad, or checkpointed blocks would pass none back.
             model.enable_input_require_grads()
         model = add_adapters(model, cfg.lora, model_source)
-    params = {"total": sum(_numel(p) for p in model.parameters()),
-              "trainable": sum(_numel(p) for p in model.parameters() if p.requires_grad)}
+    params = {
+        "total": sum(_numel(p) for p in model.parameters()),
+        "trainable": sum(_numel(p) for p in model.parameters() if p.requires_grad),
+    }
     trainable = [p for p in model.parameters() if p.requires_grad]
     engine, _, _, _ = deepspeed.initialize(model=model, model_parameters=trainable, config=ds_config)
     if world_size == 1 and cfg.deepspeed.zero_stage == 0:

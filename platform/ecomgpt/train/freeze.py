@@ -27,8 +27,12 @@ def train_top_layers(model: torch.nn.Module, n: int) -> tuple[int, int]:
     name, blocks = transformer_blocks(model)
     if n > len(blocks):
         raise ValueError(f"train_layers {n}: the model has only {len(blocks)} transformer blocks")
-    embeddings = {id(p) for m in (model.get_input_embeddings(), model.get_output_embeddings()) if m is not None
-                  for p in m.parameters()}
+    embeddings = {
+        id(p)
+        for m in (model.get_input_embeddings(), model.get_output_embeddings())
+        if m is not None
+        for p in m.parameters()
+    }
     trained_blocks = {f"{name}.{i}." for i in range(len(blocks) - n, len(blocks))}
     after_blocks = False
     for param_name, param in model.named_parameters():
@@ -41,5 +45,4 @@ def train_top_layers(model: torch.nn.Module, n: int) -> tuple[int, int]:
             else after_blocks and id(param) not in embeddings
         )
         param.requires_grad_(trainable)
-    return (sum(p.numel() for p in model.parameters() if p.requires_grad),
-            sum(p.numel() for p in model.parameters()))
+    return (sum(p.numel() for p in model.parameters() if p.requires_grad), sum(p.numel() for p in model.parameters()))

@@ -106,8 +106,9 @@ def train_loop_per_worker(config: dict) -> None:
         peak = cfg.gpu_peak_tflops or gpu_peak_tflops(torch.cuda.get_device_name(device))
 
     micro = cfg.micro_batch_size(world)
-    batches = shard_micro_batches(ray.train.get_dataset_shard("train"), cfg, micro, tokenizer.pad_token_id,
-                                  seed=cfg.seed + 1000 * start_step)
+    batches = shard_micro_batches(
+        ray.train.get_dataset_shard("train"), cfg, micro, tokenizer.pad_token_id, seed=cfg.seed + 1000 * start_step
+    )
     engine.train()
     reset_peak_memory(device)
     window = torch.zeros(4, dtype=torch.float64)  # loss sum, micro-batches, tokens, useful tokens
@@ -118,8 +119,9 @@ def train_loop_per_worker(config: dict) -> None:
             loss = answer_loss(engine, batch)
             engine.backward(loss)
             engine.step()
-            window += torch.tensor([loss.item(), 1, batch["input_ids"].numel(), batch["attention_mask"].sum().item()],
-                                   dtype=torch.float64)
+            window += torch.tensor(
+                [loss.item(), 1, batch["input_ids"].numel(), batch["attention_mask"].sum().item()], dtype=torch.float64
+            )
         if cfg.fail_at_step is not None:
             _fault_drill(cfg, output, step, rank, world)
         if step % cfg.log_every == 0 or step == cfg.max_steps:
@@ -182,8 +184,9 @@ def _export(cfg: TrainConfig, engine, tokenizer, output: str, rank: int, dtype) 
 
     weights = trained_state_dict(engine, cfg.deepspeed.zero_stage)
     if rank == 0:
-        export_adapter(engine.module, weights, storage.join(output, "model"), merged_path(output, cfg), tokenizer,
-                       dtype)
+        export_adapter(
+            engine.module, weights, storage.join(output, "model"), merged_path(output, cfg), tokenizer, dtype
+        )
 
 
 def _report_checkpoint(engine, state: dict, rank: int, log: MetricsLog | None, frozen: bool) -> None:

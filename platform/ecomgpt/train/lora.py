@@ -32,8 +32,9 @@ def check_lora(cfg: TrainConfig) -> None:
         from transformers import BloomConfig
 
         tiny = cfg.model.tiny
-        config = BloomConfig(vocab_size=tiny.vocab_size, hidden_size=tiny.hidden_size, n_layer=tiny.n_layer,
-                             n_head=tiny.n_head)
+        config = BloomConfig(
+            vocab_size=tiny.vocab_size, hidden_size=tiny.hidden_size, n_layer=tiny.n_layer, n_head=tiny.n_head
+        )
     else:
         config = models.base_config(name)
     try:
@@ -42,8 +43,10 @@ def check_lora(cfg: TrainConfig) -> None:
         raise ConfigError(f"lora.target_modules: {err}") from None
     missing = adapters.missing_targets(adapters.meta_model(config), targets)
     if missing:
-        raise ConfigError(f"lora.target_modules: {', '.join(map(repr, missing))} matches no linear or embedding "
-                          f"layer of {name} (a {config.model_type})")
+        raise ConfigError(
+            f"lora.target_modules: {', '.join(map(repr, missing))} matches no linear or embedding "
+            f"layer of {name} (a {config.model_type})"
+        )
     if lora.modules_to_save:
         modules = {n for n, _ in adapters.meta_model(config).named_modules()}
         unknown = [m for m in lora.modules_to_save if not any(n == m or n.endswith(f".{m}") for n in modules)]
@@ -57,8 +60,12 @@ def add_adapters(model, lora: LoraConfig, base_name: str):
     from peft import get_peft_model
 
     config = PeftLoraConfig(
-        r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout, task_type="CAUSAL_LM",
-        target_modules=target_modules(lora, model.config.model_type), modules_to_save=lora.modules_to_save,
+        r=lora.r,
+        lora_alpha=lora.alpha,
+        lora_dropout=lora.dropout,
+        task_type="CAUSAL_LM",
+        target_modules=target_modules(lora, model.config.model_type),
+        modules_to_save=lora.modules_to_save,
     )
     peft_model = get_peft_model(model, config)
     # What `from_pretrained` was given is a node-local directory; the adapter names the model as configured.
@@ -80,8 +87,7 @@ def trained_state_dict(engine, zero_stage: int) -> dict | None:
     return None
 
 
-def export_adapter(peft_model, state_dict: dict, target: str, merged_target: str | None, tokenizer,
-                   dtype) -> None:
+def export_adapter(peft_model, state_dict: dict, target: str, merged_target: str | None, tokenizer, dtype) -> None:
     """The adapter directory at `target` (path or URI) and, when `merged_target` is given, the base model
     with the adapter merged in (a full checkpoint, as `engine.export_model` writes it)."""
     from ecomgpt.train.engine import export_model, write_aside
@@ -89,8 +95,7 @@ def export_adapter(peft_model, state_dict: dict, target: str, merged_target: str
     local = tempfile.mkdtemp(prefix="ecomgpt-adapter-")
     try:
         # The vocabulary is never resized here: no embedding layer to save (and no hub look-up to decide).
-        peft_model.save_pretrained(local, state_dict=state_dict, safe_serialization=True,
-                                   save_embedding_layers=False)
+        peft_model.save_pretrained(local, state_dict=state_dict, safe_serialization=True, save_embedding_layers=False)
         write_aside(target, lambda staging: shutil.copytree(local, staging, dirs_exist_ok=True))
         if merged_target is not None:
             base_name = peft_model.peft_config["default"].base_model_name_or_path

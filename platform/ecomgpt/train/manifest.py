@@ -12,8 +12,14 @@ if TYPE_CHECKING:
     from ecomgpt.train.run import TrainPlan
 
 
-def build_manifest(plan: "TrainPlan", model_source: str, metrics: dict, checkpoint: str | None, timings: dict,
-                   merged: str | None = None) -> dict:
+def build_manifest(
+    plan: "TrainPlan",
+    model_source: str,
+    metrics: dict,
+    checkpoint: str | None,
+    timings: dict,
+    merged: str | None = None,
+) -> dict:
     mixture = plan.mixture
     return {
         "stage": "train",
@@ -29,9 +35,15 @@ def build_manifest(plan: "TrainPlan", model_source: str, metrics: dict, checkpoi
         },
         "config": plan.cfg.model_dump(mode="json"),
         "seed": plan.cfg.seed,
-        "mixture": {"tasks": mixture.tasks, "examples_per_task": mixture.counts, "examples": mixture.rows,
-                    "atomic": mixture.atomic, "kinds": mixture.kinds, "label_kind": mixture.label_kind,
-                    "label_kinds": mixture.label_kinds},
+        "mixture": {
+            "tasks": mixture.tasks,
+            "examples_per_task": mixture.counts,
+            "examples": mixture.rows,
+            "atomic": mixture.atomic,
+            "kinds": mixture.kinds,
+            "label_kind": mixture.label_kind,
+            "label_kinds": mixture.label_kinds,
+        },
         "counts": {key: metrics.get(key) for key in ("step", "examples", "tokens", "useful_tokens")},
         "final_loss": metrics.get("loss"),
         "parameters": {"trainable": metrics.get("trainable_params"), "total": metrics.get("total_params")},

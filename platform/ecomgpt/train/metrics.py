@@ -10,8 +10,16 @@ import tempfile
 from ecomgpt import storage
 
 # Dense bf16/fp16 peak TFLOP/s of one GPU, by a substring of its name (vendor data sheets).
-GPU_PEAK_TFLOPS = {"H200": 989.0, "H100": 989.0, "A100": 312.0, "L40S": 362.0, "L4": 121.0, "A10": 125.0,
-                   "V100": 125.0, "T4": 65.0}
+GPU_PEAK_TFLOPS = {
+    "H200": 989.0,
+    "H100": 989.0,
+    "A100": 312.0,
+    "L40S": 362.0,
+    "L4": 121.0,
+    "A10": 125.0,
+    "V100": 125.0,
+    "T4": 65.0,
+}
 
 
 def gpu_peak_tflops(device_name: str) -> float | None:

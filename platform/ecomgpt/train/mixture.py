@@ -51,9 +51,7 @@ def select_tasks(
     return sorted(sorted(pool, key=lambda task: (task_rank(task, seed), task))[:n_tasks])
 
 
-def cap_thresholds(
-    keys_by_task: Mapping[str, Sequence[int]], samples_per_task: int | None
-) -> dict[str, int | None]:
+def cap_thresholds(keys_by_task: Mapping[str, Sequence[int]], samples_per_task: int | None) -> dict[str, int | None]:
     """Per task, the largest sample key kept under the cap (None: keep every example of the task)."""
     out: dict[str, int | None] = {}
     for task, keys in keys_by_task.items():

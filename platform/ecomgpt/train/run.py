@@ -50,8 +50,10 @@ def check_model_source(cfg: TrainConfig) -> None:
     if name_or_path != TINY:
         models.check(name_or_path, "model.name_or_path")
         if models.split_adapter(name_or_path)[1] is not None:
-            raise ConfigError(f"model.name_or_path {name_or_path}: a LoRA adapter directory; train from its base "
-                              "model or from a merged model (lora.merge)")
+            raise ConfigError(
+                f"model.name_or_path {name_or_path}: a LoRA adapter directory; train from its base "
+                "model or from a merged model (lora.merge)"
+            )
     from ecomgpt.train.lora import check_lora
 
     check_lora(cfg)
@@ -121,8 +123,13 @@ def initial_model(plan: TrainPlan) -> str:
     tiny = cfg.model.tiny
     local = tempfile.mkdtemp(prefix="ecomgpt-tiny-") if storage.is_uri(init) else init
     build_tiny_checkpoint(
-        read_texts(plan.mixture, tiny.tokenizer_texts), local, vocab_size=tiny.vocab_size,
-        n_layer=tiny.n_layer, hidden_size=tiny.hidden_size, n_head=tiny.n_head, seed=cfg.seed,
+        read_texts(plan.mixture, tiny.tokenizer_texts),
+        local,
+        vocab_size=tiny.vocab_size,
+        n_layer=tiny.n_layer,
+        hidden_size=tiny.hidden_size,
+        n_head=tiny.n_head,
+        seed=cfg.seed,
     )
     if local != init:
         storage.upload_dir(local, init)
@@ -177,11 +184,13 @@ def run_train(
     from ecomgpt.train.lora import merged_path
 
     merged = merged_path(output, cfg)
-    timings = {"prepare_s": round(prepared - started, 3), "train_s": round(finished - prepared, 3),
-               "total_s": round(finished - started, 3)}
+    timings = {
+        "prepare_s": round(prepared - started, 3),
+        "train_s": round(finished - prepared, 3),
+        "total_s": round(finished - started, 3),
+    }
     checkpoint = storage.spelled_like(result.checkpoint.path, output) if result.checkpoint else None
-    manifest = build_manifest(plan, model_source, metrics, checkpoint,
-                              timings, merged)
+    manifest = build_manifest(plan, model_source, metrics, checkpoint, timings, merged)
     text = json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
     storage.write_text(storage.join(output, "manifest.json"), text)
     for exported in (storage.join(output, "model"), merged):
@@ -199,7 +208,12 @@ def run_train(
         "checkpoint_path": manifest["checkpoint"],
         "metrics_path": storage.join(output, "metrics.jsonl"),
         "manifest_path": storage.join(output, "manifest.json"),
-        "mixture": {"tasks": plan.mixture.tasks, "examples_per_task": plan.mixture.counts,
-                    "atomic": plan.mixture.atomic, "kinds": plan.mixture.kinds,
-                    "label_kind": plan.mixture.label_kind, "label_kinds": plan.mixture.label_kinds},
+        "mixture": {
+            "tasks": plan.mixture.tasks,
+            "examples_per_task": plan.mixture.counts,
+            "atomic": plan.mixture.atomic,
+            "kinds": plan.mixture.kinds,
+            "label_kind": plan.mixture.label_kind,
+            "label_kinds": plan.mixture.label_kinds,
+        },
     }

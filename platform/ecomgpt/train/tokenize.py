@@ -71,9 +71,7 @@ def _object_array(rows: list[np.ndarray]) -> np.ndarray:
     return out
 
 
-def group_by_length(
-    lengths: Sequence[int], micro_batch_size: int, rng: random.Random | None
-) -> list[list[int]]:
+def group_by_length(lengths: Sequence[int], micro_batch_size: int, rng: random.Random | None) -> list[list[int]]:
     """Indices cut into full micro-batches of similar length, in shuffled order (None: keep order).
 
     A remainder shorter than a micro-batch is dropped so every worker steps in lockstep.

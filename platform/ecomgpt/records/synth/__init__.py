@@ -15,5 +15,13 @@ from ecomgpt.records.synth.catalog import SOURCE
 from ecomgpt.records.synth.shards import PARQUET_SCHEMAS, shard_files, write_shard, write_synthetic
 from ecomgpt.records.synth.stream import VERSION, iter_synthetic, synthetic_record
 
-__all__ = ["PARQUET_SCHEMAS", "SOURCE", "VERSION", "iter_synthetic", "shard_files", "synthetic_record",
-           "write_shard", "write_synthetic"]
+__all__ = [
+    "PARQUET_SCHEMAS",
+    "SOURCE",
+    "VERSION",
+    "iter_synthetic",
+    "shard_files",
+    "synthetic_record",
+    "write_shard",
+    "write_synthetic",
+]

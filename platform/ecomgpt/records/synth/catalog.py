@@ -19,9 +19,28 @@ _AFTER_NOUN = {"pre": (0,), "post": (1,), "any": (0, 1)}  # where an attribute v
 class CategoryTable:
     """One category in one language."""
 
-    __slots__ = ("key", "department", "name", "path", "brands", "title_nouns", "query_nouns", "attribute_names",
-                 "attribute_values", "value_options", "options_per_value", "attribute_orders", "title_inputs",
-                 "price_usd", "selling_points", "review_aspects", "complements", "unrelated", "colors", "sizes")
+    __slots__ = (
+        "key",
+        "department",
+        "name",
+        "path",
+        "brands",
+        "title_nouns",
+        "query_nouns",
+        "attribute_names",
+        "attribute_values",
+        "value_options",
+        "options_per_value",
+        "attribute_orders",
+        "title_inputs",
+        "price_usd",
+        "selling_points",
+        "review_aspects",
+        "complements",
+        "unrelated",
+        "colors",
+        "sizes",
+    )
 
     def __init__(self, key: str, category: Category, vocab: Vocabulary, lang: int) -> None:
         department = vocab.catalog.departments[category.department]
@@ -47,8 +66,15 @@ class CategoryTable:
             tuple(permutations(range(len(attributes)), size)) for size in range(2, min(4, len(attributes)) + 1)
         )
         # what the title builder unpacks on every call
-        self.title_inputs = (self.attribute_orders, len(self.attribute_orders), self.brands, self.title_nouns,
-                             len(self.title_nouns), self.value_options, self.attribute_names)
+        self.title_inputs = (
+            self.attribute_orders,
+            len(self.attribute_orders),
+            self.brands,
+            self.title_nouns,
+            len(self.title_nouns),
+            self.value_options,
+            self.attribute_names,
+        )
         self.price_usd = category.price_usd
         self.selling_points = tuple(point[lang] for point in department.selling_points)
         self.review_aspects = _review_aspects(department.review_aspects, vocab, lang)
@@ -86,7 +112,8 @@ def _catalog(vocab: Vocabulary, lang: int) -> tuple[CategoryTable, ...]:
     for table in tables:
         table.complements = tuple(by_key[key] for key in categories[table.key].complements)
         table.unrelated = tuple(
-            other for other in tables
+            other
+            for other in tables
             if categories[other.key].department != categories[table.key].department and other not in table.complements
         )
     return tables

@@ -28,8 +28,9 @@ def _user_templates() -> dict[tuple[str, int, bool, bool], tuple[tuple[str, tupl
             for has_color in (False, True):
                 for has_size in (False, True):
                     absent = {name for name, ok in (("color", has_color), ("size", has_size)) if not ok}
-                    options = tuple((t, _placeholders(t)) for t in spec.user.of(lang)
-                                    if not absent.intersection(_placeholders(t)))
+                    options = tuple(
+                        (t, _placeholders(t)) for t in spec.user.of(lang) if not absent.intersection(_placeholders(t))
+                    )
                     if not options:
                         raise ValueError(f"intent {intent!r} has no {LANGS[lang]} user turn without {sorted(absent)}")
                     table[intent, lang, has_color, has_size] = options
@@ -128,8 +129,7 @@ def _plan(draws: Draws, pool: tuple[str, ...], asks: int, thanks: bool) -> list[
     return plan
 
 
-def _user_turn(draws: Draws, intents: list[str], values: _Values, lang: int, has_color: bool,
-               has_size: bool) -> dict:
+def _user_turn(draws: Draws, intents: list[str], values: _Values, lang: int, has_color: bool, has_size: bool) -> dict:
     texts, slots, names = [], [], []
     for intent in intents:
         options = _USER_TEMPLATES[intent, lang, has_color, has_size]
@@ -177,6 +177,10 @@ def dialogue_record(draws: Draws, lang: int, record_id: str) -> dict:
             break
         turns.append(_agent_turn(draws, intents, values, lang))
     return {
-        "record_id": record_id, "source": SOURCE, "lang": LANGS[lang], "data_type": "dialogue",
-        "turns": turns, "domain": category.department,
+        "record_id": record_id,
+        "source": SOURCE,
+        "lang": LANGS[lang],
+        "data_type": "dialogue",
+        "turns": turns,
+        "domain": category.department,
     }

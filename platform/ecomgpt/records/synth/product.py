@@ -18,7 +18,7 @@ _LETTERS = _TITLES.model_code_letters
 _CODE_PREFIXES = tuple(
     prefix + separator
     for prefix in list(_LETTERS) + [a + b for a in _LETTERS for b in _LETTERS]
-    if not any(v == prefix or (v.startswith(prefix) and v[len(prefix):].isdigit()) for v in _ATTRIBUTE_VALUES)
+    if not any(v == prefix or (v.startswith(prefix) and v[len(prefix) :].isdigit()) for v in _ATTRIBUTE_VALUES)
     for separator in ("-", "")
 )
 _N_PREFIXES = len(_CODE_PREFIXES)
@@ -31,8 +31,14 @@ _MARKETING = tuple(
 )
 
 
-def listing_title(draws: Draws, category: CategoryTable, lang: int, fixed: dict[int, int] | None = None,
-                  brand: int | None = None, attributes: list[dict] | None = None) -> tuple[str, str]:
+def listing_title(
+    draws: Draws,
+    category: CategoryTable,
+    lang: int,
+    fixed: dict[int, int] | None = None,
+    brand: int | None = None,
+    attributes: list[dict] | None = None,
+) -> tuple[str, str]:
     """(title, brand) of one listing.
 
     `fixed` maps attribute position -> value index for attributes the title must carry (a query's
@@ -55,8 +61,10 @@ def listing_title(draws: Draws, category: CategoryTable, lang: int, fixed: dict[
     word //= MARKETING_SLOTS
     code_at = word % 10  # 0-2: code after the brand, 3-5: after the noun, 6-8: at the end, 9: no code
     word //= 10
-    code = (f"{_CODE_PREFIXES[word % _N_PREFIXES]}{100 + word // _N_PREFIXES % 9900}"
-            f"{_CODE_SUFFIXES[word // _N_PREFIXES // 9900 % 9]}")
+    code = (
+        f"{_CODE_PREFIXES[word % _N_PREFIXES]}{100 + word // _N_PREFIXES % 9900}"
+        f"{_CODE_SUFFIXES[word // _N_PREFIXES // 9900 % 9]}"
+    )
     draws.state = state = (draws.state * LEHMER_MULTIPLIER) & MASK128
     word = state >> 64
     before, after = [], []
@@ -84,8 +92,9 @@ def listing_title(draws: Draws, category: CategoryTable, lang: int, fixed: dict[
     return _chinese_title(brand_name, code, code_at, marketing, before, noun, after, word), brand_name
 
 
-def _english_title(brand: str, code: str, code_at: int, marketing: str, before: list[str], noun: str,
-                   after: list[str], word: int) -> str:
+def _english_title(
+    brand: str, code: str, code_at: int, marketing: str, before: list[str], noun: str, after: list[str], word: int
+) -> str:
     parts = [brand, code] if code_at < 3 else [brand]
     if marketing:
         parts.append(marketing)
@@ -101,8 +110,9 @@ def _english_title(brand: str, code: str, code_at: int, marketing: str, before: 
     return title
 
 
-def _chinese_title(brand: str, code: str, code_at: int, marketing: str, before: list[str], noun: str,
-                   after: list[str], word: int) -> str:
+def _chinese_title(
+    brand: str, code: str, code_at: int, marketing: str, before: list[str], noun: str, after: list[str], word: int
+) -> str:
     if marketing and word & 1:
         marketing = f"【{marketing}】"
     title = brand + " " if word & 2 else brand
@@ -141,7 +151,14 @@ def product_record(draws: Draws, lang: int, record_id: str) -> dict:
         specs = "；".join([f"{a['name']}：{a['value']}" for a in attributes])
         description = f"{points[first]}，{points[second]}。规格参数：{specs}。"
     return {
-        "record_id": record_id, "source": SOURCE, "lang": LANGS[lang], "data_type": "product",
-        "title": title, "category": [category.department, category.name], "attributes": attributes,
-        "brand": brand, "description": description, "price": listing_price(draws, category, lang),
+        "record_id": record_id,
+        "source": SOURCE,
+        "lang": LANGS[lang],
+        "data_type": "product",
+        "title": title,
+        "category": [category.department, category.name],
+        "attributes": attributes,
+        "brand": brand,
+        "description": description,
+        "price": listing_price(draws, category, lang),
     }

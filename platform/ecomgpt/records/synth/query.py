@@ -9,8 +9,9 @@ from ecomgpt.records.synth.product import listing_title
 from ecomgpt.records.synth.vocabulary import EN
 
 
-def _candidate(draws: Draws, category: CategoryTable, lang: int, fixed: dict[int, int],
-               brand: int | None) -> tuple[str, str, CategoryTable]:
+def _candidate(
+    draws: Draws, category: CategoryTable, lang: int, fixed: dict[int, int], brand: int | None
+) -> tuple[str, str, CategoryTable]:
     """(title, relevance, category) of a listing that does not match the query: a substitute breaks one of
     its constraints, a complement or an irrelevant item comes from another category."""
     word = draws.word()
@@ -81,6 +82,11 @@ def query_record(draws: Draws, lang: int, record_id: str, item_prefix: str) -> d
             title, relevance, other = _candidate(draws, category, lang, fixed, brand if with_brand else None)
         items.append({"title": title, "relevance": relevance, "item_id": f"{item_prefix}{j}", "category": other.path})
     return {
-        "record_id": record_id, "source": SOURCE, "lang": LANGS[lang], "data_type": "query",
-        "query": query, "items": items, "category": category.path,
+        "record_id": record_id,
+        "source": SOURCE,
+        "lang": LANGS[lang],
+        "data_type": "query",
+        "query": query,
+        "items": items,
+        "category": category.path,
     }

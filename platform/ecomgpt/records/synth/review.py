@@ -82,7 +82,16 @@ def review_record(draws: Draws, lang: int, record_id: str, product_id: str) -> d
     else:
         text = f"{opening}{'，'.join(body)}。{closing}"
     return {
-        "record_id": record_id, "source": SOURCE, "lang": LANGS[lang], "data_type": "review",
-        "text": text, "title": title, "rating": rating, "sentiment": SENTIMENTS[overall], "aspects": aspects,
-        "product_id": product_id, "product_title": product_title, "product_category": category.path,
+        "record_id": record_id,
+        "source": SOURCE,
+        "lang": LANGS[lang],
+        "data_type": "review",
+        "text": text,
+        "title": title,
+        "rating": rating,
+        "sentiment": SENTIMENTS[overall],
+        "aspects": aspects,
+        "product_id": product_id,
+        "product_title": product_title,
+        "product_category": category.path,
     }

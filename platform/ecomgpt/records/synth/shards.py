@@ -32,26 +32,62 @@ _STRING = pa.string()
 _NAME_VALUE = pa.struct([("name", _STRING), ("value", _STRING)])
 _RECORD = [("record_id", _STRING), ("source", _STRING), ("lang", _STRING), ("data_type", _STRING)]
 PARQUET_SCHEMAS = {
-    "product": pa.schema(_RECORD + [
-        ("title", _STRING), ("category", pa.list_(_STRING)), ("attributes", pa.list_(_NAME_VALUE)),
-        ("brand", _STRING), ("description", _STRING), ("price", pa.float64()),
-    ]),
-    "review": pa.schema(_RECORD + [
-        ("text", _STRING), ("title", _STRING), ("rating", pa.int64()), ("sentiment", _STRING),
-        ("aspects", pa.list_(pa.struct([("category", _STRING), ("term", _STRING), ("sentiment", _STRING)]))),
-        ("product_id", _STRING), ("product_title", _STRING), ("product_category", _STRING),
-    ]),
-    "query": pa.schema(_RECORD + [
-        ("query", _STRING),
-        ("items", pa.list_(pa.struct([("title", _STRING), ("relevance", _STRING), ("item_id", _STRING),
-                                      ("category", _STRING)]))),
-        ("category", _STRING),
-    ]),
-    "dialogue": pa.schema(_RECORD + [
-        ("turns", pa.list_(pa.struct([("role", _STRING), ("text", _STRING), ("intents", pa.list_(_STRING)),
-                                      ("slots", pa.list_(_NAME_VALUE))]))),
-        ("domain", _STRING),
-    ]),
+    "product": pa.schema(
+        _RECORD
+        + [
+            ("title", _STRING),
+            ("category", pa.list_(_STRING)),
+            ("attributes", pa.list_(_NAME_VALUE)),
+            ("brand", _STRING),
+            ("description", _STRING),
+            ("price", pa.float64()),
+        ]
+    ),
+    "review": pa.schema(
+        _RECORD
+        + [
+            ("text", _STRING),
+            ("title", _STRING),
+            ("rating", pa.int64()),
+            ("sentiment", _STRING),
+            ("aspects", pa.list_(pa.struct([("category", _STRING), ("term", _STRING), ("sentiment", _STRING)]))),
+            ("product_id", _STRING),
+            ("product_title", _STRING),
+            ("product_category", _STRING),
+        ]
+    ),
+    "query": pa.schema(
+        _RECORD
+        + [
+            ("query", _STRING),
+            (
+                "items",
+                pa.list_(
+                    pa.struct([("title", _STRING), ("relevance", _STRING), ("item_id", _STRING), ("category", _STRING)])
+                ),
+            ),
+            ("category", _STRING),
+        ]
+    ),
+    "dialogue": pa.schema(
+        _RECORD
+        + [
+            (
+                "turns",
+                pa.list_(
+                    pa.struct(
+                        [
+                            ("role", _STRING),
+                            ("text", _STRING),
+                            ("intents", pa.list_(_STRING)),
+                            ("slots", pa.list_(_NAME_VALUE)),
+                        ]
+                    )
+                ),
+            ),
+            ("domain", _STRING),
+        ]
+    ),
 }
 
 _SHARD_RE = re.compile(r"^records-\d{5,}(-[a-z]+)?\.(jsonl|parquet)$")
@@ -157,21 +193,24 @@ def write_synthetic(
         counts += write_shard(seed, first, min(shard_records, n - first), out, shard, fmt)
         names += shard_files(shard, fmt)
     elapsed = time.perf_counter() - started
-    storage.write_json(storage.join(out, "manifest.json"), {
-        "stage": "synth",
-        "generator": "ecomgpt.records.synth",
-        "version": VERSION,
-        "ecomgpt_version": __version__,
-        "n": n,
-        "seed": seed,
-        "format": fmt,
-        "shard_records": shard_records,
-        "shards": names,
-        "row_format": _ROW_FORMATS[fmt],
-        "counts": _manifest_counts(counts),
-        "elapsed_s": round(elapsed, 3),
-        "records_per_s": round(n / elapsed, 1) if elapsed > 0 else None,
-    })
+    storage.write_json(
+        storage.join(out, "manifest.json"),
+        {
+            "stage": "synth",
+            "generator": "ecomgpt.records.synth",
+            "version": VERSION,
+            "ecomgpt_version": __version__,
+            "n": n,
+            "seed": seed,
+            "format": fmt,
+            "shard_records": shard_records,
+            "shards": names,
+            "row_format": _ROW_FORMATS[fmt],
+            "counts": _manifest_counts(counts),
+            "elapsed_s": round(elapsed, 3),
+            "records_per_s": round(n / elapsed, 1) if elapsed > 0 else None,
+        },
+    )
     return [storage.join(out, name) for name in names]
 
 

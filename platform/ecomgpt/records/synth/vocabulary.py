@@ -23,8 +23,17 @@ Bilinguals = tuple[Bilingual, ...]
 BRANDS_PER_DEPARTMENT = 8  # a listing draws its brand from 3 bits
 MODEL_CODE_SUFFIXES = 9
 MARKETING_SLOTS = 20  # a title draws one of 20: a marketing word, or none past the list
-INTENTS_ASKED = ("ask_price", "ask_stock", "track_order", "return_item", "recommend", "ask_shipping",
-                 "change_address", "ask_discount", "cancel_order")
+INTENTS_ASKED = (
+    "ask_price",
+    "ask_stock",
+    "track_order",
+    "return_item",
+    "recommend",
+    "ask_shipping",
+    "change_address",
+    "ask_discount",
+    "cancel_order",
+)
 INTENTS = (*INTENTS_ASKED, "ask_size", "thank")  # `ask_size` only where sizes exist; `thank` ends a dialogue
 
 
@@ -54,8 +63,9 @@ class _Attributes(RootModel[dict[str, Attribute]]):
 
 class Department(StrictModel):
     name: Bilingual = Field(description="the coarse category level, e.g. [Clothing, 服饰]")
-    brands: Bilinguals = Field(min_length=BRANDS_PER_DEPARTMENT, max_length=BRANDS_PER_DEPARTMENT,
-                               description="invented brand names")
+    brands: Bilinguals = Field(
+        min_length=BRANDS_PER_DEPARTMENT, max_length=BRANDS_PER_DEPARTMENT, description="invented brand names"
+    )
     selling_points: Bilinguals = Field(min_length=2, description="sentences of listing descriptions")
     review_aspects: tuple[str, ...] = Field(description="aspects its reviews mention, besides the general ones")
 
@@ -78,8 +88,9 @@ class Catalog(StrictModel):
 class TitleWords(StrictModel):
     marketing_words: Bilinguals = Field(max_length=MARKETING_SLOTS - 1, description="words a title may open with")
     model_code_letters: str = Field(min_length=1, description="letters of model-code prefixes")
-    model_code_suffixes: tuple[str, ...] = Field(min_length=MODEL_CODE_SUFFIXES, max_length=MODEL_CODE_SUFFIXES,
-                                                 description="endings of model codes, by weight")
+    model_code_suffixes: tuple[str, ...] = Field(
+        min_length=MODEL_CODE_SUFFIXES, max_length=MODEL_CODE_SUFFIXES, description="endings of model codes, by weight"
+    )
 
 
 class Aspect(StrictModel):

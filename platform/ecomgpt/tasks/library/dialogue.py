@@ -17,24 +17,68 @@ CONTEXT_TURNS = 6
 ROLES = {"en": {"user": "User", "agent": "Agent"}, "zh": {"user": "用户", "agent": "客服"}}
 # Fallback candidates for dialogues whose own intents are too few to choose between.
 INTENTS = {
-    "en": Vocab([
-        "greeting", "ask product information", "request recommendation", "express preference",
-        "ask price", "place order", "ask about shipping", "complain", "thank", "goodbye",
-    ]),
-    "zh": Vocab([
-        "问候", "咨询商品信息", "请求推荐", "表达偏好", "询问价格", "下单", "询问物流", "投诉", "感谢", "告别",
-    ]),
+    "en": Vocab(
+        [
+            "greeting",
+            "ask product information",
+            "request recommendation",
+            "express preference",
+            "ask price",
+            "place order",
+            "ask about shipping",
+            "complain",
+            "thank",
+            "goodbye",
+        ]
+    ),
+    "zh": Vocab(
+        [
+            "问候",
+            "咨询商品信息",
+            "请求推荐",
+            "表达偏好",
+            "询问价格",
+            "下单",
+            "询问物流",
+            "投诉",
+            "感谢",
+            "告别",
+        ]
+    ),
 }
 DOMAINS = {
-    "en": Vocab([
-        "Books", "Cellphones & Accessories", "Office Products", "Sports and Outdoors", "Clothing",
-        "Electronics", "Home and Kitchen", "Beauty", "Toys and Games", "Grocery", "Automotive",
-        "Pet Supplies",
-    ]),
-    "zh": Vocab([
-        "图书", "手机数码", "办公用品", "运动户外", "服装", "家用电器", "家居厨具", "美妆", "玩具", "食品",
-        "汽车用品", "宠物用品",
-    ]),
+    "en": Vocab(
+        [
+            "Books",
+            "Cellphones & Accessories",
+            "Office Products",
+            "Sports and Outdoors",
+            "Clothing",
+            "Electronics",
+            "Home and Kitchen",
+            "Beauty",
+            "Toys and Games",
+            "Grocery",
+            "Automotive",
+            "Pet Supplies",
+        ]
+    ),
+    "zh": Vocab(
+        [
+            "图书",
+            "手机数码",
+            "办公用品",
+            "运动户外",
+            "服装",
+            "家用电器",
+            "家居厨具",
+            "美妆",
+            "玩具",
+            "食品",
+            "汽车用品",
+            "宠物用品",
+        ]
+    ),
 }
 
 
@@ -154,10 +198,7 @@ def slot_extraction(d: Dialogue, rng: Rng) -> list[Draft]:
 def response_generation(d: Dialogue, rng: Rng) -> list[Draft]:
     turns = d.turns
     eligible = [i for i in range(1, len(turns)) if turns[i].role == "agent"]
-    return [
-        Draft(_render(turns[max(0, i - CONTEXT_TURNS) : i], d.lang), turns[i].text)
-        for i in _pick(rng, eligible)
-    ]
+    return [Draft(_render(turns[max(0, i - CONTEXT_TURNS) : i], d.lang), turns[i].text) for i in _pick(rng, eligible)]
 
 
 @register_task(

@@ -31,35 +31,121 @@ from ecomgpt.tasks.rng import Rng
 # Distinct in meaning on purpose (no material/fabric, capacity/net content): a distractor must never
 # be a right answer. Names that contain one another are kept apart by `candidate_labels`.
 ATTRIBUTE_NAMES = {
-    "en": Vocab([
-        "color", "material", "size", "pattern", "style", "sleeve length", "neck type", "occasion",
-        "model number", "ideal for", "closure", "heel height", "season",
-    ]),
-    "zh": Vocab([
-        "颜色", "材质", "尺码", "图案", "风格", "袖长", "领型", "适用场景", "型号", "适用对象", "闭合方式",
-        "鞋跟高度", "适用季节",
-    ]),
+    "en": Vocab(
+        [
+            "color",
+            "material",
+            "size",
+            "pattern",
+            "style",
+            "sleeve length",
+            "neck type",
+            "occasion",
+            "model number",
+            "ideal for",
+            "closure",
+            "heel height",
+            "season",
+        ]
+    ),
+    "zh": Vocab(
+        [
+            "颜色",
+            "材质",
+            "尺码",
+            "图案",
+            "风格",
+            "袖长",
+            "领型",
+            "适用场景",
+            "型号",
+            "适用对象",
+            "闭合方式",
+            "鞋跟高度",
+            "适用季节",
+        ]
+    ),
 }
 # Replacement values for the negatives of item alignment and title-attribute matching.
 BRANDS = {
-    "en": Vocab([
-        "Samsung", "Nike", "Philips", "Sony", "Adidas", "Puma", "Lenovo", "Dell", "Prestige", "Titan",
-        "Fastrack", "Levi's", "Maybelline", "Lakme", "Bosch",
-    ]),
-    "zh": Vocab([
-        "小米", "华为", "美的", "海尔", "李宁", "安踏", "兰芝", "欧莱雅", "格力", "九阳", "苏泊尔", "南极人",
-        "恒源祥", "波司登", "罗莱",
-    ]),
+    "en": Vocab(
+        [
+            "Samsung",
+            "Nike",
+            "Philips",
+            "Sony",
+            "Adidas",
+            "Puma",
+            "Lenovo",
+            "Dell",
+            "Prestige",
+            "Titan",
+            "Fastrack",
+            "Levi's",
+            "Maybelline",
+            "Lakme",
+            "Bosch",
+        ]
+    ),
+    "zh": Vocab(
+        [
+            "小米",
+            "华为",
+            "美的",
+            "海尔",
+            "李宁",
+            "安踏",
+            "兰芝",
+            "欧莱雅",
+            "格力",
+            "九阳",
+            "苏泊尔",
+            "南极人",
+            "恒源祥",
+            "波司登",
+            "罗莱",
+        ]
+    ),
 }
 COLORS = {
-    "en": Vocab([
-        "black", "white", "red", "blue", "green", "yellow", "pink", "grey", "brown", "purple", "orange",
-        "beige", "navy", "silver", "gold",
-    ]),
-    "zh": Vocab([
-        "黑色", "白色", "红色", "蓝色", "绿色", "黄色", "粉色", "灰色", "棕色", "紫色", "橙色", "米色",
-        "藏青色", "银色", "金色",
-    ]),
+    "en": Vocab(
+        [
+            "black",
+            "white",
+            "red",
+            "blue",
+            "green",
+            "yellow",
+            "pink",
+            "grey",
+            "brown",
+            "purple",
+            "orange",
+            "beige",
+            "navy",
+            "silver",
+            "gold",
+        ]
+    ),
+    "zh": Vocab(
+        [
+            "黑色",
+            "白色",
+            "红色",
+            "蓝色",
+            "绿色",
+            "黄色",
+            "粉色",
+            "灰色",
+            "棕色",
+            "紫色",
+            "橙色",
+            "米色",
+            "藏青色",
+            "银色",
+            "金色",
+        ]
+    ),
 }
 BRAND_NAME = {"en": "brand", "zh": "品牌"}
 _BRAND_NAMES = frozenset(("brand", "brand name", "品牌", "品牌名称"))
@@ -100,7 +186,9 @@ def attribute_extraction_input(title: str, types: Sequence[str]) -> TaskInput:
     return TaskInput(title, {"label_set": ITEMS.render(types)})
 
 
-def category_input(title: str, attributes: Sequence[tuple[str, str]], lang: str, candidates: Sequence[str]) -> TaskInput:
+def category_input(
+    title: str, attributes: Sequence[tuple[str, str]], lang: str, candidates: Sequence[str]
+) -> TaskInput:
     """product.coarse_category_classification and product.fine_category_classification."""
     return TaskInput(product_text(title, attributes, lang), {"label_set": ITEMS.render(candidates)})
 
@@ -133,11 +221,7 @@ def _draw_other(rng: Rng, value: str, vocab: Vocab) -> str:
 
 def _changeable(name: str, value: str, lang: str) -> bool:
     """Whether `_changed_value` can make a different value: brands, colours and numbers."""
-    return (
-        name.lower() in _BRAND_NAMES
-        or value.lower() in _COLOR_WORDS[lang]
-        or _NUMBER.search(value) is not None
-    )
+    return name.lower() in _BRAND_NAMES or value.lower() in _COLOR_WORDS[lang] or _NUMBER.search(value) is not None
 
 
 def _changed_value(name: str, value: str, lang: str, rng: Rng) -> str | None:
@@ -151,7 +235,7 @@ def _changed_value(name: str, value: str, lang: str, rng: Rng) -> str | None:
     if match is None:
         return None
     digits = match.group()
-    return f"{value[: match.start()]}{str(int(digits) + 1).zfill(len(digits))}{value[match.end():]}"
+    return f"{value[: match.start()]}{str(int(digits) + 1).zfill(len(digits))}{value[match.end() :]}"
 
 
 @register_task(
@@ -214,9 +298,7 @@ def attribute_name_classification(p: Product, rng: Rng) -> list[Draft]:
     name, value = rng.choice(eligible)
     # The product's own other attribute names are the hardest distractors; skip any whose value
     # overlaps this one, since it could then be right as well.
-    own = unique(
-        a.name for a in p.attributes if a.name != name and value not in a.value and a.value not in value
-    )
+    own = unique(a.name for a in p.attributes if a.name != name and value not in a.value and a.value not in value)
     labels = candidate_labels(rng, [name], 3, ATTRIBUTE_NAMES[p.lang], own)
     return [Draft(p.title, name, {"value": value, "label_set": ITEMS.render(labels)})]
 
@@ -411,7 +493,7 @@ def item_alignment(p: Product, rng: Rng) -> list[Draft]:
         "en": [
             'Does the attribute "{attribute}: {value}" match the product title above? Options: {label_set}.',
             'Is "{value}" the {attribute} of the product in the title above? Answer with {label_set}.',
-            "Check whether the title above says that the product's {attribute} is \"{value}\". Candidates: {label_set}.",
+            'Check whether the title above says that the product\'s {attribute} is "{value}". Candidates: {label_set}.',
         ],
         "zh": [
             "属性“{attribute}: {value}”与上述商品标题是否相符？选项：{label_set}。",

@@ -19,14 +19,44 @@ from ecomgpt.tasks.registry import Draft, TaskInput, register_task
 from ecomgpt.tasks.rng import Rng
 
 TOPICS = {
-    "en": Vocab([
-        "quality", "price", "shipping", "size", "appearance", "material", "comfort", "service",
-        "packaging", "performance", "durability", "color", "scent", "ease of use", "battery",
-    ]),
-    "zh": Vocab([
-        "质量", "价格", "物流", "尺码", "外观", "材质", "舒适度", "服务", "包装", "性能", "耐用性", "颜色",
-        "气味", "效果", "安全性",
-    ]),
+    "en": Vocab(
+        [
+            "quality",
+            "price",
+            "shipping",
+            "size",
+            "appearance",
+            "material",
+            "comfort",
+            "service",
+            "packaging",
+            "performance",
+            "durability",
+            "color",
+            "scent",
+            "ease of use",
+            "battery",
+        ]
+    ),
+    "zh": Vocab(
+        [
+            "质量",
+            "价格",
+            "物流",
+            "尺码",
+            "外观",
+            "材质",
+            "舒适度",
+            "服务",
+            "包装",
+            "性能",
+            "耐用性",
+            "颜色",
+            "气味",
+            "效果",
+            "安全性",
+        ]
+    ),
 }
 # Leaf categories of reviewed products: the shared fine vocabulary plus the departments and
 # categories review datasets use (clothing departments, the ten-category Chinese review corpus).

@@ -144,7 +144,9 @@ def _ner_lines(answer: str) -> dict[str, list[str]]:
 def ground_typed_spans(answer: str, ask: Ask) -> str:
     """NER lines over the task's types: every type of the set, terms occurring in the input, in text order."""
     found = _ner_lines(strip_answer_prefix(answer))
-    pairs = [(_canonical(etype, ask.labels, "type_not_in_set"), term) for etype, terms in found.items() for term in terms]
+    pairs = [
+        (_canonical(etype, ask.labels, "type_not_in_set"), term) for etype, terms in found.items() for term in terms
+    ]
     if not pairs:
         raise Rejected("empty")
     return NER.render(ask.labels, _spans_in_order(ask.input, pairs))

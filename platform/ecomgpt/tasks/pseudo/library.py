@@ -17,8 +17,14 @@ DESCRIPTION_ATTRIBUTES = {
     "zh": ("颜色", "材质", "尺码", "风格", "季节", "续航", "存储容量", "电池容量"),
 }
 QUERY_INTENTS = {
-    "en": ("find a specific product", "browse a category", "compare prices", "look for a brand",
-           "check compatibility", "find a gift"),
+    "en": (
+        "find a specific product",
+        "browse a category",
+        "compare prices",
+        "look for a brand",
+        "check compatibility",
+        "find a gift",
+    ),
     "zh": ("查找具体商品", "浏览品类", "比价", "寻找品牌", "确认兼容性", "挑选礼物"),
 }
 MIN_REVIEW_CHARS = 8
@@ -47,15 +53,18 @@ def _typed(text: str, labels: tuple[str, ...]) -> Ask:
     },
     guide={
         "en": "Label the entities of the product title with the types {label_set}. Write one line per type, "
-              "`type: words, words` with the exact words of the title, or `type: None`.",
+        "`type: words, words` with the exact words of the title, or `type: None`.",
         "zh": "为商品标题中的实体标注类型：{label_set}。每个类型写一行，`类型: 词语, 词语`，词语须与标题原文一致，"
-              "没有则写`类型: None`。",
+        "没有则写`类型: None`。",
     },
     shots={
-        "en": [Shot("Nike Air Zoom running shoes black mesh size 42",
-                    "brand: Nike\nproduct type: running shoes\ncolor: black\nmaterial: mesh\nsize: 42")],
-        "zh": [Shot("优衣库 蓝色 纯棉 T恤 XL码",
-                    "品牌: 优衣库\n品类: T恤\n颜色: 蓝色\n材质: 纯棉\n尺寸: XL码")],
+        "en": [
+            Shot(
+                "Nike Air Zoom running shoes black mesh size 42",
+                "brand: Nike\nproduct type: running shoes\ncolor: black\nmaterial: mesh\nsize: 42",
+            )
+        ],
+        "zh": [Shot("优衣库 蓝色 纯棉 T恤 XL码", "品牌: 优衣库\n品类: T恤\n颜色: 蓝色\n材质: 纯棉\n尺寸: XL码")],
     },
     ground=ground_typed_spans,
     max_new_tokens=64,
@@ -83,16 +92,24 @@ def title_entity_typing(p: Product) -> Ask | None:
     },
     guide={
         "en": "Extract the attribute values the product description states for {label_set}. Write one line per "
-              "attribute, `attribute: value` with the exact words of the description, or `attribute: None`.",
+        "attribute, `attribute: value` with the exact words of the description, or `attribute: None`.",
         "zh": "抽取商品描述中给出的属性值：{label_set}。每个属性写一行，`属性: 取值`，取值须与描述原文一致，"
-              "没有则写`属性: None`。",
+        "没有则写`属性: None`。",
     },
     shots={
-        "en": [Shot("Soft and breathable. Made of organic cotton in navy blue, perfect for summer.",
-                    "color: navy blue\nmaterial: organic cotton\nsize: None\nstyle: None\nseason: summer\n"
-                    "battery life: None\nstorage: None\ncapacity: None")],
-        "zh": [Shot("柔软透气，采用纯棉面料，藏青色，适合夏季穿着。",
-                    "颜色: 藏青色\n材质: 纯棉\n尺码: None\n风格: None\n季节: 夏季\n续航: None\n存储容量: None\n电池容量: None")],
+        "en": [
+            Shot(
+                "Soft and breathable. Made of organic cotton in navy blue, perfect for summer.",
+                "color: navy blue\nmaterial: organic cotton\nsize: None\nstyle: None\nseason: summer\n"
+                "battery life: None\nstorage: None\ncapacity: None",
+            )
+        ],
+        "zh": [
+            Shot(
+                "柔软透气，采用纯棉面料，藏青色，适合夏季穿着。",
+                "颜色: 藏青色\n材质: 纯棉\n尺码: None\n风格: None\n季节: 夏季\n续航: None\n存储容量: None\n电池容量: None",
+            )
+        ],
     },
     ground=ground_typed_spans,
     max_new_tokens=96,
@@ -122,7 +139,7 @@ def description_attribute_extraction(p: Product) -> Ask | None:
     },
     guide={
         "en": "Extract the aspects the review evaluates and the opinion words about each. Write one line per "
-              "aspect, `aspect: opinion, opinion`, using the exact words of the review.",
+        "aspect, `aspect: opinion, opinion`, using the exact words of the review.",
         "zh": "抽取评论评价的方面及其观点词。每个方面写一行，`方面: 观点, 观点`，词语须与评论原文一致。",
     },
     shots={
@@ -160,8 +177,10 @@ def aspect_opinion_extraction(r: Review) -> Ask | None:
         "zh": "判断搜索查询的购物意图。只回答以下之一：{label_set}。",
     },
     shots={
-        "en": [Shot("Query: cheapest 65w usb c charger", "compare prices"),
-               Shot("Query: birthday present for 10 year old girl", "find a gift")],
+        "en": [
+            Shot("Query: cheapest 65w usb c charger", "compare prices"),
+            Shot("Query: birthday present for 10 year old girl", "find a gift"),
+        ],
         "zh": [Shot("Query: 最便宜的65w充电器", "比价"), Shot("Query: 送女朋友的生日礼物", "挑选礼物")],
     },
     ground=ground_label,
@@ -189,8 +208,7 @@ def query_intent(q: Query) -> Ask | None:
         ],
     },
     guide={
-        "en": "Label the intents of the user's last turn. Answer with one or more of: {label_set}, "
-              "separated by `, `.",
+        "en": "Label the intents of the user's last turn. Answer with one or more of: {label_set}, separated by `, `.",
         "zh": "标注用户最后一轮发言的意图。回答以下一个或多个，用`, `分隔：{label_set}。",
     },
     shots={

@@ -87,16 +87,23 @@ def register_pseudo_task(
 
     def decorate(ask: Callable[[object], Ask | None]) -> Callable[[object], Ask | None]:
         spec = TaskSpec(
-            name=name, data_type=data_type, paradigm=paradigm, langs=("en", "zh"), definition=definition,
-            templates={lang: tuple(t) for lang, t in templates.items()}, fn=_no_golden_labels,
-            atomic=True, label_kind="pseudo",
+            name=name,
+            data_type=data_type,
+            paradigm=paradigm,
+            langs=("en", "zh"),
+            definition=definition,
+            templates={lang: tuple(t) for lang, t in templates.items()},
+            fn=_no_golden_labels,
+            atomic=True,
+            label_kind="pseudo",
         )
         check_spec(spec, [*_PSEUDO, *(s.name for s in all_tasks())])
         missing = [lang for lang in spec.langs if lang not in guide or lang not in shots]
         if missing:
             raise ValueError(f"pseudo task {name!r}: no labelling guide or shots for {missing}")
-        _PSEUDO[name] = PseudoTask(spec, ask, ground, dict(guide), {k: tuple(v) for k, v in shots.items()},
-                                   max_new_tokens)
+        _PSEUDO[name] = PseudoTask(
+            spec, ask, ground, dict(guide), {k: tuple(v) for k, v in shots.items()}, max_new_tokens
+        )
         return ask
 
     return decorate
@@ -144,6 +151,7 @@ def chat_messages(guide: str, shots: Sequence[Shot], text: str, lang: str) -> li
     """Each few-shot example as a user turn (the guide, label set included, then the example's input) and an
     assistant turn (its answer); the record as the last user turn, with the same guide. The guide stays next
     to every input rather than once in a system turn: small chat models follow it there far more often."""
+
     def ask(text: str) -> dict[str, str]:
         return {"role": "user", "content": f"{guide}\n\n{INPUT_WORD[lang]}: {text}"}
 
@@ -166,7 +174,9 @@ def teacher_prompt(task: PseudoTask, ask: Ask, lang: str, prompt_format: PromptF
 def prompt_messages(prompt: str) -> list[dict[str, str]]:
     """The chat messages of a `chat` request's prompt."""
     messages = json.loads(prompt)
-    if not isinstance(messages, list) or not all(isinstance(m, dict) and {"role", "content"} <= set(m) for m in messages):
+    if not isinstance(messages, list) or not all(
+        isinstance(m, dict) and {"role", "content"} <= set(m) for m in messages
+    ):
         raise ValueError(f"not a chat prompt (a JSON list of role/content messages): {prompt[:80]!r}")
     return messages
 
@@ -174,13 +184,24 @@ def prompt_messages(prompt: str) -> list[dict[str, str]]:
 def prompts_hash(tasks: Sequence[PseudoTask], prompt_format: PromptFormat) -> str:
     """A hash of everything the labelling prompts of these tasks are built from (guides, shots, format)."""
     parts = [
-        {"task": t.name, "definition": t.spec.definition, "guide": t.guide,
-         "shots": {lang: [list(s) for s in shots] for lang, shots in t.shots.items()}}
+        {
+            "task": t.name,
+            "definition": t.spec.definition,
+            "guide": t.guide,
+            "shots": {lang: [list(s) for s in shots] for lang, shots in t.shots.items()},
+        }
         for t in sorted(tasks, key=lambda t: t.name)
     ]
-    probes = {"ecomgpt": render_prompt("{definition}", "{instruction}", "{input}"),
-              "chat": chat_messages("{guide}", [Shot("{shot}", "{answer}")], "{input}", "en")}
+    probes = {
+        "ecomgpt": render_prompt("{definition}", "{instruction}", "{input}"),
+        "chat": chat_messages("{guide}", [Shot("{shot}", "{answer}")], "{input}", "en"),
+    }
     if prompt_format not in probes:
         raise ValueError(f"unknown prompt format {prompt_format!r}; known: {list(PROMPT_FORMATS)}")
-    return stable_hex128(json.dumps(parts, ensure_ascii=False, sort_keys=True), prompt_format,
-                         json.dumps(probes[prompt_format]), INPUT_WORD, ANSWER_WORD)
+    return stable_hex128(
+        json.dumps(parts, ensure_ascii=False, sort_keys=True),
+        prompt_format,
+        json.dumps(probes[prompt_format]),
+        INPUT_WORD,
+        ANSWER_WORD,
+    )
