@@ -29,7 +29,6 @@ import time
 from pathlib import Path
 
 from ceiling import ceiling_fields, peaks, share
-
 from ecomgpt import models
 from ecomgpt.evaluate.config import DEFAULT_MAX_NEW_TOKENS, GenerationConfig
 from ecomgpt.evaluate.heldout import load_heldout

@@ -25,8 +25,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from memory import PeakMemory
-
 from ecomgpt.data.decontam import Decontaminator
 from ecomgpt.data.process import group_specs, process_unit
 from ecomgpt.data.sampling import FULL, plan_key_bounds
@@ -35,6 +33,7 @@ from ecomgpt.records.synth import write_synthetic
 from ecomgpt.records.units import plan_units
 from ecomgpt.tasks.examples import RenderOptions
 from ecomgpt.tasks.registry import all_tasks
+from memory import PeakMemory
 
 HELDOUT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "heldout"
 

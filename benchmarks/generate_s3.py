@@ -26,11 +26,11 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import yaml
-from memory import PeakMemory
 
 from ecomgpt import storage
 from ecomgpt.records.synth import write_synthetic
 from ecomgpt.s3local import S3Server
+from memory import PeakMemory
 
 CSV_COLUMNS = ["text", "title", "rating", "sentiment", "product_category"]
 

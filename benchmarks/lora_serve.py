@@ -7,9 +7,9 @@ Builds 4 LoRA adapters (r 16 on the attention projections, small random updates)
 alike. For each count N, serves N adapters (one base model on the replica, one `generate` call per batch,
 each row with its adapter), then the N merged models (N copies of the weights, one call per model in a
 batch), on one CPU model replica with batches of up to 16, and sends `--requests` completions from 16
-concurrent clients (`serve_load.py`'s closed loop and prompts), round robin over the N models. Prints one JSON line: per kind and N, requests/s, p50
-latency, errors and the replica's memory (PSS, its peak under load); and the memory of 4 adapters over
-that of one model against the target (<= 1.3).
+concurrent clients (`serve_load.py`'s closed loop and prompts), round robin over the N models. Prints one JSON
+line: per kind and N, requests/s, p50 latency, errors and the replica's memory (PSS, its peak under load); and the
+memory of 4 adapters over that of one model against the target (<= 1.3).
 """
 
 from __future__ import annotations

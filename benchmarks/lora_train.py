@@ -97,7 +97,8 @@ def main() -> None:
         json.dumps(
             {
                 "benchmark": "lora_train",
-                "model": "SmolLM2-135M-Instruct (offline backbone), 1 Ray Train worker x 2 threads, DeepSpeed ZeRO-0, fp32",
+                "model": "SmolLM2-135M-Instruct (offline backbone), 1 Ray Train worker x 2 threads, "
+                "DeepSpeed ZeRO-0, fp32",
                 "steps": args.steps,
                 "batch_size": 8,
                 "heldout": str(HELDOUT) if HELDOUT.exists() else "generated held_out split",

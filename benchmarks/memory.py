@@ -63,7 +63,7 @@ class PeakMemory:
             self.peak = max(self.peak, sum(pss_bytes(pid) for pid in tree(self.root)))
             self._stop.wait(max(self.interval, self.overhead * (time.perf_counter() - started)))
 
-    def __enter__(self) -> "PeakMemory":
+    def __enter__(self) -> PeakMemory:
         self._thread.start()
         return self
 

@@ -24,7 +24,8 @@ from pathlib import Path
 CONCURRENCY = (1, 8, 32)
 PROMPTS = [
     "Below is an instruction that describes the review sentiment classification task.\n### Instruction:\n"
-    f"review number {i}: the shoes fit well and shipping was fast\nWhat is the sentiment? Options: positive, negative.\n"
+    f"review number {i}: the shoes fit well and shipping was fast\n"
+    "What is the sentiment? Options: positive, negative.\n"
     "### Response:"
     for i in range(64)
 ]

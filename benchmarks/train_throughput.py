@@ -33,9 +33,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.dataset as pads
 import torch
-from ceiling import ceiling_fields, peaks, share
 from transformers import AutoModelForCausalLM
 
+from ceiling import ceiling_fields, peaks, share
 from ecomgpt import models, precision
 from ecomgpt.cli import main as cli
 from ecomgpt.config import Override, load_config

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+
 from ecomgpt import models
 from ecomgpt.cli import main
 from ecomgpt.config import ConfigError
@@ -18,7 +19,6 @@ from ecomgpt.serve.config import AppConfig, ModelDeploymentConfig
 from ecomgpt.serve.engine import GenRequest, TransformersModel
 from ecomgpt.train.config import TrainConfig
 from ecomgpt.train.run import check_model_source
-
 from tests.conftest import SECTION_ANSWER
 
 BUDGET = 32

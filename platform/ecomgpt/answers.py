@@ -18,8 +18,8 @@ is ignored, `None` stands for no term, and the terms of a type named on two line
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 LIST_SEP = ", "
 NONE = "None"

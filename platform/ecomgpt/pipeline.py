@@ -10,8 +10,8 @@
     <output>/pipeline.json   every stage's key, status and wall time
 
 Local paths are made absolute first (Ray's workers run in other directories). A stage's key hashes its
-resolved config, what its inputs hold and the keys of the stages it reads from, so a changed upstream stage changes every key
-below it. A stage whose key is recorded as done (and whose manifest exists) is
+resolved config, what its inputs hold and the keys of the stages it reads from, so a changed upstream stage changes
+every key below it. A stage whose key is recorded as done (and whose manifest exists) is
 skipped; one recorded as started with the same key resumes where it can (training from its last
 checkpoint, a sweep without its finished trials). A stage replaces only a directory this pipeline wrote
 (recorded in pipeline.json): files of anyone else's under a stage's name stop the run untouched. Any output
@@ -24,8 +24,9 @@ import hashlib
 import json
 import shlex
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
-from typing import Any, Callable
+from typing import Any
 
 from ecomgpt import storage
 from ecomgpt.config import ConfigError, leaves, load_yaml, override, parse_model

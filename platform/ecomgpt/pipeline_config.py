@@ -104,14 +104,14 @@ class PipelineConfig(StrictModel):
     )
 
     @model_validator(mode="after")
-    def _needs_a_model(self) -> "PipelineConfig":
+    def _needs_a_model(self) -> PipelineConfig:
         needing = [name for name in ("evaluate", "serve") if getattr(self, name) is not None]
         if needing and self.train is None:
             raise ValueError(f"{' and '.join(needing)} need(s) a trained model: configure train too")
         return self
 
     @model_validator(mode="after")
-    def _one_heldout(self) -> "PipelineConfig":
+    def _one_heldout(self) -> PipelineConfig:
         if self.heldout is None:
             return self
         both = [

@@ -21,7 +21,8 @@ starts the local Ray; on a cluster, set it where `ray start` runs.
 from __future__ import annotations
 
 import os
-from typing import Iterable, Literal
+from collections.abc import Iterable
+from typing import Literal
 
 Precision = Literal["auto", "bf16", "fp16", "fp32"]
 Resolved = Literal["bf16", "fp16", "fp32"]

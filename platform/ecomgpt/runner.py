@@ -20,8 +20,9 @@ with the base model alone), so requests for different adapters share one call.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal, Mapping, Sequence
+from typing import Literal
 
 from ecomgpt import models, precision
 

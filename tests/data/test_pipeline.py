@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+
 from ecomgpt.cli import main
 from ecomgpt.data.config import GenerateConfig
 from ecomgpt.data.pipeline import OutputExistsError, plan_generate, run_generate
@@ -16,7 +17,6 @@ from ecomgpt.records.ingest import iter_unit
 from ecomgpt.records.synth import write_synthetic
 from ecomgpt.tasks.examples import EXAMPLE_COLUMNS, RenderOptions
 from ecomgpt.tasks.registry import UnknownTaskError, all_tasks, resolve_tasks
-
 from tests.conftest import HELDOUT, RAW, REPO, needs_shared
 from tests.data.helpers import digest, final_rows
 
@@ -158,7 +158,7 @@ def test_bad_records_are_quarantined_and_the_run_finishes(ray_local, tmp_path):
         "unparsable": 1,
         "wrong_type": 1,
     }
-    rejects = [json.loads(l) for f in sorted((tmp_path / "out" / "rejects").glob("*.jsonl")) for l in f.open()]
+    rejects = [json.loads(line) for f in sorted((tmp_path / "out" / "rejects").glob("*.jsonl")) for line in f.open()]
     assert sorted(r["location"] for r in rejects) == sorted(f"line {n}" for n in (2, 3, 4, 5, 6, 8))
     assert all(r["file"].endswith("in.jsonl") and r["reason"] and r["detail"] for r in rejects)
     assert {r["record_id"] for r in _rows(tmp_path / "out")} == {"r0", "r6"}
@@ -189,7 +189,7 @@ def test_records_built_to_break_readers_are_quarantined_and_the_run_finishes(ray
     m = run_generate(plan_generate(cfg, str(tmp_path / "out")))
     assert m["records_in"] == 4 + 20 and m["records_in"] == m["records_accepted"] + m["records_rejected"]
     assert m["records_rejected"] == 4 and m["rejected_by_reason"] == {"unparsable": 2, "invalid_value": 2}
-    rejects = [json.loads(l) for f in sorted((tmp_path / "out" / "rejects").glob("*.jsonl")) for l in f.open()]
+    rejects = [json.loads(line) for f in sorted((tmp_path / "out" / "rejects").glob("*.jsonl")) for line in f.open()]
     assert sorted(r["location"] for r in rejects) == ["line 2", "line 3", "row 2 (line 3)", "row 3 (line 4)"]
 
 
@@ -252,8 +252,11 @@ def test_completion_pass_gives_the_output_of_generating_everything(ray_local, tm
 
     write_synthetic(4_000, 3, str(tmp_path / "recs"), "jsonl", 4_000)
     cfg = GenerateConfig(inputs=[str(tmp_path / "recs")], samples_per_task=60, num_blocks=2)
+
     # Bounds far too tight: every task falls short and is completed in a second pass.
-    tight = lambda units, specs, *args: {s.name: FULL // 1000 for group in specs.values() for s in group}
+    def tight(units, specs, *args):
+        return {s.name: FULL // 1000 for group in specs.values() for s in group}
+
     monkeypatch.setattr(pipeline, "plan_key_bounds", tight)
     plan = plan_generate(cfg, str(tmp_path / "completed"))
     completed = run_generate(plan)

@@ -21,7 +21,6 @@ from ecomgpt.records.sources import load_source_config
 from ecomgpt.records.units import plan_units
 from ecomgpt.tasks.examples import RenderOptions
 from ecomgpt.tasks.registry import resolve_tasks
-
 from tests.conftest import RAW, REPO, needs_shared
 from tests.data.helpers import digest, final_rows
 

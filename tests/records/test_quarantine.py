@@ -49,8 +49,8 @@ def _reasons(rejects: list[Reject]) -> Counter:
 def test_each_reason_rejects_one_line_and_keeps_its_neighbours(write, bad_line, reason, field):
     lines = ['{"body": "first", "stars": 5}', bad_line, '{"body": "third", "stars": 1, "title": "t"}']
     path = write("reviews.jsonl", _jsonl(lines))
-    from ecomgpt.records.units import plan_units
     from ecomgpt.records.ingest import iter_unit
+    from ecomgpt.records.units import plan_units
 
     (unit,) = plan_units([_reviews(path)], 1)
     items = list(iter_unit(unit, max_field_chars=100))
@@ -171,8 +171,8 @@ def test_parquet_rows(write, tmp_path):
     path = str(tmp_path / "reviews.parquet")
     pq.write_table(table, path)
     source = config(path=path, format="parquet", data_type="review", lang="en", mapping=REVIEW_MAPPING)
-    from ecomgpt.records.units import plan_units
     from ecomgpt.records.ingest import iter_unit
+    from ecomgpt.records.units import plan_units
 
     items = [item for unit in plan_units([source], 1) for item in iter_unit(unit, max_field_chars=20)]
     assert [type(i).__name__ for i in items] == ["Review", "Reject", "Reject", "Reject"]

@@ -47,7 +47,7 @@ def _release_cached_reads():
     _read.cache_clear()
 
 
-@functools.lru_cache(maxsize=None)  # each dataset is read once per test session
+@functools.cache  # each dataset is read once per test session
 def _read(name: str, target_units: int = 8):
     return read_all([load_source_config(str(REPO / "configs" / "sources" / f"{name}.yaml"))], target_units)
 

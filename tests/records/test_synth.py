@@ -14,8 +14,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from ecomgpt.config import ConfigError
-from ecomgpt.records.schema import MODELS, RECORD_ADAPTER
 from ecomgpt.records.ingest import Reject, iter_unit
+from ecomgpt.records.schema import MODELS, RECORD_ADAPTER
 from ecomgpt.records.sources import input_source
 from ecomgpt.records.synth import (
     PARQUET_SCHEMAS,

@@ -13,8 +13,8 @@ from ecomgpt.cli import main
 from ecomgpt.config import ConfigError
 from ecomgpt.records.schema import MODELS
 from ecomgpt.records.synth import iter_synthetic
-from ecomgpt.serve.app import api_key_hash, build_app, build_from_config
 from ecomgpt.serve.api import task_generation
+from ecomgpt.serve.app import api_key_hash, build_app, build_from_config
 from ecomgpt.serve.config import AppConfig, LimitsConfig, app_config, cli_config, parse_model_specs, read_serve_file
 from ecomgpt.serve.engine import TransformersModel, apply_stop, releasable
 from ecomgpt.serve.errors import ApiError

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable
 
 
 class StubTeacher:
@@ -60,7 +60,7 @@ class StubTeacher:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
 
-    def __enter__(self) -> "StubTeacher":
+    def __enter__(self) -> StubTeacher:
         self.thread.start()
         return self
 

@@ -6,7 +6,7 @@ after whitespace normalisation, counting only texts of `min_chars` or more chara
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import ahocorasick
 

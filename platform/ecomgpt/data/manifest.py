@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 def build_manifest(
     *,
-    plan: "GeneratePlan",
+    plan: GeneratePlan,
     stats: dict,
     generated_total: int,
     distinct: int,

@@ -13,17 +13,17 @@ from __future__ import annotations
 
 import gc
 from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
+from ecomgpt.data.sampling import FULL, pair_key, record_hash, task_salt
 from ecomgpt.records.ingest import Reject, iter_unit
 from ecomgpt.records.units import ReadUnit
 from ecomgpt.tasks.examples import RenderOptions, build_examples
 from ecomgpt.tasks.registry import TaskSpec
-from ecomgpt.data.sampling import FULL, pair_key, record_hash, task_salt
 
 KeyRanges = dict[str, tuple[int, int]]  # task -> [low, high) of pair keys to generate
 

@@ -37,7 +37,7 @@ class GenerationConfig(StrictModel):
     num_gpus: float = Field(default=0, ge=0, description="GPUs per actor (0 on a CPU cluster)")
 
     @model_validator(mode="after")
-    def _budgets_positive(self) -> "GenerationConfig":
+    def _budgets_positive(self) -> GenerationConfig:
         bad = [kind for kind, value in self.max_new_tokens.items() if value <= 0]
         if bad:
             raise ValueError(f"max_new_tokens must be positive (got {', '.join(bad)})")
@@ -59,7 +59,7 @@ class EvaluateConfig(StrictModel):
     generation: GenerationConfig = Field(default_factory=GenerationConfig, description="batch inference")
 
     @model_validator(mode="after")
-    def _one_source(self) -> "EvaluateConfig":
+    def _one_source(self) -> EvaluateConfig:
         if (self.model is None) == (self.predictions is None):
             raise ValueError("give exactly one of model (to generate predictions) or predictions (to score them)")
         return self

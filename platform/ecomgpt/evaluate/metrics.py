@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 from ecomgpt.answers import ItemsFormat, NerFormat
 from ecomgpt.prompts import RESPONSE_STOP

@@ -36,7 +36,7 @@ class FindingsData(StrictModel):
     )
 
     @model_validator(mode="after")
-    def _one_source(self) -> "FindingsData":
+    def _one_source(self) -> FindingsData:
         if self.dir is not None and ({"synth", "generate"} & self.model_fields_set):
             raise ValueError("give either data.dir or data.synth/data.generate, not both")
         return self
@@ -130,7 +130,7 @@ class FindingsConfig(StrictModel):
         return self.data.dir is None and self.data.generate.teacher is not None
 
     @model_validator(mode="after")
-    def _curves_meet(self) -> "FindingsConfig":
+    def _curves_meet(self) -> FindingsConfig:
         """The curves share a point and multiply the training rows by the same factors, so (c) compares
         more tasks with more samples per task at equal rows."""
         if self.samples_curve.n_tasks not in self.task_curve.n_tasks:

@@ -30,10 +30,10 @@ arms nothing about seed noise can be known: the interval holds instance noise on
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from statistics import NormalDist
-from typing import Mapping, Sequence
 
 import numpy as np
 

@@ -13,7 +13,8 @@ text stays unanchored (start = end = 0, as the Generate task's targets are).
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Any, Iterator
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from ecomgpt import storage
 from ecomgpt.records import layout

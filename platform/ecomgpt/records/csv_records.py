@@ -13,8 +13,9 @@ from __future__ import annotations
 import csv
 import sys
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import IO, Iterator
+from typing import IO
 
 # The csv module's own limit (128 KiB per field) would abort the whole file; records are bounded
 # by `max_bytes` here and field length is checked per record (field_too_long).
@@ -81,7 +82,7 @@ class _Feed:
     def next_line(self) -> Line | None:
         return self.pending.popleft() if self.pending else next(self.lines, None)
 
-    def __iter__(self) -> "_Feed":
+    def __iter__(self) -> _Feed:
         return self
 
     def __next__(self) -> str:

@@ -9,8 +9,9 @@ reject (`invalid_value`, the exception named in the detail), never the unit's fa
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 

@@ -22,8 +22,9 @@ import importlib.util
 import json
 import os
 import re
+from collections.abc import Callable
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any
 
 import orjson
 

@@ -7,7 +7,7 @@ Every record carries `record_id`, `source`, `lang` and `data_type`; `data_type` 
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
 
@@ -121,13 +121,13 @@ class AnnotatedText(_Record):
     )
 
     @model_validator(mode="after")
-    def _spans_inside_text(self) -> "AnnotatedText":
+    def _spans_inside_text(self) -> AnnotatedText:
         for span in self.spans:
             if span.end > span.start and self.text[span.start : span.end] != span.term:
                 raise ValueError(f"span {span.term!r} [{span.start}:{span.end}] does not match the text there")
         return self
 
 
-CanonicalRecord = Annotated[Union[Product, Review, Query, Dialogue, AnnotatedText], Field(discriminator="data_type")]
+CanonicalRecord = Annotated[Product | Review | Query | Dialogue | AnnotatedText, Field(discriminator="data_type")]
 RECORD_ADAPTER: TypeAdapter = TypeAdapter(CanonicalRecord)
 MODELS = {"product": Product, "review": Review, "query": Query, "dialogue": Dialogue, "annotated": AnnotatedText}

@@ -23,8 +23,8 @@ list whose items are columns (giving a list of values) or nested mappings evalua
 (giving a list of objects, e.g. one query candidate per CSV row). `parse` names parsers from
 `ecomgpt.records.parsers` (a name or a chain: json, python_literal, split:SEP, kv:SEP, first, last,
 drop_last, list, pluck:KEY, int, float, money, regex:PATTERN, dict_items, ruby_kv), or a
-`module:function` imported from the config's directory or the Python path; `values` maps raw values (compared as strings) to
-canonical ones; `each` applies a nested mapping to every element of a list value. Mapping keys are
+`module:function` imported from the config's directory or the Python path; `values` maps raw values (compared as
+strings) to canonical ones; `each` applies a nested mapping to every element of a list value. Mapping keys are
 checked against the canonical schema when the config loads.
 """
 
@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import json
 import typing
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -87,7 +87,7 @@ class FieldRule(_Config):
         description="maps raw values (as strings) to canonical ones; a value not listed is rejected",
     )
     default: Any = Field(default=None, description="used when the result is missing (None)")
-    each: dict[str, "FieldSpec"] | None = Field(
+    each: dict[str, FieldSpec] | None = Field(
         default=None, description="nested mapping applied to every element of a list value"
     )
 
@@ -111,7 +111,7 @@ class FieldRule(_Config):
         return value
 
     @model_validator(mode="after")
-    def _column_or_const(self) -> "FieldRule":
+    def _column_or_const(self) -> FieldRule:
         has_const = "const" in self.model_fields_set
         if (self.column is None) == (not has_const):
             raise ValueError("a field rule needs exactly one of 'column' or 'const'")
@@ -143,18 +143,16 @@ def _item_kind(value: Any) -> str:
 ListItem = TypeAliasType(
     "ListItem",
     Annotated[
-        Union[Annotated[str, Tag("spec:column")], Annotated[dict[str, "FieldSpec"], Tag("spec:mapping")]],
+        Annotated[str, Tag("spec:column")] | Annotated[dict[str, "FieldSpec"], Tag("spec:mapping")],
         Discriminator(_item_kind),
     ],
 )
 FieldSpec = TypeAliasType(
     "FieldSpec",
     Annotated[
-        Union[
-            Annotated[str, Tag("spec:column")],
-            Annotated[FieldRule, Tag("spec:rule")],
-            Annotated[list[ListItem], Tag("spec:list")],
-        ],
+        Annotated[str, Tag("spec:column")]
+        | Annotated[FieldRule, Tag("spec:rule")]
+        | Annotated[list[ListItem], Tag("spec:list")],
         Discriminator(_spec_kind),
     ],
 )
@@ -226,7 +224,7 @@ class SourceConfig(_Config):
         return [self.path] if isinstance(self.path, str) else list(self.path)
 
     @model_validator(mode="after")
-    def _consistent(self) -> "SourceConfig":
+    def _consistent(self) -> SourceConfig:
         if not self.paths or not all(self.paths):
             raise ValueError("path must name at least one file, directory or glob")
         if self.format in ("bio", "ecomgpt"):

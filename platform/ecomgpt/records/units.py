@@ -13,16 +13,17 @@ from __future__ import annotations
 import csv
 import functools
 import json
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from typing import Any, Iterator
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ecomgpt import storage
+from ecomgpt.records.csv_records import record_kind
 from ecomgpt.records.layout import TEST_FILE, read_meta, task_dirs
 from ecomgpt.records.mapping import row_columns
-from ecomgpt.records.csv_records import record_kind
 from ecomgpt.records.readers import BOM, csv_file_records, parse_object_text
 from ecomgpt.records.sources import (
     EXTENSIONS,
@@ -57,7 +58,7 @@ class ReadUnit:
         return asdict(self)
 
     @staticmethod
-    def from_row(row: dict[str, Any]) -> "ReadUnit":
+    def from_row(row: dict[str, Any]) -> ReadUnit:
         return ReadUnit(
             source_json=str(row["source_json"]),
             path=str(row["path"]),
@@ -333,8 +334,8 @@ def plan_units(sources: list[SourceConfig], target_units: int, *, min_unit_bytes
     """Check every source, then split its files into about `target_units` units, in a fixed order.
 
     Units come source by source, files in sorted order, ranges in file order. Splittable files
-    (JSON lines, CSV, BIO, Parquet) share the units left after one unit per other file, in proportion to their size; a range
-    is never smaller than `min_unit_bytes` (so tiny files stay whole) nor than one line/row group.
+    (JSON lines, CSV, BIO, Parquet) share the units left after one unit per other file, in proportion to their size; a
+    range is never smaller than `min_unit_bytes` (so tiny files stay whole) nor than one line/row group.
     """
     planned: list[tuple[SourceConfig, str, list[str]]] = []
     for config in sources:

@@ -7,8 +7,9 @@ read the same Serve config (`applications[0].args` is an `AppConfig`).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal, NamedTuple, Sequence
+from typing import Literal, NamedTuple
 
 from pydantic import Field, field_validator, model_validator
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import AsyncIterator, Mapping, Sequence
 
 from ecomgpt.runner import ModelRunner, Sampling, apply_stop
 from ecomgpt.serve.errors import ApiError, context_exceeded

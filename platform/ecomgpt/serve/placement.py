@@ -10,8 +10,8 @@ every model of a group go to the replicas that hold it, and `max_models_per_repl
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from ecomgpt import adapters, models
 

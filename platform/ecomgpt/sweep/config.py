@@ -122,7 +122,7 @@ class SweepConfig(StrictModel):
         return (self.grid.train_configs if self.grid else None) or [self.train]
 
     @model_validator(mode="after")
-    def _trials(self) -> "SweepConfig":
+    def _trials(self) -> SweepConfig:
         if (self.grid is None) == (self.points is None):
             raise ValueError("give either grid or points")
         if self.points is not None:

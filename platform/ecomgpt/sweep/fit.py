@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 
 def fit_log_trend(xs: Sequence[float], ys: Sequence[float]) -> dict[str, float | int | None]:

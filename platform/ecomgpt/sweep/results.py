@@ -62,7 +62,8 @@ def summary_markdown(rows: list[dict], fit: dict, wall_s: float) -> str:
     for row in rows:
         loss = row.get("final_loss")
         lines.append(
-            f"| {row['n_tasks'] or 'all'} | {row['samples_per_task'] or 'all'} | {row['seed']} | {100 * row[f'avg_{metric}']:.2f} | "
+            f"| {row['n_tasks'] or 'all'} | {row['samples_per_task'] or 'all'} | {row['seed']} | "
+            f"{100 * row[f'avg_{metric}']:.2f} | "
             f"{row.get('train_tokens') or 0:,} | {'' if loss is None else f'{loss:.3f}'} | {row['wall_s']:.0f} |"
         )
     lines += ["", f"Fitted trends, {metric} ≈ a + b·ln(x):", ""]

@@ -7,8 +7,9 @@ rendering, ids and lineage (`tasks.examples.build_examples`).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, NamedTuple, Sequence
+from typing import NamedTuple
 
 from ecomgpt.errors import UserError
 from ecomgpt.records.schema import DATA_TYPES, PARADIGMS

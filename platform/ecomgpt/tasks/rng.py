@@ -7,7 +7,8 @@ stable digest of its key, so the same (seed, task, record) draws the same values
 
 from __future__ import annotations
 
-from typing import MutableSequence, Sequence, TypeVar
+from collections.abc import MutableSequence, Sequence
+from typing import TypeVar
 
 from ecomgpt.hashing import GOLDEN_GAMMA, MASK64, mix64, stable_hash64
 
@@ -20,7 +21,7 @@ class Rng:
     def __init__(self, *key: object) -> None:
         self._state = stable_hash64(*key)
 
-    def derive(self, salt: int) -> "Rng":
+    def derive(self, salt: int) -> Rng:
         """An independent stream from this generator's current state, without hashing again."""
         child = Rng.__new__(Rng)
         child._state = (self._state ^ salt) & MASK64

@@ -60,7 +60,10 @@ class HttpTeacher(StrictModel):
 
 
 class TeacherConfig(StrictModel):
-    """Pseudo labels: a teacher labels records for the pseudo-label tasks (`ecomgpt tasks` lists them with label kind `pseudo`)."""
+    """Pseudo labels: a teacher labels records for the pseudo-label tasks.
+
+    `ecomgpt tasks` lists them with label kind `pseudo`.
+    """
 
     tasks: list[str] | None = Field(default=None, description="pseudo-label tasks to label (None: every one)")
     model: LocalTeacher | HttpTeacher = Field(discriminator="kind", description="the teacher: kind local or http")
@@ -96,7 +99,7 @@ class TeacherConfig(StrictModel):
         return value
 
     @model_validator(mode="after")
-    def _known_tasks(self) -> "TeacherConfig":
+    def _known_tasks(self) -> TeacherConfig:
         from ecomgpt.tasks.pseudo.registry import all_pseudo_tasks
 
         known = {task.name for task in all_pseudo_tasks()}

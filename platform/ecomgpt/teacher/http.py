@@ -20,7 +20,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from typing import Callable
+from collections.abc import Callable
 
 from ecomgpt.prompts import RESPONSE_STOP
 from ecomgpt.runner import apply_stop

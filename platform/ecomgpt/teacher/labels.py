@@ -16,8 +16,9 @@ from __future__ import annotations
 import heapq
 import json
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, NamedTuple
+from typing import NamedTuple
 
 from ecomgpt.data.sampling import pair_key, record_hash, task_salt
 from ecomgpt.records.ingest import Reject

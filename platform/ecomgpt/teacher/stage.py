@@ -396,4 +396,4 @@ def merge_generated(stats: dict, pseudo: dict) -> dict:
         per = generated.setdefault(task, {})
         for lang, n in langs.items():
             per[lang] = per.get(lang, 0) + n
-    return {**stats, "generated": {task: dict(sorted(l.items())) for task, l in sorted(generated.items())}}
+    return {**stats, "generated": {task: dict(sorted(counts.items())) for task, counts in sorted(generated.items())}}

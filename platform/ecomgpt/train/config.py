@@ -21,7 +21,7 @@ class TinyModelConfig(StrictModel):
     )
 
     @model_validator(mode="after")
-    def _heads_divide(self) -> "TinyModelConfig":
+    def _heads_divide(self) -> TinyModelConfig:
         if self.hidden_size % self.n_head:
             raise ValueError(f"hidden_size {self.hidden_size} is not a multiple of n_head {self.n_head}")
         return self
@@ -90,7 +90,7 @@ class MixtureConfig(StrictModel):
     )
 
     @model_validator(mode="after")
-    def _one_selector(self) -> "MixtureConfig":
+    def _one_selector(self) -> MixtureConfig:
         if self.tasks is not None and self.n_tasks is not None:
             raise ValueError("give either tasks or n_tasks, not both")
         if self.tasks is not None and len(set(self.tasks)) != len(self.tasks):
@@ -190,7 +190,7 @@ class TrainConfig(StrictModel):
     )
 
     @model_validator(mode="after")
-    def _one_way_to_freeze(self) -> "TrainConfig":
+    def _one_way_to_freeze(self) -> TrainConfig:
         if self.lora is not None and self.model.train_layers is not None:
             raise ValueError("model.train_layers and lora both choose the trained weights; set one of them")
         return self

@@ -2,8 +2,8 @@
 
 Each worker reads its shard with `ray.train.get_dataset_shard`, builds the DeepSpeed engine, resumes from
 `ray.train.get_checkpoint()` when there is one (a restart after a failure, or `--resume`), and reports a
-checkpoint every `checkpoint_every` steps and at the end (unless `final_checkpoint` is false); rank 0 logs and exports the final model (with
-`lora`, the adapter directory, and the merged model with `lora.merge`).
+checkpoint every `checkpoint_every` steps and at the end (unless `final_checkpoint` is false); rank 0 logs and exports
+the final model (with `lora`, the adapter directory, and the merged model with `lora.merge`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import itertools
 import os
 import tempfile
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 import torch
 import torch.distributed as dist

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 
 def build_manifest(
-    plan: "TrainPlan",
+    plan: TrainPlan,
     model_source: str,
     metrics: dict,
     checkpoint: str | None,

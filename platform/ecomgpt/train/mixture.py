@@ -10,7 +10,7 @@ Pure functions over task names and example ids, so a sweep can plan its grid wit
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from ecomgpt.errors import UserError
 from ecomgpt.hashing import stable_hash64

@@ -7,8 +7,8 @@ checkpoint: a Hugging Face directory with config.json, model.safetensors and the
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 # BLOOM's special tokens and their ids, so the tiny model is configured like the real one.
 UNK, BOS, EOS, PAD = "<unk>", "<s>", "</s>", "<pad>"

@@ -9,7 +9,7 @@ grouping); the micro-batches are then shuffled so training order does not follow
 from __future__ import annotations
 
 import random
-from typing import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 

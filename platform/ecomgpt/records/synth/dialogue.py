@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from string import Formatter
-from typing import Callable
 
 from ecomgpt.records.synth.catalog import CATALOGS, LANGS, SOURCE, VOCABULARY, CategoryTable
 from ecomgpt.records.synth.draws import Draws

@@ -13,8 +13,9 @@ import json
 import re
 import time
 from collections import Counter
+from collections.abc import Iterable
 from contextlib import ExitStack
-from typing import Iterable, Literal
+from typing import Literal
 
 import pyarrow as pa
 import pyarrow.fs as pafs

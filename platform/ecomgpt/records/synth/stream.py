@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ecomgpt.hashing import stable_hash64
 from ecomgpt.records.synth.dialogue import dialogue_record

@@ -7,8 +7,9 @@ per-call functions only touch the few labels a record brings.
 from __future__ import annotations
 
 import re
+from collections.abc import Hashable, Iterable, MutableSequence, Sequence
 from functools import lru_cache
-from typing import Hashable, Iterable, MutableSequence, Sequence, TypeVar
+from typing import TypeVar
 
 from ecomgpt.answers import ITEMS
 from ecomgpt.tasks.rng import Rng

@@ -8,7 +8,7 @@ answer with even odds, so the two answers stay balanced.
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 from ecomgpt.answers import ITEMS, NER
 from ecomgpt.records.schema import Product

@@ -22,7 +22,7 @@ outside the set, a type outside the set and a span absent from the input are sti
 from __future__ import annotations
 
 import re
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from ecomgpt.answers import ITEMS, LABEL, NER
 from ecomgpt.tasks.library._common import norm

@@ -107,7 +107,8 @@ def title_entity_typing(p: Product) -> Ask | None:
         "zh": [
             Shot(
                 "柔软透气，采用纯棉面料，藏青色，适合夏季穿着。",
-                "颜色: 藏青色\n材质: 纯棉\n尺码: None\n风格: None\n季节: 夏季\n续航: None\n存储容量: None\n电池容量: None",
+                "颜色: 藏青色\n材质: 纯棉\n尺码: None\n风格: None\n季节: 夏季\n"
+                "续航: None\n存储容量: None\n电池容量: None",
             )
         ],
     },
@@ -127,7 +128,8 @@ def description_attribute_extraction(p: Product) -> Ask | None:
     definition="aspect opinion extraction",
     templates={
         "en": [
-            "Extract the aspects the review above evaluates and the opinion words about each, one `aspect: opinions` line per aspect.",
+            "Extract the aspects the review above evaluates and the opinion words about each, "
+            "one `aspect: opinions` line per aspect.",
             "List every product aspect mentioned in the review above with the words that judge it.",
             "Find the aspect–opinion pairs in the review above.",
         ],

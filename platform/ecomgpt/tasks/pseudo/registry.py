@@ -17,8 +17,9 @@ across both.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Literal, NamedTuple, Sequence
+from typing import Literal, NamedTuple
 
 from ecomgpt.hashing import stable_hex128
 from ecomgpt.prompts import render_prompt
