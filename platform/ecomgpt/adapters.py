@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import cast
 
 from ecomgpt import storage
 
@@ -103,7 +104,7 @@ def _features(module) -> tuple[int, int] | None:
     if isinstance(module, torch.nn.Embedding):
         return module.num_embeddings, module.embedding_dim
     if isinstance(module, Conv1D):
-        return tuple(module.weight.shape)  # Conv1D stores (in, out)
+        return cast(tuple[int, int], tuple(module.weight.shape))  # Conv1D stores (in, out)
     return None
 
 

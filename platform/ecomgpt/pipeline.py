@@ -191,6 +191,7 @@ def train_config(stage_cfg: TrainStageConfig) -> TrainConfig:
 
 
 def _train(st: Stages, data_key: str, data_dir: str) -> tuple[str, dict]:
+    assert st.cfg.train is not None  # the stage runs only when configured
     cfg = train_config(st.cfg.train)
     where = st.dir("train")
 
@@ -236,6 +237,7 @@ def evaluate_config(stage_cfg: EvaluateStageConfig, model: str, data_dir: str, o
 def _evaluate(st: Stages, stage: str, model: str, upstream: list[str], data_dir: str) -> dict:
     """Evaluate `model` into the stage's directory (`evaluate`: the fine-tuned model; `evaluate_base`: the base)."""
     stage_cfg = st.cfg.evaluate
+    assert stage_cfg is not None  # the stage runs only when configured
     where = st.dir(stage)
     cfg = evaluate_config(stage_cfg, model, data_dir, where)
 
@@ -254,6 +256,7 @@ def _evaluate(st: Stages, stage: str, model: str, upstream: list[str], data_dir:
 
 def _evaluate_both(st: Stages, train_key: str, trained: dict, data_dir: str) -> dict:
     """The fine-tuned model's metrics; with `evaluate.base`, the base model's too, and their comparison."""
+    assert st.cfg.evaluate is not None  # the stage runs only when configured
     results = {"evaluate": _evaluate(st, "evaluate", trained["model_path"], [train_key], data_dir)}
     if not st.cfg.evaluate.base:
         return results
@@ -336,6 +339,7 @@ def serve_commands(serve: ServeStageConfig, model: str) -> list[str]:
 
 def _serve(st: Stages, model: str) -> None:
     serve = st.cfg.serve
+    assert serve is not None  # the stage runs only when configured
     if serve.action == "print":
         serve_cmd, *queries = serve_commands(serve, model)
         print(f"\nserve the model:\n  {serve_cmd}\nthen query it:\n" + "\n".join(f"  {q}" for q in queries))
@@ -405,6 +409,7 @@ def run_pipeline(cfg: PipelineConfig) -> dict:
             results["sweep"] = _sweep(st, cfg.sweep, st.data_key, data_dir)
         print(f"\nstages ({cfg.output}):\n\n{timing_table(st.walls)}")
         if "evaluate" in results:
+            assert cfg.evaluate is not None
             heldout = cfg.evaluate.heldout_dir or storage.join(data_dir, "held_out")
             if "comparison" in results:
                 print(

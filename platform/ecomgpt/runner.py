@@ -20,9 +20,9 @@ with the base model alone), so requests for different adapters share one call.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal, cast
 
 from ecomgpt import models, precision
 
@@ -33,11 +33,11 @@ DTYPE_POLICY = (
 _STOP_CACHE = 16  # stop-string criteria kept per runner (each one indexes the vocabulary once)
 
 
-def resolve_dtype(name: Dtype, on_gpu: bool, native: bool | None = None) -> str:
+def resolve_dtype(name: Dtype, on_gpu: bool, native: bool | None = None) -> Dtype:
     """The dtype name a config's `dtype` runs as on this device (`native`: see `precision.resolve`)."""
     if name != "auto":
         return name
-    return precision.TORCH_NAMES[precision.resolve("auto", on_gpu, native)]
+    return cast(Dtype, precision.TORCH_NAMES[precision.resolve("auto", on_gpu, native)])
 
 
 def torch_dtype(name: Dtype, on_gpu: bool, native: bool | None = None):
@@ -186,9 +186,9 @@ class ModelRunner:
         so distinct request settings never split a batch into several calls. `adapters` names each row's
         adapter (one of the runner's `adapters`, None: the base model).
         """
-        stops = [tuple(s for s in stop if s) for stop in stops]
+        row_stops = [tuple(s for s in stop if s) for stop in stops]
         rows_of: dict[tuple[str, ...], list[int]] = {}
-        for i, stop in enumerate(stops):
+        for i, stop in enumerate(row_stops):
             if stop:
                 rows_of.setdefault(stop, []).append(i)
         criteria = [_RowStops([(self._stop_criteria(stop), rows) for stop, rows in rows_of.items()])] if rows_of else []
@@ -197,7 +197,7 @@ class ModelRunner:
         rows = self.generate_ids(
             prompts, max(budgets), shared or _PER_ROW, criteria, processors=processors, adapters=adapters
         )
-        return [self._finish(row[:budget], stop) for row, budget, stop in zip(rows, budgets, stops)]
+        return [self._finish(row[:budget], stop) for row, budget, stop in zip(rows, budgets, row_stops)]
 
     def generate_ids(
         self,
@@ -326,7 +326,7 @@ def _row_sampling(samplings: Sequence[Sampling]):
 class _RowStops:
     """Per-row stop strings for one `generate` call: each group of rows is checked against its own."""
 
-    def __init__(self, groups: list[tuple[object, list[int]]]) -> None:
+    def __init__(self, groups: list[tuple[Callable[..., Any], list[int]]]) -> None:
         self.groups = groups
 
     def __call__(self, input_ids, scores, **kwargs):

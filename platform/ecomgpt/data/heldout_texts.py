@@ -17,5 +17,5 @@ def load_heldout_texts(heldout_dir: str) -> list[str]:
         for item in iter_unit(unit):
             if isinstance(item, Reject):
                 raise SourceError(f"{item.file}, {item.location}: {item.detail}")
-            texts.append(item.text)
+            texts.append(item.text)  # type: ignore[attr-defined]  # the EcomGPT layout's records carry a text
     return texts

@@ -280,7 +280,7 @@ def _process(plan: GeneratePlan, ranges: KeyRanges) -> ray.data.Dataset:
     return (
         ray.data.from_items(rows, override_num_blocks=len(rows))
         .map_batches(
-            _run_unit_task,
+            _run_unit_task,  # type: ignore[arg-type]  # Ray's UDF type has no room for fn_args/fn_kwargs
             fn_kwargs={
                 "config_json": plan.config.model_dump_json(),
                 "sources": sources_json(plan.sources),
@@ -300,7 +300,7 @@ def _finalize(candidates: ray.data.Dataset, cfg: GenerateConfig) -> ray.data.Dat
     """Exact dedup and cap per task (a shuffle by task), then the split."""
     return (
         candidates.groupby("task")
-        .map_groups(dedup_and_cap, batch_format="pyarrow", fn_args=(cfg.samples_per_task, frozenset(cfg.heldout_tasks)))
+        .map_groups(dedup_and_cap, batch_format="pyarrow", fn_args=(cfg.samples_per_task, frozenset(cfg.heldout_tasks)))  # type: ignore[arg-type]  # Ray's UDF type has no room for fn_args/fn_kwargs
         .materialize()
     )
 
@@ -350,6 +350,7 @@ def run_generate(plan: GeneratePlan) -> dict:
     cap = cfg.samples_per_task if cfg.sample_pairs else None
     bounds = plan_key_bounds(plan.units, specs_by_type, cfg.seed, options, cfg.max_field_chars, cap)
     planned_at = time.time()
+    pseudo_generated: dict
     pseudo, teacher_summary, pseudo_generated = None, None, {}
     if plan.teacher is not None:
         pseudo, teacher_summary, pseudo_generated = run_teacher(
@@ -365,7 +366,8 @@ def run_generate(plan: GeneratePlan) -> dict:
     digest_at = time.time()
     # A task whose sampled pairs could not fill the cap is completed over the keys left out.
     kept = {task: sum(sum(splits.values()) for splits in langs.values()) for task, langs in digest.counts.items()}
-    short = sorted(task for task in bounds if kept.get(task, 0) < cfg.samples_per_task)
+    # (bounds is empty without a per-task cap, so the comparison always has one)
+    short = sorted(task for task in bounds if kept.get(task, 0) < cfg.samples_per_task)  # type: ignore[operator]
     if short:
         passes.append(_process(plan, {task: (bounds[task], FULL) for task in short}))
         redo = final.filter(expr=col("task").is_in(short)).union(_candidates(passes[1]))

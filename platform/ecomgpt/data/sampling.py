@@ -81,14 +81,14 @@ def pilot_pairs(
     records: int,
 ) -> tuple[int, Counter]:
     """(accepted records, productive pairs per task) over the first `records` records in file order."""
-    seen, pairs = 0, Counter()
+    seen, pairs = 0, Counter[str]()
     for unit in units:
         for item in iter_unit(unit, max_field_chars):
             if isinstance(item, Reject):
                 continue
             seen += 1
             pairs.update(
-                {ex["task"] for ex in build_examples(item, specs_by_type.get(item.data_type, ()), seed, options)}
+                {ex["task"] for ex in build_examples(item, specs_by_type.get(item.data_type, ()), seed, options)}  # type: ignore[attr-defined]  # every canonical record has a data_type
             )
             if seen >= records:
                 return seen, pairs

@@ -44,7 +44,7 @@ class GenerationConfig(StrictModel):
         return self
 
     def budget(self, task_type: str) -> int:
-        return self.max_new_tokens.get(task_type, DEFAULT_MAX_NEW_TOKENS[task_type])
+        return self.max_new_tokens.get(task_type, DEFAULT_MAX_NEW_TOKENS[task_type])  # type: ignore[call-overload]  # a str key
 
 
 class EvaluateConfig(StrictModel):

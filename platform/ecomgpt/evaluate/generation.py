@@ -59,7 +59,7 @@ class AnswerGenerator:
         limit = self.cfg.max_input_tokens
         truncated = [len(row) > limit for row in ids]
         ids = [row[-limit:] for row in ids]
-        answers = [None] * len(prompts)
+        answers: list[Any] = [None] * len(prompts)  # every row is answered by one generate call
         for rows, budget in generate_calls([len(row) for row in ids], budgets, self.cfg.max_batch_tokens):
             # A row that writes the next-section marker is done: the prediction is cut there anyway, so
             # decoding on (as a base model that has not learnt to stop does) changes no score, only costs time.

@@ -38,7 +38,7 @@ def load_ecomgpt_task(task_dir: str, limit: int | None = None) -> EvalTask:
     """One EcomGPT task folder as prompts and reference answers; `limit` keeps the first N lines."""
     meta = layout.read_meta(task_dir)
     template = layout.eval_template(meta)
-    instances = []
+    instances: list[Instance] = []
     test_path = storage.join(task_dir, layout.TEST_FILE)
     with storage.open_binary(test_path) as handle:
         for number, raw in enumerate(handle, start=1):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from typing import Literal
 
 import orjson
 
@@ -36,7 +37,8 @@ def arm_key(arm: str, seed: int) -> str:
     return f"atomic-{arm}-seed{seed}"
 
 
-LABEL_ARMS = {"golden": "golden", "pseudo": "pseudo", "both": None}  # arm -> mixture.label_kind
+# arm -> mixture.label_kind
+LABEL_ARMS: dict[str, Literal["golden", "pseudo"] | None] = {"golden": "golden", "pseudo": "pseudo", "both": None}
 
 
 def label_key(arm: str, seed: int) -> str:

@@ -34,10 +34,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from statistics import NormalDist
+from typing import Any
 
 import numpy as np
 
 Scores = Mapping[str, Sequence[float]]  # task -> per-instance scores, in instance order
+# An arm is named by any hashable key: a name, or a point such as (n_tasks, samples_per_task).
+Arms = Mapping[Any, Sequence[Scores]]  # arm -> its runs' scores, in seed order
+Weights = Mapping[Any, float]  # arm -> its weight in a contrast
 
 REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE = "reproduced", "not reproduced", "inconclusive"
 POWER = 0.8  # the power the minimum detectable effect is stated at
@@ -47,7 +51,7 @@ class StatsError(ValueError):
     """Arms that do not score the same instances, or seeds that cannot be paired, cannot be compared."""
 
 
-def _check(arms: Mapping[str, Sequence[Scores]]) -> list[str]:
+def _check(arms: Arms) -> list[str]:
     if not arms or any(not seeds for seeds in arms.values()):
         raise StatsError("every arm needs the scores of at least one seed")
     first = next(iter(next(iter(arms.values()))))
@@ -172,12 +176,12 @@ class Estimate:
         return (self.critical(0.5 + self.confidence / 2) + self.critical(power)) * self.se
 
 
-def _paired_table(arms: Mapping[str, Sequence[Scores]], weights: Mapping[str, float], tasks: list[str]) -> np.ndarray:
+def _paired_table(arms: Arms, weights: Weights, tasks: list[str]) -> np.ndarray:
     """The S × (all instances, task by task) table of z = Σ w · y: row s holds seed s of every arm (a one-run
     arm in every row)."""
     unknown = sorted(set(weights) - set(arms))
     if unknown:
-        raise StatsError(f"contrast names arms without scores: {', '.join(unknown)}")
+        raise StatsError(f"contrast names arms without scores: {', '.join(map(str, unknown))}")
     used = {name: runs for name, runs in arms.items() if weights.get(name, 0.0) != 0.0}
     if not used:
         raise StatsError("a contrast needs a non-zero weight on at least one arm")
@@ -188,7 +192,7 @@ def _paired_table(arms: Mapping[str, Sequence[Scores]], weights: Mapping[str, fl
                 f"arm {name!r} has {len(runs)} seeds and another arm {seeds}: seeds pair by index, "
                 "so arms need the same seeds (or a single fixed run, like the base model)"
             )
-    table = sum(
+    table: np.ndarray = sum(  # type: ignore[assignment]  # never the start value 0: `used` is not empty
         weights[name]
         * np.asarray([np.concatenate([np.asarray(scores[t], dtype=float) for t in tasks]) for scores in runs])
         for name, runs in used.items()
@@ -196,7 +200,7 @@ def _paired_table(arms: Mapping[str, Sequence[Scores]], weights: Mapping[str, fl
     return np.broadcast_to(table, (seeds, table.shape[1]))
 
 
-def contrast(arms: Mapping[str, Sequence[Scores]], weights: Mapping[str, float], confidence: float) -> Estimate:
+def contrast(arms: Arms, weights: Weights, confidence: float) -> Estimate:
     """The estimate, SE and t interval of Σ weights[arm] · figure(arm) (see the module's docstring).
     `arms` maps an arm to its runs' scores in seed order: run s of every arm was trained with the same seed."""
     tasks = _check(arms)

@@ -123,7 +123,8 @@ def _bio_sentence(name: str, sentence: int, lines: list[tuple[int, bytes]], conf
     label_names = options.label_names if options else {}
     sep = options.token_sep if options else ""
     where = f"sentence {sentence} (line {first})"
-    spans, offset, current = [], 0, None
+    spans: list[dict[str, Any]] = []
+    offset, current = 0, None
     for token, tag in zip(tokens, tags):
         prefix, _, kind = tag.partition("-")
         if label_names and kind and kind not in label_names:

@@ -9,7 +9,7 @@ reject (`invalid_value`, the exception named in the detail), never the unit's fa
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -148,7 +148,7 @@ def _clean(value: Any, where: str, limit: int) -> Any:
     return value
 
 
-def reason_of(error: dict[str, Any]) -> str:
+def reason_of(error: Mapping[str, Any]) -> str:
     kind, given = error["type"], error.get("input")
     if kind in ("missing", "union_tag_not_found") or (given is None and kind.endswith("_type")):
         return "missing_field"

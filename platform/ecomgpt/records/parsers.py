@@ -24,7 +24,7 @@ import os
 import re
 from collections.abc import Callable
 from types import ModuleType
-from typing import Any
+from typing import Any, NoReturn
 
 import orjson
 
@@ -97,9 +97,9 @@ def apply_parser(spec: str, value: Any, functions_dir: str | None = None) -> Any
         return None
     name, _, arg = spec.partition(":")
     if name not in _PARSERS:
-        fn = load_function(spec, functions_dir)
+        user_fn = load_function(spec, functions_dir)
         try:
-            return fn(value)
+            return user_fn(value)
         except Exception as exc:  # a user function's failure on one value is that record's reject
             raise ParseFailure("invalid_value", f"{type(exc).__name__}: {exc}") from None
     fn, takes_arg = _PARSERS[name]
@@ -121,6 +121,7 @@ def _import(spec: str, module_name: str, functions_dir: str | None) -> ModuleTyp
     path = os.path.join(functions_dir, *module_name.split(".")) + ".py" if functions_dir else None
     if path is not None and os.path.isfile(path):
         loader_spec = importlib.util.spec_from_file_location(f"ecomgpt_source_parser_{module_name}", path)
+        assert loader_spec is not None and loader_spec.loader is not None  # always, for a .py file
         module = importlib.util.module_from_spec(loader_spec)
         try:
             loader_spec.loader.exec_module(module)
@@ -273,6 +274,7 @@ def _money(value: Any, _: str | None) -> float:
     if not any(char.isdigit() for char in text) or "-" in text[1:]:
         raise ParseFailure("wrong_type", f"not a price: {value!r}")
     sign, digits = ("-", text[1:]) if text.startswith("-") else ("", text)
+    decimal: str | None
     if "." in digits and "," in digits:
         decimal = "." if digits.rfind(".") > digits.rfind(",") else ","
     else:
@@ -354,7 +356,7 @@ class _RubyReader:
             self._fail("trailing text")
         return value
 
-    def _fail(self, what: str):
+    def _fail(self, what: str) -> NoReturn:
         raise ParseFailure("invalid_value", f"not a Ruby hash literal: {what} at offset {self.pos}")
 
     def _ws(self) -> None:
@@ -422,7 +424,7 @@ class _RubyReader:
 
     def _string(self) -> str:
         self.pos += 1
-        parts = []
+        parts: list[str] = []
         while self.pos < len(self.text):
             char = self.text[self.pos]
             if char == '"':

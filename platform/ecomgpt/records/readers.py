@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 import functools
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -160,7 +160,9 @@ def _has_surrogates(fields: list[str]) -> bool:
         return True
 
 
-def csv_file_records(path: str, config: SourceConfig, start: int = 0, first_line: int = 1) -> Iterator[CsvRecord]:
+def csv_file_records(
+    path: str, config: SourceConfig, start: int = 0, first_line: int = 1
+) -> Generator[CsvRecord, None, None]:
     """The CSV records of a file from byte `start` (a record start) to its end."""
     with storage.open_binary(path) as handle:
         handle.seek(start)
@@ -212,6 +214,7 @@ def read_csv(unit: ReadUnit, config: SourceConfig) -> Iterator[RawItem]:
             detail = f"row has {len(fields)} fields, the header has {len(header or ())}"
             yield RawItem(location, default_id, visible, reason="unparsable", detail=detail)
         else:
+            assert header is not None  # a row with fields comes after the header (the first such record)
             # CSV has no null: an empty cell is a missing value.
             row = {column: (value if value != "" else None) for column, value in zip(header, fields)}
             yield RawItem(location, default_id, visible, row=row)

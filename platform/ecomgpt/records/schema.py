@@ -130,4 +130,10 @@ class AnnotatedText(_Record):
 
 CanonicalRecord = Annotated[Product | Review | Query | Dialogue | AnnotatedText, Field(discriminator="data_type")]
 RECORD_ADAPTER: TypeAdapter = TypeAdapter(CanonicalRecord)
-MODELS = {"product": Product, "review": Review, "query": Query, "dialogue": Dialogue, "annotated": AnnotatedText}
+MODELS: dict[str, type[BaseModel]] = {
+    "product": Product,
+    "review": Review,
+    "query": Query,
+    "dialogue": Dialogue,
+    "annotated": AnnotatedText,
+}

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import json
 import typing
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 import yaml
 from pydantic import (
@@ -54,6 +54,7 @@ from ecomgpt.records.parsers import check_parser, is_function, load_function
 from ecomgpt.records.schema import MODELS
 
 FORMATS = ("jsonl", "json", "csv", "parquet", "bio", "ecomgpt")
+SourceFormat = Literal["jsonl", "json", "csv", "parquet", "bio", "ecomgpt"]
 # Extensions a directory path contributes, per format.
 EXTENSIONS = {
     "jsonl": (".jsonl", ".ndjson", ".json"),
@@ -87,7 +88,7 @@ class FieldRule(_Config):
         description="maps raw values (as strings) to canonical ones; a value not listed is rejected",
     )
     default: Any = Field(default=None, description="used when the result is missing (None)")
-    each: dict[str, FieldSpec] | None = Field(
+    each: dict[str, FieldSpec] | None = Field(  # type: ignore[misc]  # a recursive TypeAliasType, which mypy does not resolve
         default=None, description="nested mapping applied to every element of a list value"
     )
 
@@ -140,14 +141,14 @@ def _item_kind(value: Any) -> str:
 
 
 # Named recursive aliases: a field spec may hold nested mappings of field specs.
-ListItem = TypeAliasType(
+ListItem = TypeAliasType(  # type: ignore[misc]  # a recursive TypeAliasType, which mypy does not resolve
     "ListItem",
     Annotated[
-        Annotated[str, Tag("spec:column")] | Annotated[dict[str, "FieldSpec"], Tag("spec:mapping")],
+        Annotated[str, Tag("spec:column")] | Annotated[dict[str, "FieldSpec"], Tag("spec:mapping")],  # type: ignore[misc]  # a recursive TypeAliasType, which mypy does not resolve
         Discriminator(_item_kind),
     ],
 )
-FieldSpec = TypeAliasType(
+FieldSpec = TypeAliasType(  # type: ignore[misc]  # a recursive TypeAliasType, which mypy does not resolve
     "FieldSpec",
     Annotated[
         Annotated[str, Tag("spec:column")]
@@ -179,7 +180,7 @@ class SourceConfig(_Config):
         description="file, directory or glob (or a list of them); local path or fsspec/pyarrow URI "
         "such as file:// or s3://. Relative local paths resolve against the working directory."
     )
-    format: Literal["jsonl", "json", "csv", "parquet", "bio", "ecomgpt"] = Field(
+    format: SourceFormat = Field(
         description="jsonl: JSON lines; json: one JSON array; csv; parquet; bio: char-level BIO "
         "NER; ecomgpt: the EcomGPT task layout <Dataset>/tasks/<task>/{meta-info.json,test.json}"
     )
@@ -364,7 +365,7 @@ def input_source(path: str) -> SourceConfig:
     else:
         files = [storage.normalize(path)]
         name = name.rsplit(".", 1)[0] or name
-    formats = {_canonical_format(file) for file in files} - {None}
+    formats = cast("set[SourceFormat]", {_canonical_format(file) for file in files} - {None})
     if not formats:
         raise SourceError(
             f"input {path!r}: found no .jsonl, .json or .parquet records and no EcomGPT task folders "

@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import functools
 import json
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -247,7 +247,9 @@ def line_ranges(file: str, pieces: int) -> list[tuple[int, int, int]]:
     return [(start, end, first) for (start, first), end in zip(starts, ends)]
 
 
-def _cut(starts: Iterator[tuple[int, int, int]], size: int, pieces: int) -> list[tuple[int, int, int, int]]:
+def _cut(
+    starts: Generator[tuple[int, int, int], None, None], size: int, pieces: int
+) -> list[tuple[int, int, int, int]]:
     """(start, end, first_line, first_record) ranges: cut at the first record start at or after each
     of `pieces - 1` evenly spaced offsets; `starts` gives (offset, line, record number) in order."""
     targets = [size * k // pieces for k in range(1, pieces)]
@@ -274,7 +276,7 @@ def csv_ranges(config: SourceConfig, file: str, pieces: int) -> list[tuple[int, 
     return _cut(_csv_starts(config, file), size, pieces)
 
 
-def _csv_starts(config: SourceConfig, file: str) -> Iterator[tuple[int, int, int]]:
+def _csv_starts(config: SourceConfig, file: str) -> Generator[tuple[int, int, int], None, None]:
     have_header, rows = False, 0
     records = csv_file_records(file, config)
     try:
@@ -296,7 +298,7 @@ def bio_ranges(file: str, pieces: int) -> list[tuple[int, int, int, int]]:
     return _cut(_bio_starts(file), size, pieces)
 
 
-def _bio_starts(file: str) -> Iterator[tuple[int, int, int]]:
+def _bio_starts(file: str) -> Generator[tuple[int, int, int], None, None]:
     sentences, blank_before, offset = 0, True, 0
     with storage.open_binary(file) as handle:
         for number, line in enumerate(handle, start=1):

@@ -72,13 +72,13 @@ def build_from_config(cfg: AppConfig):
     from ecomgpt.serve.deployments import Gateway, ModelServer
 
     m, g = cfg.model, cfg.gateway
-    server = ModelServer.options(
+    server = ModelServer.options(  # type: ignore[attr-defined]  # @serve.deployment made it a Deployment
         autoscaling_config=m.autoscaling.model_dump(),
         max_ongoing_requests=m.batching.max_ongoing_requests,
         max_queued_requests=m.max_queued_requests,
         ray_actor_options={"num_cpus": m.num_cpus, "num_gpus": m.num_gpus},
     ).bind(cfg, placement)
-    return Gateway.options(
+    return Gateway.options(  # type: ignore[attr-defined]  # @serve.deployment made it a Deployment
         num_replicas=g.num_replicas,
         max_ongoing_requests=g.max_ongoing_requests,
         max_queued_requests=g.max_queued_requests,

@@ -9,6 +9,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import cast
 
 from ray import serve
 
@@ -137,7 +138,7 @@ class ModelServer:
                 done = group[0].model.generate(prompts, requests)
             for i, completion in zip(indices, done):
                 results[i] = completion
-        return results
+        return cast("list[Completion]", results)  # every job is in one group
 
     async def batching(self) -> dict:
         """This replica's counters: requests and batches served, the largest batch, readiness checks

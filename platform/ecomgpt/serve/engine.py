@@ -11,7 +11,7 @@ import threading
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from ecomgpt.runner import ModelRunner, Sampling, apply_stop
+from ecomgpt.runner import Dtype, ModelRunner, Sampling, apply_stop
 from ecomgpt.serve.errors import ApiError, context_exceeded
 
 # Any value above this is a tokenizer's "no limit" placeholder (BLOOM's tokenizer says 1e30).
@@ -85,7 +85,7 @@ class TransformersModel:
         name: str,
         path: str,
         *,
-        dtype: str,
+        dtype: Dtype,
         use_gpu: bool,
         max_context: int,
         kv_cache_gb: float = 4.0,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -81,9 +81,10 @@ class TitleGeneration(TaskRequest):
 class ServedTask:
     name: str
     request: type[TaskRequest]
-    registry_name: Callable[[TaskRequest], str]
-    render: Callable[[TaskRequest], TaskInput]
-    parse: Callable[[str, TaskRequest], dict]
+    # Each takes a request of the type `request` names (a subclass of TaskRequest).
+    registry_name: Callable[[Any], str]
+    render: Callable[[Any], TaskInput]
+    parse: Callable[[str, Any], dict]
 
 
 def _attributes(text: str, req: AttributeExtraction) -> dict:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 
 def fit_log_trend(xs: Sequence[float], ys: Sequence[float]) -> dict[str, float | int | None]:
@@ -34,7 +35,7 @@ def grid_rows(rows: list[dict]) -> list[dict]:
     return [row for row in rows if row.get("train", True) and row.get("n_tasks") and row.get("samples_per_task")]
 
 
-def fit_table(rows: list[dict], metric: str = "rouge_l") -> dict[str, dict | None]:
+def fit_table(rows: list[dict], metric: str = "rouge_l") -> dict[str, Any]:
     """The trend of the average held-out `metric` against n_tasks and against samples_per_task (None: no
     trial has both)."""
     rows = grid_rows(rows)

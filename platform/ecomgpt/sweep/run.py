@@ -139,6 +139,7 @@ def trial_points(cfg: SweepConfig, train_configs: list[str]) -> list[dict]:
     if cfg.points is not None:
         return [{"train_config": cfg.train, **point.model_dump(mode="json")} for point in cfg.points]
     grid = cfg.grid
+    assert grid is not None  # a sweep has a grid or points (checked by its config)
     points = [
         {
             "train_config": path,
@@ -150,7 +151,7 @@ def trial_points(cfg: SweepConfig, train_configs: list[str]) -> list[dict]:
             "lora_r": r,
         }
         for path in train_configs
-        for r in grid.lora_r or [None]
+        for r in grid.lora_r or [None]  # type: ignore[list-item]  # None: no LoRA
         for n in grid.n_tasks
         for s in grid.samples_per_task
         for seed in grid.seeds

@@ -7,9 +7,9 @@ rendering, ids and lineage (`tasks.examples.build_examples`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from ecomgpt.errors import UserError
 from ecomgpt.records.schema import DATA_TYPES, PARADIGMS
@@ -50,7 +50,8 @@ class TaskInput(NamedTuple):
         return Draft(self.input, output, self.fields)
 
 
-GeneratorFn = Callable[[object, Rng], Sequence[Draft]]
+# The record is the schema type the task's `data_type` names (records are dispatched by data type), so Any.
+GeneratorFn = Callable[[Any, Rng], Sequence[Draft]]
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,7 @@ def register_task(
     paradigm: str,
     langs: Sequence[str],
     definition: str,
-    templates: dict[str, Sequence[str]],
+    templates: Mapping[str, Sequence[str]],
     atomic: bool = True,
     label_kind: str = "golden",
 ) -> Callable[[GeneratorFn], GeneratorFn]:

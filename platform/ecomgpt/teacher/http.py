@@ -21,6 +21,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from typing import Any
 
 from ecomgpt.prompts import RESPONSE_STOP
 from ecomgpt.runner import apply_stop
@@ -67,7 +68,7 @@ def request_body(cfg: HttpTeacher, prompt: str, max_tokens: int, temperature: fl
     return body
 
 
-def answer_text(cfg: HttpTeacher, payload: object) -> str:
+def answer_text(cfg: HttpTeacher, payload: Any) -> str:
     """The answer of an OpenAI response body; `bad_response` when the body has none."""
     try:
         choice = payload["choices"][0]

@@ -261,10 +261,11 @@ def _budget(misses: ray.data.Dataset, budget: int | None) -> tuple[ray.data.Data
     if budget == 0:
         return None, misses
     threshold = int(keys[budget - 1])
-    return tuple(
-        misses.map_batches(_by_key, batch_format="pyarrow", fn_kwargs={"threshold": threshold, "below": below})
+    below_part, above_part = (
+        misses.map_batches(_by_key, batch_format="pyarrow", fn_kwargs={"threshold": threshold, "below": below})  # type: ignore[arg-type]  # Ray's UDF type has no room for fn_args/fn_kwargs
         for below in (True, False)
     )
+    return below_part, above_part
 
 
 def _by_key(batch: pa.Table, threshold: int, below: bool) -> pa.Table:
@@ -290,17 +291,21 @@ def run_teacher(
     )
     unit_rows = [dict(unit.to_row(), unit=i) for i, unit in enumerate(units)]
     requests = ray.data.from_items(unit_rows, override_num_blocks=len(unit_rows)).map_batches(
-        _unit_requests,
+        _unit_requests,  # type: ignore[arg-type]  # Ray's UDF type has no room for fn_args/fn_kwargs
         fn_kwargs={"tplan_json": tplan_json, "seed": gen_cfg.seed, "max_field_chars": gen_cfg.max_field_chars},
         batch_size=1,
         num_cpus=1,
     )
     if cfg.max_records_per_task is not None:
         requests = requests.groupby("task").map_groups(
-            _smallest_group, batch_format="pyarrow", fn_args=(cfg.max_records_per_task,)
+            _smallest_group,  # type: ignore[arg-type]  # Ray's UDF type has no room for fn_args/fn_kwargs
+            batch_format="pyarrow",
+            fn_args=(cfg.max_records_per_task,),
         )
     looked = requests.map_batches(
-        _lookup, batch_format="pyarrow", fn_kwargs={"cache_root": tplan.cache_dir, "identity": tplan.identity}
+        _lookup,  # type: ignore[arg-type]  # Ray's UDF type has no room for fn_args/fn_kwargs
+        batch_format="pyarrow",
+        fn_kwargs={"cache_root": tplan.cache_dir, "identity": tplan.identity},
     ).materialize()
     summary = summary_head(tplan)
     if looked.count() == 0:

@@ -124,7 +124,7 @@ def export_model(state_dict: dict, config, tokenizer, target: str, dtype=None) -
     write_aside(target, write)
 
 
-def write_aside(target: str, write: Callable[[str], None]) -> None:
+def write_aside(target: str, write: Callable[[str], object]) -> None:
     """`write` fills a staging directory that is then put in place at `target` (path or URI) whole: a crash
     never leaves half a model where a stage would load it."""
     local = storage.is_local(target)

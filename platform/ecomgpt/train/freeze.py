@@ -7,10 +7,15 @@ embedding lookup would carry the backward pass through every block again.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel
 
-def transformer_blocks(model: torch.nn.Module) -> tuple[str, torch.nn.ModuleList]:
+
+def transformer_blocks(model: PreTrainedModel) -> tuple[str, torch.nn.ModuleList]:
     """(qualified name, blocks): the ModuleList holding the model's `num_hidden_layers` blocks."""
     count = model.config.num_hidden_layers
     for name, module in model.named_modules():
@@ -19,7 +24,7 @@ def transformer_blocks(model: torch.nn.Module) -> tuple[str, torch.nn.ModuleList
     raise ValueError(f"{type(model).__name__}: no list of {count} transformer blocks found")
 
 
-def train_top_layers(model: torch.nn.Module, n: int) -> tuple[int, int]:
+def train_top_layers(model: PreTrainedModel, n: int) -> tuple[int, int]:
     """Leave trainable only the last `n` blocks and the non-embedding weights after them.
 
     Returns (trainable, total) parameter counts.

@@ -93,7 +93,7 @@ def train_loop_per_worker(config: dict) -> None:
     run_precision = training_precision(cfg)
     engine, tokenizer, params = load_model_and_engine(cfg, config["model_source"], world, run_precision)
     lora = cfg.lora is not None
-    state = {"step": 0, "tokens": 0, "useful_tokens": 0, "examples": 0}
+    state: dict = {"step": 0, "tokens": 0, "useful_tokens": 0, "examples": 0}
     checkpoint = ray.train.get_checkpoint()
     if checkpoint is not None:
         with checkpoint.as_directory() as directory:
@@ -164,6 +164,7 @@ def train_loop_per_worker(config: dict) -> None:
 
     _export(cfg, engine, tokenizer, output, rank, precision.torch_dtype(run_precision))
     if rank == 0:
+        assert log is not None  # rank 0 keeps the log
         log.close()
         # Written here rather than read from Ray Train's result, which keeps only the metrics of checkpoints
         # (a run with `final_checkpoint: false` reports none at the end).
@@ -178,12 +179,14 @@ def _export(cfg: TrainConfig, engine, tokenizer, output: str, rank: int, dtype) 
     if cfg.lora is None:
         weights = full_state_dict(engine, cfg.deepspeed.zero_stage)
         if rank == 0:
+            assert weights is not None  # gathered on rank 0
             export_model(weights, engine.module.config, tokenizer, storage.join(output, "model"), dtype)
         return
     from ecomgpt.train.lora import export_adapter, merged_path, trained_state_dict
 
     weights = trained_state_dict(engine, cfg.deepspeed.zero_stage)
     if rank == 0:
+        assert weights is not None  # gathered on rank 0
         export_adapter(
             engine.module, weights, storage.join(output, "model"), merged_path(output, cfg), tokenizer, dtype
         )

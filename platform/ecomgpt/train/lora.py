@@ -61,7 +61,7 @@ def add_adapters(model, lora: LoraConfig, base_name: str):
 
     config = PeftLoraConfig(
         r=lora.r,
-        lora_alpha=lora.alpha,
+        lora_alpha=lora.alpha,  # type: ignore[arg-type]  # PEFT annotates int; a float alpha scales the same
         lora_dropout=lora.dropout,
         task_type="CAUSAL_LM",
         target_modules=target_modules(lora, model.config.model_type),

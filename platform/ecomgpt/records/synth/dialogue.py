@@ -91,8 +91,9 @@ _VALUE_MAKERS: dict[str, Callable[[Draws, CategoryTable, int], str]] = {
     "reason": _pick(_WORDS.return_reasons),
     "height": _pick(_WORDS.heights),
     "weight": _pick(_WORDS.weights),
-    "color": lambda draws, category, lang: category.colors[draws.below(len(category.colors))],
-    "size": lambda draws, category, lang: category.sizes[draws.below(len(category.sizes))],
+    # colors and sizes: only asked for in the departments that have them
+    "color": lambda draws, category, lang: category.colors[draws.below(len(category.colors))],  # type: ignore[index, arg-type]
+    "size": lambda draws, category, lang: category.sizes[draws.below(len(category.sizes))],  # type: ignore[index, arg-type]
 }
 
 

@@ -6,6 +6,8 @@ recommend one.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ecomgpt.records.synth.catalog import CATALOGS, LANGS, SOURCE, VOCABULARY, CategoryTable
 from ecomgpt.records.synth.draws import LEHMER_MULTIPLIER, MASK128, Draws
 from ecomgpt.records.synth.vocabulary import EN, MARKETING_SLOTS, ZH
@@ -51,7 +53,7 @@ def listing_title(
     group = orders[word % n_groups]
     word //= n_groups
     n = len(group)
-    chosen = group[word % n]
+    chosen: Sequence[int] = group[word % n]
     word //= n
     brand_name = brands[word & 7 if brand is None else brand]
     word >>= 3
@@ -67,14 +69,16 @@ def listing_title(
     )
     draws.state = state = (draws.state * LEHMER_MULTIPLIER) & MASK128
     word = state >> 64
-    before, after = [], []
+    before: list[str] = []
+    after: list[str] = []
     if fixed:
-        chosen = list(chosen)
+        listed = list(chosen)
         for position in fixed:
-            if position not in chosen:
-                free = [j for j, p in enumerate(chosen) if p not in fixed]
-                chosen[free[word % len(free)]] = position
+            if position not in listed:
+                free = [j for j, p in enumerate(listed) if p not in fixed]
+                listed[free[word % len(free)]] = position
                 word //= len(free)
+        chosen = listed
     for position in chosen:
         if fixed and position in fixed:
             width = category.options_per_value[position]

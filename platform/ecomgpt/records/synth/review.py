@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ecomgpt.records.synth.catalog import CATALOGS, LANGS, SENTIMENTS, SOURCE, VOCABULARY
 from ecomgpt.records.synth.draws import Draws
 from ecomgpt.records.synth.product import listing_title
@@ -47,7 +49,8 @@ def review_record(draws: Draws, lang: int, record_id: str, product_id: str) -> d
     n = len(pool)
     count = 1 + word % 3
     word //= 3
-    picked, chosen = [], []
+    picked: list[int] = []
+    chosen: list[tuple[str, str, Any]] = []
     for _ in range(count):
         j = word % n
         word //= n

@@ -189,7 +189,8 @@ def write_synthetic(
     started = time.perf_counter()
     storage.make_dirs(out)
     _clear_previous(out)
-    names, counts = [], Counter()
+    names: list[str] = []
+    counts: Counter = Counter()
     for shard, first in enumerate(range(0, n, shard_records)):
         counts += write_shard(seed, first, min(shard_records, n - first), out, shard, fmt)
         names += shard_files(shard, fmt)
@@ -216,7 +217,8 @@ def write_synthetic(
 
 
 def _manifest_counts(counts: Counter) -> dict:
-    by_type, by_lang = Counter(), Counter()
+    by_type: Counter = Counter()
+    by_lang: Counter = Counter()
     for (data_type, lang), count in counts.items():
         by_type[data_type] += count
         by_lang[lang] += count

@@ -125,8 +125,8 @@ def intent_detection(d: Dialogue, rng: Rng) -> list[Draft]:
     if not eligible:
         return []
     # Candidates: every intent used anywhere in the dialogue, topped up to three from the vocabulary.
-    seen = sorted(seen)
-    labels = ITEMS.render(candidate_labels(rng, seen, max(0, 3 - len(seen)), INTENTS[d.lang]))
+    used = sorted(seen)
+    labels = ITEMS.render(candidate_labels(rng, used, max(0, 3 - len(used)), INTENTS[d.lang]))
     drafts = []
     for i in _pick(rng, eligible):
         # The previous turn is kept because answers such as "yes" only have an intent in context.
@@ -156,7 +156,7 @@ def intent_detection(d: Dialogue, rng: Rng) -> list[Draft]:
 )
 def slot_extraction(d: Dialogue, rng: Rng) -> list[Draft]:
     turns = d.turns
-    eligible = []
+    eligible: list[int] = []
     names: dict[str, None] = {}
     for i, turn in enumerate(turns):
         for slot in turn.slots:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import cast
 
 from ecomgpt.answers import ITEMS, NER
 from ecomgpt.records.schema import Product
@@ -472,7 +473,8 @@ def item_alignment(p: Product, rng: Rng) -> list[Draft]:
     if not same:
         index = rng.choice(changeable)
         name, value = known[index]
-        other[index] = (name, _changed_value(name, value, lang, rng))
+        # (`changeable` holds only values that _changed_value can change)
+        other[index] = (name, cast(str, _changed_value(name, value, lang, rng)))
     Draws(rng).shuffle(other)
     text = (
         _item_text("Item 1", p.title, known, lang)
@@ -510,6 +512,7 @@ def title_attribute_matching(p: Product, rng: Rng) -> list[Draft]:
     # The wrong value is built first: only pairs that could give either answer take part, which
     # keeps yes and no balanced. Hardest wrong value: another attribute's value from the same title.
     others = [v for _, n, v in found if n != name and v not in value and value not in v]
+    wrong: str | None
     if others:
         wrong = rng.choice(others)
     else:

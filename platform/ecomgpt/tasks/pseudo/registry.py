@@ -17,9 +17,9 @@ across both.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from ecomgpt.hashing import stable_hex128
 from ecomgpt.prompts import render_prompt
@@ -49,10 +49,14 @@ class Rejected(ValueError):
         self.reason = reason
 
 
+# The record is the schema type the task's `data_type` names, so Any.
+AskFn = Callable[[Any], Ask | None]
+
+
 @dataclass(frozen=True)
 class PseudoTask:
     spec: TaskSpec
-    ask: Callable[[object], Ask | None] = field(repr=False)
+    ask: AskFn = field(repr=False)
     ground: Callable[[str, Ask], str] = field(repr=False)
     guide: dict[str, str]  # per language: the labelling instruction, with the Ask's fields as placeholders
     shots: dict[str, tuple[Shot, ...]]
@@ -78,15 +82,15 @@ def register_pseudo_task(
     data_type: str,
     paradigm: str,
     definition: str,
-    templates: dict[str, Sequence[str]],
+    templates: Mapping[str, Sequence[str]],
     guide: dict[str, str],
     shots: dict[str, Sequence[Shot]],
     ground: Callable[[str, Ask], str],
     max_new_tokens: int = 64,
-) -> Callable[[Callable[[object], Ask | None]], Callable[[object], Ask | None]]:
+) -> Callable[[AskFn], AskFn]:
     """Register `ask` as pseudo task `name`; a duplicate name (golden or pseudo) or a bad spec raises."""
 
-    def decorate(ask: Callable[[object], Ask | None]) -> Callable[[object], Ask | None]:
+    def decorate(ask: AskFn) -> AskFn:
         spec = TaskSpec(
             name=name,
             data_type=data_type,
