@@ -15,6 +15,7 @@ LoRA/full memory ratio against its target (<= 0.6).
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import tempfile
 from pathlib import Path
@@ -52,7 +53,7 @@ def run_mode(mode: str, data: str, workdir: Path, steps: int, limit: int, extra:
     result = run_train(cfg, data, str(out))
     rows = read_metrics(str(out))
     # Every step after the first (which includes start-up): its tokens over its own time.
-    step_tokens = [row["tokens"] - previous["tokens"] for previous, row in zip(rows, rows[1:])]
+    step_tokens = [row["tokens"] - previous["tokens"] for previous, row in itertools.pairwise(rows)]
     seconds = sum(tokens / row["tokens_per_s"] for tokens, row in zip(step_tokens, rows[1:]))
     heldout = str(HELDOUT) if HELDOUT.exists() else data
     metrics = (

@@ -6,6 +6,8 @@ import os
 import threading
 import time
 
+from typing_extensions import Self
+
 
 def _children_map() -> dict[int, list[int]]:
     children: dict[int, list[int]] = {}
@@ -63,7 +65,7 @@ class PeakMemory:
             self.peak = max(self.peak, sum(pss_bytes(pid) for pid in tree(self.root)))
             self._stop.wait(max(self.interval, self.overhead * (time.perf_counter() - started)))
 
-    def __enter__(self) -> PeakMemory:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 

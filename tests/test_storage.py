@@ -208,7 +208,8 @@ def test_uri_copies_follow_the_content_are_private_bounded_and_never_partial(tmp
     storage.write_text(storage.join(model, "config.json"), '{"v": 2, "retrained": true}')
     second = storage.local_dir(model)  # the same URI, a new model: a fresh copy, the stale one dropped
     assert second != first and not os.path.exists(first)
-    assert open(os.path.join(second, "config.json"), encoding="utf-8").read() == '{"v": 2, "retrained": true}'
+    with open(os.path.join(second, "config.json"), encoding="utf-8") as handle:
+        assert handle.read() == '{"v": 2, "retrained": true}'
     for name in ("a", "b", "c"):
         storage.write_text(storage.join(memory_root, name, "f.txt"), name)
         storage.local_dir(storage.join(memory_root, name))

@@ -119,7 +119,7 @@ def _tensor_shapes(location: str) -> dict[str, tuple[int, ...]]:
 
     path = storage.join(storage.local_dir(location), ADAPTER_WEIGHTS)
     with safe_open(path, framework="pt") as fh:
-        return {key: tuple(fh.get_slice(key).get_shape()) for key in fh.keys()}
+        return {key: tuple(fh.get_slice(key).get_shape()) for key in fh.keys()}  # noqa: SIM118 - a safetensors file handle, not a dict
 
 
 def fit_problem(location: str, base_config) -> str | None:

@@ -24,6 +24,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from typing_extensions import Self
+
 _SERVICES = ("s3", "master", "volume", "filer", "admin")
 START_TIMEOUT_S = 60.0
 
@@ -90,7 +92,9 @@ class S3Server:
         with urllib.request.urlopen(f"http://127.0.0.1:{self.ports['metrics']}/metrics", timeout=10) as answer:
             text = answer.read().decode()
         counts: dict[str, int] = {}
-        for match in re.finditer(r'^SeaweedFS_s3_request_seconds_count\{[^}]*type="([^"]+)"[^}]*\} (\S+)$', text, re.M):
+        for match in re.finditer(
+            r'^SeaweedFS_s3_request_seconds_count\{[^}]*type="([^"]+)"[^}]*\} (\S+)$', text, re.MULTILINE
+        ):
             counts[match[1]] = counts.get(match[1], 0) + int(float(match[2]))
         return counts
 
@@ -112,7 +116,7 @@ class S3Server:
             command += [f"-{service}.port={ports[service]}", f"-{service}.port.grpc={ports[service + '.grpc']}"]
         return [*command, f"-metricsPort={ports['metrics']}", "-metricsIp=127.0.0.1"]
 
-    def start(self) -> S3Server:
+    def start(self) -> Self:
         """Start the server (on the ports it had, after a `stop`) and wait until S3 answers."""
         if not self.ports:
             names = [name for service in _SERVICES for name in (service, service + ".grpc")] + ["metrics"]
@@ -176,7 +180,7 @@ class S3Server:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
 
-    def __enter__(self) -> S3Server:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -247,7 +247,7 @@ def test_real_sources_end_to_end(ray_local, tmp_path, monkeypatch):
 
 
 def test_completion_pass_gives_the_output_of_generating_everything(ray_local, tmp_path, monkeypatch):
-    import ecomgpt.data.pipeline as pipeline
+    from ecomgpt.data import pipeline
     from ecomgpt.data.sampling import FULL
 
     write_synthetic(4_000, 3, str(tmp_path / "recs"), "jsonl", 4_000)

@@ -91,8 +91,10 @@ def test_limit_and_tasks_score_only_the_chosen_instances(tmp_path, capsys, gold_
         ),
         (
             lambda rows: rows + [rows[5]],
-            r":4001: duplicate prediction for EN-ABSA-CLS-review_topic_category #5 "
-            r"\(first on line 6\)",
+            (
+                r":4001: duplicate prediction for EN-ABSA-CLS-review_topic_category #5 "
+                r"\(first on line 6\)"
+            ),
         ),
         (
             lambda rows: rows + [{"task": "EN-Nope-CLS-x", "index": 0, "prediction": ""}],

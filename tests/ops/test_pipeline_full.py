@@ -79,7 +79,7 @@ def test_an_unchanged_rerun_skips_every_stage(runs):
 
 @pytest.mark.slow
 def test_a_changed_stage_reruns_alone(runs):
-    _, _, _, (changed, printed) = runs
+    _, _, _, (changed, _printed) = runs
     walls = changed["walls"]
     assert walls["evaluate"][0] == "ran" and walls["evaluate_base"][0] == "ran"
     # The run directory's comparison is the latest run's.

@@ -118,7 +118,7 @@ def test_a_short_merge_closed_by_a_stray_quote_is_rejected(write):
     rows[7] = '8,"Nice" colour,3'  # closes the field, but text follows the closing quote
     records, rejects = read_all([_reviews_csv(write, rows)])
     assert len(records) + len(rejects) == 50
-    assert [(r.location, r.reason) for r in rejects][0] == ("row 5 (line 6)", "unparsable")
+    assert next((r.location, r.reason) for r in rejects) == ("row 5 (line 6)", "unparsable")
     assert "lines 6-9" in rejects[0].detail
     assert {"4", "6", "7", "9", "50"} <= {r.record_id for r in records}
 
@@ -164,7 +164,8 @@ def test_a_csv_file_splits_at_row_starts_and_reads_as_one_unit_does(write, targe
     whole = read_all([source], 1)
     units = plan_units([source], target, min_unit_bytes=1)
     assert 1 < len(units) <= target and units[0].start == 0 and units[-1].end == -1
-    data = open(source.path, "rb").read()
+    with open(source.path, "rb") as handle:
+        data = handle.read()
     assert all(data[u.start - 1 : u.start] == b"\n" for u in units[1:])
     split = read_all([source], target)
     assert [(r.record_id, r.text) for r in split[0]] == [(r.record_id, r.text) for r in whole[0]]

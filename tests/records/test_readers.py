@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 
@@ -55,8 +56,9 @@ def test_split_units_read_exactly_what_one_unit_reads(write, seed, target):
     units = plan_units([source], target, min_unit_bytes=1)
     assert len(units) > 1 and len(units) <= min(target, 300)
     assert units[0].start == 0 and units[-1].end == -1
-    assert all(a.end == b.start for a, b in zip(units, units[1:]))
-    data = open(path, "rb").read()
+    assert all(a.end == b.start for a, b in itertools.pairwise(units))
+    with open(path, "rb") as handle:
+        data = handle.read()
     for unit in units:
         assert unit.start == 0 or data[unit.start - 1 : unit.start] == b"\n"
         assert unit.first_line == data.count(b"\n", 0, unit.start) + 1
@@ -285,7 +287,7 @@ def test_fsspec_uris_are_read_through_their_filesystem():
             path="memory://ecomgpt-test/r-*.jsonl", format="jsonl", data_type="review", lang="en", mapping=MAPPING
         )
         units = plan_units([source], 4, min_unit_bytes=1)
-        assert [u.path for u in units][0].startswith("memory://")
+        assert next(u.path for u in units).startswith("memory://")
         records, _ = read_all([source], 4)
         assert [r.text for r in records] == ["one", "two", "three"]
         assert records[2].record_id == "r-2.jsonl:1"

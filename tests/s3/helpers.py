@@ -21,6 +21,7 @@ def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 600)
     full_env = {**os.environ, "RAY_TMPDIR": ray_tmpdir, **(env or {})}
     done = subprocess.run(
         [sys.executable, "-m", "ecomgpt.cli", *args],
+        check=False,
         cwd=REPO,
         env=full_env,
         text=True,

@@ -16,10 +16,12 @@ import requests
 from ecomgpt.train.tiny import build_tiny_checkpoint
 
 TEXTS = [
-    "Below is an instruction that describes the review sentiment classification task. "
-    "Write a response that appropriately completes the request.\n### Instruction:\n"
-    "great shoes, fast shipping\nWhat is the sentiment of the review above? Options: positive, negative, neutral.\n"
-    "### Response: positive",
+    (
+        "Below is an instruction that describes the review sentiment classification task. "
+        "Write a response that appropriately completes the request.\n### Instruction:\n"
+        "great shoes, fast shipping\nWhat is the sentiment of the review above? Options: positive, negative, neutral.\n"
+        "### Response: positive"
+    ),
     "Query: red running shoes\nDoc: Nike Air Zoom running shoe red\nmatch, not match",
     "color: red; material: cotton; brand: Nike\nNike red cotton T-Shirt",
     "User: hello\nAgent: hi, how can I help you today?",

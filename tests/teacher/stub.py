@@ -7,6 +7,8 @@ import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from typing_extensions import Self
+
 
 class StubTeacher:
     """Serves /v1/chat/completions and /v1/completions. The first requests get the statuses in `failures`
@@ -60,7 +62,7 @@ class StubTeacher:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
 
-    def __enter__(self) -> StubTeacher:
+    def __enter__(self) -> Self:
         self.thread.start()
         return self
 

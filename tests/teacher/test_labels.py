@@ -73,7 +73,7 @@ def _answered(row: dict, answer: str, *, cached: bool = False, failure: str = ""
 
 def test_label_rows_counts_every_outcome() -> None:
     rows = make_requests([*PRODUCTS, REVIEW], TASKS, 0, IDENTITY)
-    title = lambda i: PRODUCTS[i].title  # noqa: E731
+    title = lambda i: PRODUCTS[i].title
     batch = [
         _answered(rows[0], "brand: Acme\ncolor: red", cached=True),  # accepted from the cache
         _answered(rows[1], "brand: Acme"),  # accepted

@@ -56,7 +56,7 @@ def test_http_follows_its_api() -> None:
 
 
 def test_local_auto_is_chat_only_with_a_chat_template_and_never_for_a_checkpoint_trained_here(plain, tmp_path) -> None:
-    local = lambda model, fmt="auto": LocalTeacher(model=str(model), prompt_format=fmt)  # noqa: E731
+    local = lambda model, fmt="auto": LocalTeacher(model=str(model), prompt_format=fmt)
     assert prompt_format(local(plain)) == "ecomgpt"
     with pytest.raises(UserError, match=r"prompt_format: chat, but the tokenizer of .* has no chat template"):
         prompt_format(local(plain, "chat"))

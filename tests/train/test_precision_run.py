@@ -33,6 +33,7 @@ def cli(args: list[str], env: dict) -> None:
     """A command in its own process with its own local Ray, whose workers inherit `env`."""
     done = subprocess.run(
         [sys.executable, "-m", "ecomgpt.cli", *args, "--address", "local"],
+        check=False,
         env=env,
         capture_output=True,
         text=True,

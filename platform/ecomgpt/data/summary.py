@@ -29,14 +29,20 @@ def summary_table(manifest: dict) -> str:
     rejected = ", ".join(f"{k} {v:,}" for k, v in manifest["rejected_by_reason"].items()) or "none"
     lines = [line(header), line(tuple("-" * w for w in widths)), *map(line, rows), ""]
     lines += [
-        f"records: {manifest['records_in']:,} in, {manifest['records_accepted']:,} accepted, "
-        f"{manifest['records_rejected']:,} rejected ({rejected})",
-        f"examples: {manifest['examples_generated']:,} generated, {manifest['dedup_dropped']:,} duplicates, "
-        f"{manifest['decontaminated_dropped']:,} contaminated, {manifest['capped_dropped']:,} over the cap, "
-        f"{manifest['examples_out']:,} written ({manifest['splits'].get('held_in', 0):,} held_in, "
-        f"{manifest['splits'].get('held_out', 0):,} held_out)",
-        f"tasks: {len(out)}   content hash: {manifest['content_hash'][:16]}   "
-        f"time: {manifest['timings']['total_s']:.1f} s",
+        (
+            f"records: {manifest['records_in']:,} in, {manifest['records_accepted']:,} accepted, "
+            f"{manifest['records_rejected']:,} rejected ({rejected})"
+        ),
+        (
+            f"examples: {manifest['examples_generated']:,} generated, {manifest['dedup_dropped']:,} duplicates, "
+            f"{manifest['decontaminated_dropped']:,} contaminated, {manifest['capped_dropped']:,} over the cap, "
+            f"{manifest['examples_out']:,} written ({manifest['splits'].get('held_in', 0):,} held_in, "
+            f"{manifest['splits'].get('held_out', 0):,} held_out)"
+        ),
+        (
+            f"tasks: {len(out)}   content hash: {manifest['content_hash'][:16]}   "
+            f"time: {manifest['timings']['total_s']:.1f} s"
+        ),
     ]
     teacher = manifest.get("teacher")
     if teacher and teacher.get("totals"):

@@ -68,11 +68,13 @@ def _intervals(report: dict[str, Any]) -> list[str]:
     sizes = sorted(set(heldout["instances"].values()))
     per_task = str(sizes[0]) if len(sizes) == 1 else f"{sizes[0]} to {sizes[-1]}"
     return [
-        f"Average held-out Rouge-L (×100) over the {heldout['tasks']} held-out tasks of {report['heldout_dir']}, "
-        f"{per_task} instances each, with {level} intervals: estimate ± k·SE, SE from the spread between "
-        "instances (every arm scored on the same instances, so differences are paired) and between seeds, k "
-        "from Student's t (see the README). The held-out tasks are fixed: an interval is about these tasks, not "
-        "about e-commerce tasks in general; the instances stand for their tasks' instances.",
+        (
+            f"Average held-out Rouge-L (×100) over the {heldout['tasks']} held-out tasks of {report['heldout_dir']}, "
+            f"{per_task} instances each, with {level} intervals: estimate ± k·SE, SE from the spread between "
+            "instances (every arm scored on the same instances, so differences are paired) and between seeds, k "
+            "from Student's t (see the README). The held-out tasks are fixed: an interval is about these tasks, not "
+            "about e-commerce tasks in general; the instances stand for their tasks' instances."
+        ),
         _all_seeds(findings),
     ]
 
@@ -92,16 +94,20 @@ def _power_note(report: dict[str, Any]) -> list[str]:
     family, level = report["family"], report["confidence"]
     tail = 100 * (1 - level) / 2
     return [
-        f"Half-width: of the {100 * level:.0f} % interval of the difference the verdict reads (for (c) the slope "
-        f"difference). MDE: the minimum detectable effect at 80 % power, (k(1 − α/2) + k(0.8))·SE with SE and "
-        "the multipliers k of that interval (Student's t with the design's degrees of freedom): a true effect "
-        "of that size is called `reproduced` in 80 % of runs of this design. Seeds: the seeds' share of the "
-        "difference's variance (the rest is instance noise).",
+        (
+            f"Half-width: of the {100 * level:.0f} % interval of the difference the verdict reads (for (c) the slope "
+            f"difference). MDE: the minimum detectable effect at 80 % power, (k(1 − α/2) + k(0.8))·SE with SE and "
+            "the multipliers k of that interval (Student's t with the design's degrees of freedom): a true effect "
+            "of that size is called `reproduced` in 80 % of runs of this design. Seeds: the seeds' share of the "
+            "difference's variance (the rest is instance noise)."
+        ),
         "",
-        f"Across the {family['verdicts']} verdicts, the chance that at least one claim whose true effect is 0 or "
-        f"below is called `reproduced` is at most {family['verdicts']} × {tail:.1f} % = "
-        f"{100 * family['false_reproduced_at_most']:.1f} % (each interval's upper tail; the bound holds however "
-        "the verdicts depend on each other — (a) and (b) share the `with` arm).",
+        (
+            f"Across the {family['verdicts']} verdicts, the chance that at least one claim whose true effect is 0 or "
+            f"below is called `reproduced` is at most {family['verdicts']} × {tail:.1f} % = "
+            f"{100 * family['false_reproduced_at_most']:.1f} % (each interval's upper tail; the bound holds however "
+            "the verdicts depend on each other — (a) and (b) share the `with` arm)."
+        ),
     ]
 
 
@@ -118,13 +124,20 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         "| finding | claim | measured | half-width | MDE (80 %) | seeds | verdict |",
         "|---|---|---|---:|---:|---:|---|",
-        f"| (a) | {a['claim']} | base {_figure(a['base'])}, fine-tuned {_figure(a['tuned'])}; "
-        f"difference {_figure(a['difference'])} | {_power(a['power'])} | {_verdict(a, a['power'])} |",
-        f"| (b) | {b['claim']} | with {_figure(b['with'])}, without {_figure(b['without'])}; "
-        f"difference {_figure(b['difference'])} | {_power(b['power'])} | {_verdict(b, b['power'])} |",
-        f"| (c) | {c['claim']} | slope per ln(tasks) {_figure(c['task_curve']['slope'])}, per ln(samples) "
-        f"{_figure(c['samples_curve']['slope'])}; difference {_figure(c['slope_difference'])} | {_power(c_power)} | "
-        f"{_verdict(c, c_power, 'slope difference')} |",
+        (
+            f"| (a) | {a['claim']} | base {_figure(a['base'])}, fine-tuned {_figure(a['tuned'])}; "
+            f"difference {_figure(a['difference'])} | {_power(a['power'])} | {_verdict(a, a['power'])} |"
+        ),
+        (
+            f"| (b) | {b['claim']} | with {_figure(b['with'])}, without {_figure(b['without'])}; "
+            f"difference {_figure(b['difference'])} | {_power(b['power'])} | {_verdict(b, b['power'])} |"
+        ),
+        (
+            f"| (c) | {c['claim']} | slope per ln(tasks) {_figure(c['task_curve']['slope'])}, per ln(samples) "
+            f"{_figure(c['samples_curve']['slope'])}; difference {_figure(c['slope_difference'])} | "
+            f"{_power(c_power)} | "
+            f"{_verdict(c, c_power, 'slope difference')} |"
+        ),
     ]
     d = findings.get("d")
     if d is not None:
@@ -148,8 +161,10 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         f"- (a) base: `{a['base_model']}`, untrained; fine-tuned: the (b) `with` arm, {a['seeds']['tuned']} seed(s).",
         f"- (b) with atomic tasks: {_trained_on(b['trained_on']['with'])}.",
-        f"- (b) without atomic tasks (datasets' original tasks only, `atomic = false`): "
-        f"{_trained_on(b['trained_on']['without'])}.",
+        (
+            f"- (b) without atomic tasks (datasets' original tasks only, `atomic = false`): "
+            f"{_trained_on(b['trained_on']['without'])}."
+        ),
     ]
     if d is not None:
         lines += [

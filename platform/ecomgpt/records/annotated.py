@@ -31,7 +31,7 @@ _PREFIXES = ("B-", "I-", "E-", "S-")
 def normalize_text_spans(text: str, spans: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
     """Strip the text (and a BOM) the way the schema will, keeping span offsets on the same terms."""
     anchored = [_anchor(text, span) for span in spans]
-    body = text[1:] if text.startswith("\ufeff") else text
+    body = text.removeprefix("\ufeff")
     shift = len(text) - len(body.lstrip())  # characters dropped before the first kept one
     body = body.strip()
     out = []
@@ -174,7 +174,7 @@ def read_ecomgpt(unit: ReadUnit, config: SourceConfig) -> Iterator[RawItem]:
         if item.reason is None:
             try:
                 row = _task_row(item.row, meta, item.default_id, config, item.location)
-            except Exception as exc:  # whatever breaks on one line is its reject
+            except Exception as exc:  # noqa: BLE001 - whatever breaks on one line is its reject
                 detail = str(exc) if isinstance(exc, LayoutError) else f"{type(exc).__name__}: {exc}"
                 item = dataclasses.replace(item, reason="invalid_value", detail=detail)
             else:

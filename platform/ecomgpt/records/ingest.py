@@ -66,7 +66,7 @@ def iter_unit(unit: ReadUnit, max_field_chars: int = 100_000) -> Iterator[BaseMo
             continue
         try:
             outcome = to_record(item, config, max_field_chars)
-        except Exception as exc:  # whatever breaks on one record is its reject
+        except Exception as exc:  # noqa: BLE001 - whatever breaks on one record is its reject
             outcome = "invalid_value", f"cannot build the record: {type(exc).__name__}: {exc}"
         if isinstance(outcome, tuple):
             reason, detail = outcome

@@ -24,7 +24,7 @@ import os
 import re
 from collections.abc import Callable
 from types import ModuleType
-from typing import Any, NoReturn
+from typing import Any, ClassVar, NoReturn
 
 import orjson
 
@@ -100,7 +100,7 @@ def apply_parser(spec: str, value: Any, functions_dir: str | None = None) -> Any
         user_fn = load_function(spec, functions_dir)
         try:
             return user_fn(value)
-        except Exception as exc:  # a user function's failure on one value is that record's reject
+        except Exception as exc:  # noqa: BLE001 - a user function's failure on one value is that record's reject
             raise ParseFailure("invalid_value", f"{type(exc).__name__}: {exc}") from None
     fn, takes_arg = _PARSERS[name]
     return fn(value, arg if takes_arg else None)
@@ -113,7 +113,7 @@ def load_function(spec: str, functions_dir: str | None) -> Callable[[Any], Any]:
     module = _import(spec, module_name, functions_dir)
     fn = getattr(module, attr, None)
     if not callable(fn):
-        raise ValueError(f"parser {spec!r}: {module.__file__} has no function {attr!r}")
+        raise ValueError(f"parser {spec!r}: {module.__file__} has no function {attr!r}")  # noqa: TRY004 - a config error
     return fn
 
 
@@ -125,12 +125,12 @@ def _import(spec: str, module_name: str, functions_dir: str | None) -> ModuleTyp
         module = importlib.util.module_from_spec(loader_spec)
         try:
             loader_spec.loader.exec_module(module)
-        except Exception as exc:  # the user module's own error, reported with its file
+        except Exception as exc:  # noqa: BLE001 - the user module's own error, reported with its file
             raise ValueError(f"parser {spec!r}: importing {path} failed: {type(exc).__name__}: {exc}") from None
         return module
     try:
         return importlib.import_module(module_name)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any import failure, reported with where it was looked for
         where = f"neither in {functions_dir} nor on the Python path" if functions_dir else "not on the Python path"
         raise ValueError(
             f"parser {spec!r}: cannot import module {module_name!r} ({where}): {type(exc).__name__}: {exc}"
@@ -233,7 +233,7 @@ def _int(value: Any, _: str | None) -> int:
 def _float(value: Any, _: str | None) -> float:
     try:
         if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-            raise ValueError
+            raise ValueError  # noqa: TRY004 - handled below with the other unparsable values
         return float(value.replace(",", "")) if isinstance(value, str) else float(value)
     except ValueError:
         raise ParseFailure("wrong_type", f"not a number: {value!r}") from None
@@ -344,7 +344,7 @@ def _pairs(items) -> list[dict[str, str]]:
 class _RubyReader:
     """A small reader for Ruby `inspect` output: hashes with =>, arrays, strings, numbers, nil."""
 
-    _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "'": "'", "/": "/"}
+    _ESCAPES: ClassVar[dict[str, str]] = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "'": "'", "/": "/"}
 
     def __init__(self, text: str) -> None:
         self.text, self.pos, self.depth = text, 0, 0

@@ -61,7 +61,7 @@ def context_length(model_config, tokenizer, limit: int) -> int:
 
 def kv_bytes_per_token(model_config, dtype_bytes: int) -> int:
     """Bytes of attention cache one token of one row holds: keys and values of every layer."""
-    get = lambda *keys: next(v for k in keys if isinstance(v := getattr(model_config, k, None), int))  # noqa: E731
+    get = lambda *keys: next(v for k in keys if isinstance(v := getattr(model_config, k, None), int))
     layers = get("num_hidden_layers", "n_layer")
     hidden = get("hidden_size", "n_embd")
     heads = get("num_attention_heads", "n_head")
@@ -201,7 +201,7 @@ class TransformersModel:
             self.runner.generate_ids(
                 [prompt], req.max_tokens, sampling(req), [Halt()], streamer=Forward(), adapters=self._adapters([req])
             )
-        except Exception as err:  # handed to the consumer, which raises it
+        except Exception as err:  # noqa: BLE001 - handed to the consumer, which raises it
             loop.call_soon_threadsafe(queue.put_nowait, err)
         loop.call_soon_threadsafe(queue.put_nowait, None)
 

@@ -53,8 +53,10 @@ def csv_text(rows: list[dict]) -> str:
 def summary_markdown(rows: list[dict], fit: dict, wall_s: float) -> str:
     metric = fit["metric"]
     lines = [
-        f"# Scaling sweep: {len(rows)} trials, {sum(row['wall_s'] for row in rows):.0f} s of trial time "
-        f"(this run: {wall_s:.0f} s)",
+        (
+            f"# Scaling sweep: {len(rows)} trials, {sum(row['wall_s'] for row in rows):.0f} s of trial time "
+            f"(this run: {wall_s:.0f} s)"
+        ),
         "",
         f"| n_tasks | samples/task | seed | avg {metric} | train tokens | final loss | wall s |",
         "|---:|---:|---:|---:|---:|---:|---:|",

@@ -311,8 +311,8 @@ def run_teacher(
     if looked.count() == 0:
         empty = {"counts": {}, "totals": {}, "timings": {"total_s": round(time.time() - started, 3)}}
         return None, {**summary, **empty}, {}
-    misses = looked.filter(expr=col("cached") == False).materialize()  # noqa: E712 (an expression)
-    parts = [looked.filter(expr=col("cached") == True)]  # noqa: E712
+    misses = looked.filter(expr=col("cached") == False).materialize()  # == builds a Ray expression
+    parts = [looked.filter(expr=col("cached") == True)]
     asking = time.time()
     asked, unasked = _budget(misses, cfg.max_requests) if misses.count() else (None, None)
     if asked is not None:  # no teacher is started for a run that the cache answers whole

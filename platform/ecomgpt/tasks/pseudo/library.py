@@ -128,8 +128,10 @@ def description_attribute_extraction(p: Product) -> Ask | None:
     definition="aspect opinion extraction",
     templates={
         "en": [
-            "Extract the aspects the review above evaluates and the opinion words about each, "
-            "one `aspect: opinions` line per aspect.",
+            (
+                "Extract the aspects the review above evaluates and the opinion words about each, "
+                "one `aspect: opinions` line per aspect."
+            ),
             "List every product aspect mentioned in the review above with the words that judge it.",
             "Find the aspect–opinion pairs in the review above.",
         ],
