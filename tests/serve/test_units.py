@@ -395,9 +395,14 @@ def test_batch_rows_per_call_follow_the_cache_budget(checkpoints):
     assert rows_per_call(16 * 2**30, 2048, kv_bytes_per_token(bloom, 2)) == 17
     assert rows_per_call(1, 2048, kv_bytes_per_token(bloom, 2)) == 1
 
-    tiny = kv_bytes_per_token(AutoConfig.from_pretrained(checkpoints["tiny-a"]), 4)  # float32 on CPU
+    tiny = kv_bytes_per_token(AutoConfig.from_pretrained(checkpoints["tiny-a"]), 4)  # float32 weights
     model = TransformersModel(
-        "m", checkpoints["tiny-a"], dtype="auto", use_gpu=False, max_context=256, kv_cache_gb=2.5 * 256 * tiny / 2**30
+        "m",
+        checkpoints["tiny-a"],
+        dtype="float32",
+        use_gpu=False,
+        max_context=256,
+        kv_cache_gb=2.5 * 256 * tiny / 2**30,
     )
     assert model.rows_per_call == 2
     prompts = [f"query {i} red shoes" for i in range(5)]
