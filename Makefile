@@ -25,7 +25,7 @@ run: $(BIN)/.installed
 test: $(BIN)/.installed
 	$(BIN)/pytest -q
 
-# Lint, format check and type check (seconds; configured in pyproject.toml).
+# Lint, format check and type check (configured in pyproject.toml; about a minute, mostly mypy's first run).
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -68,3 +68,11 @@ def ray_token() -> str:
     """The token of this user's Ray clusters, where Ray has made one."""
     token = Path.home() / ".ray" / "auth_token"
     return token.read_text().strip() if token.is_file() else ""
+
+
+def credential_leaks(server, runs, locations=(), dirs=()) -> list[str]:
+    """Where the server's keys or the Ray token appear: in what the `runs` (`run_cli` results) printed and in
+    their Ray logs, under the store's `locations` or in local `dirs`."""
+    secrets = [server.secret_key, server.access_key, ray_token()]
+    texts = [run.stdout + run.stderr for run in runs]
+    return leaks(secrets, locations=list(locations), texts=texts, dirs=[*dirs, *(run.ray_tmpdir for run in runs)])

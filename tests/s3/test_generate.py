@@ -18,7 +18,7 @@ from ecomgpt.data.pipeline import OutputExistsError, check_output
 from ecomgpt.records.synth import write_synthetic
 
 from ..conftest import HELDOUT
-from .helpers import leaks, ray_token, run_cli
+from .helpers import credential_leaks, leaks, run_cli
 from .test_reads import _files
 
 pytestmark = pytest.mark.slow
@@ -184,12 +184,5 @@ def test_overwrite_on_s3_replaces_only_a_generate_run(runs, s3_server):
 
 
 def test_no_run_leaves_a_credential_anywhere(runs, s3_server):
-    secrets = [s3_server.secret_key, s3_server.access_key, ray_token()]
-    outputs = runs["outputs"]
-    found = leaks(
-        secrets,
-        locations=[runs["s3_out"]],
-        texts=[o.stdout + o.stderr for o in outputs],
-        dirs=[runs["local_out"], *(o.ray_tmpdir for o in outputs)],
-    )
+    found = credential_leaks(s3_server, runs["outputs"], locations=[runs["s3_out"]], dirs=[runs["local_out"]])
     assert not found, found[:5]

@@ -18,7 +18,7 @@ from ecomgpt.train.tiny import build_tiny_checkpoint
 
 from ..conftest import HELDOUT, make_adapter, needs_shared
 from ..serve.conftest import TEXTS, free_port, wait_healthy
-from .helpers import REPO, leaks, run_cli
+from .helpers import REPO, credential_leaks, run_cli
 
 pytestmark = pytest.mark.slow
 LINEAR = ["query_key_value", "dense", "dense_h_to_4h", "dense_4h_to_h"]  # every linear layer: a visible change
@@ -68,8 +68,7 @@ def test_evaluate_loads_an_adapter_and_its_base_from_s3(s3_server, s3_models, tm
     manifest = storage.read_json(storage.join(output, "manifest.json"))
     assert manifest["stage"] == "evaluate" and storage.exists(storage.join(output, "predictions.jsonl"))
     assert len(_cached_copies(cache)) == 2  # the adapter and the base it names, each copied once
-    secrets = [s3_server.secret_key, s3_server.access_key]
-    assert not leaks(secrets, locations=[output], texts=[done.stdout, done.stderr], dirs=[done.ray_tmpdir])
+    assert not credential_leaks(s3_server, [done], locations=[output])
 
 
 def test_serve_answers_from_a_model_and_an_adapter_on_s3(s3_server, s3_models, tmp_path):

@@ -10,7 +10,7 @@ import yaml
 from ecomgpt import storage
 
 from ..ops.conftest import tiny_pipeline
-from .helpers import leaks, ray_token, run_cli
+from .helpers import credential_leaks, run_cli
 
 pytestmark = pytest.mark.slow
 STAGES = ("synth", "generate", "train", "evaluate")
@@ -66,12 +66,5 @@ def test_an_interrupted_training_stage_resumes_from_its_checkpoint_on_s3(run):
 
 
 def test_the_run_leaves_no_credential_anywhere(run, s3_server):
-    secrets = [s3_server.secret_key, s3_server.access_key, ray_token()]
-    outputs = run["outputs"]
-    found = leaks(
-        secrets,
-        locations=[run["output"]],
-        texts=[o.stdout + o.stderr for o in outputs],
-        dirs=[o.ray_tmpdir for o in outputs],
-    )
+    found = credential_leaks(s3_server, run["outputs"], locations=[run["output"]])
     assert not found, found[:5]

@@ -45,7 +45,8 @@ def test_a_few_steps_train_the_top_blocks_and_export_a_llama(train_data, offline
     assert AutoConfig.from_pretrained(exported).model_type == "llama"
     assert AutoTokenizer.from_pretrained(exported).eos_token == "<|im_end|>"
     before, after = load_file(offline_backbone / "model.safetensors"), load_file(exported / "model.safetensors")
-    changed = {name for name in before if not torch.equal(before[name], after[name])}
+    # The export is in the run's precision (bf16 on a CPU that computes it): frozen weights come back rounded to it.
+    changed = {name for name in before if not torch.equal(before[name].to(after[name].dtype), after[name])}
     assert changed, "no weight changed"
     # Only the last two of the 30 blocks and the final norm train; embeddings and lower blocks stay as they were.
     assert all(name.startswith(("model.layers.28.", "model.layers.29.", "model.norm.")) for name in changed)
