@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+import pyarrow.fs as pafs
 
 from ecomgpt import storage
 
@@ -15,8 +18,6 @@ REPO = Path(__file__).resolve().parents[2]
 def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
     """`ecomgpt ARGS` from the repository root, with this process's environment (and so the S3 server's
     variables) plus `env`; its Ray writes its logs under a fresh directory, named in `ray_tmpdir` of the result."""
-    import os
-
     ray_tmpdir = tempfile.mkdtemp(prefix="ray-", dir="/tmp")  # short: Ray's socket paths live under it
     full_env = {**os.environ, "RAY_TMPDIR": ray_tmpdir, **(env or {})}
     done = subprocess.run(
@@ -36,8 +37,6 @@ def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 600)
 def remote_texts(location: str) -> dict[str, bytes]:
     """Every object under a location (hidden ones included), by path."""
     fs, path = storage.resolve(location)
-    import pyarrow.fs as pafs
-
     found = fs.get_file_info(pafs.FileSelector(path, recursive=True, allow_not_found=True))
     out = {}
     for info in found:
@@ -58,7 +57,7 @@ def leaks(secrets: list[str], *, locations: list[str] = (), texts: list[str] = (
         found += [f"output {index} holds a secret" for needle in needles if needle in text.encode()]
     for directory in dirs:
         for path in Path(directory).rglob("*"):
-            if path.is_file() and not path.is_socket():
+            if path.is_file():
                 data = path.read_bytes()
                 found += [f"{path} holds a secret" for needle in needles if needle in data]
     return found
