@@ -31,7 +31,7 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-# The paper's findings on this machine (about 77 minutes on 2 CPUs); a re-run finishes an interrupted one.
+# The paper's findings on this machine (see the README for its time on 2 CPUs); a re-run finishes an interrupted one.
 findings: $(BIN)/.installed
 	$(BIN)/ecomgpt findings --config configs/findings/laptop.yaml --output runs/findings --resume
 
