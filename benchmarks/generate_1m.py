@@ -25,9 +25,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from ecomgpt.data.decontam import Decontaminator
-from ecomgpt.data.process import group_specs, process_unit
-from ecomgpt.data.sampling import FULL, plan_key_bounds
+from ecomgpt.generate.decontam import Decontaminator
+from ecomgpt.generate.process import group_specs, process_unit
+from ecomgpt.generate.sampling import FULL, plan_key_bounds
 from ecomgpt.records.sources import input_source
 from ecomgpt.records.synth import write_synthetic
 from ecomgpt.records.units import plan_units
@@ -115,7 +115,7 @@ def main() -> None:
     if not (records_dir / "manifest.json").exists():
         write_synthetic(args.records, 0, str(records_dir), "jsonl", 100_000)
     heldout = str(HELDOUT) if HELDOUT.exists() else None
-    from ecomgpt.data.heldout_texts import load_heldout_texts
+    from ecomgpt.generate.heldout_texts import load_heldout_texts
 
     heldout_texts = load_heldout_texts(heldout) if heldout else []
     out = tempfile.mkdtemp(prefix="ecomgpt-bench-out-")

@@ -20,8 +20,9 @@ import time
 from pathlib import Path
 
 from ecomgpt import storage
-from ecomgpt.data.config import GenerateConfig
-from ecomgpt.data.pipeline import plan_generate, run_generate
+from ecomgpt.generate.config import GenerateConfig
+from ecomgpt.generate.plan import plan_generate
+from ecomgpt.generate.run import run_generate
 from ecomgpt.records.synth import write_synthetic
 from ecomgpt.runtime import ray_session
 

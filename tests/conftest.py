@@ -71,8 +71,9 @@ def s3_server(tmp_path_factory):
 @pytest.fixture(scope="session")
 def generated_data(tmp_path_factory, ray_local) -> Path:
     """A real `generate` run on synthetic records: held_in/ (22 tasks) and held_out/ (the 4 default tasks)."""
-    from ecomgpt.data.config import GenerateConfig
-    from ecomgpt.data.pipeline import plan_generate, run_generate
+    from ecomgpt.generate.config import GenerateConfig
+    from ecomgpt.generate.plan import plan_generate
+    from ecomgpt.generate.run import run_generate
     from ecomgpt.records.synth import write_synthetic
 
     root = tmp_path_factory.mktemp("generated")

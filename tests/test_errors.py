@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from ecomgpt.cli import main
-from ecomgpt.data.pipeline import configure_data_context
 from ecomgpt.errors import user_error_in
+from ecomgpt.generate.passes import configure_data_context
 from ecomgpt.storage import StorageError
 
 

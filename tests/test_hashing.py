@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from ecomgpt.data.sampling import pair_key, record_hash
+from ecomgpt.generate.sampling import pair_key, record_hash
 from ecomgpt.hashing import GOLDEN_GAMMA, MASK64, mix64, stable_hash64, stable_hex128
 from ecomgpt.tasks.examples import example_id
 from ecomgpt.tasks.rng import Rng

@@ -42,9 +42,10 @@ def _synth(args: argparse.Namespace) -> None:
 
 def _generate(args: argparse.Namespace) -> None:
     from ecomgpt.config import load_config
-    from ecomgpt.data.config import GenerateConfig
-    from ecomgpt.data.pipeline import plan_generate, run_generate
-    from ecomgpt.data.summary import summary_table
+    from ecomgpt.generate.config import GenerateConfig
+    from ecomgpt.generate.plan import plan_generate
+    from ecomgpt.generate.run import run_generate
+    from ecomgpt.generate.summary import summary_table
     from ecomgpt.runtime import ray_session
 
     shortcuts = [

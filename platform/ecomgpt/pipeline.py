@@ -158,7 +158,7 @@ def _synth(st: Stages) -> str | None:
 
 
 def _generate(st: Stages, synth_key: str | None) -> tuple[str, dict]:
-    from ecomgpt.data.summary import summary_table
+    from ecomgpt.generate.summary import summary_table
 
     user_cfg = st.cfg.generate
     where = st.dir("generate")
@@ -167,7 +167,8 @@ def _generate(st: Stages, synth_key: str | None) -> tuple[str, dict]:
         cfg = user_cfg.model_copy(update={"inputs": [st.dir("synth"), *user_cfg.inputs]})
 
     def work(resume: bool) -> dict:
-        from ecomgpt.data.pipeline import plan_generate, run_generate
+        from ecomgpt.generate.plan import plan_generate
+        from ecomgpt.generate.run import run_generate
 
         st.ray()
         return run_generate(plan_generate(cfg, where, overwrite=True))

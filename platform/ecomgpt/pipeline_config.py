@@ -12,8 +12,8 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from ecomgpt.config import StrictModel
-from ecomgpt.data.config import GenerateConfig
 from ecomgpt.evaluate.config import GenerationConfig
+from ecomgpt.generate.config import GenerateConfig
 from ecomgpt.train.config import check_overrides
 
 

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from ecomgpt.cli import main
-from ecomgpt.data.config import GenerateConfig
 from ecomgpt.evaluate.config import DEFAULT_MAX_NEW_TOKENS
 from ecomgpt.evaluate.generation import AnswerGenerator
 from ecomgpt.evaluate.heldout import load_heldout
+from ecomgpt.generate.config import GenerateConfig
 from ecomgpt.train.tiny import build_tiny_checkpoint
 from tests.conftest import HELDOUT, needs_shared
 

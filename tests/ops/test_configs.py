@@ -27,7 +27,7 @@ def _load(path: Path) -> None:
         for ref in (cfg.sweep and cfg.sweep.config, cfg.serve and cfg.serve.config):
             assert ref is None or (REPO / ref).is_file(), ref
     elif kind == "generate":
-        from ecomgpt.data.config import GenerateConfig
+        from ecomgpt.generate.config import GenerateConfig
 
         load_model(GenerateConfig, path)
     elif kind == "sources":

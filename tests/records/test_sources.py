@@ -51,22 +51,6 @@ def test_every_shipped_config_loads_and_round_trips():
         assert parse_source_json(source_json(config)) == config
 
 
-@pytest.mark.parametrize(
-    ("tasks", "message"),
-    [
-        ("[review.rating_predict]", r"original_tasks: 'review.rating_predict' is not a registered task"),
-        ("[product.brand_extraction]", r"'product.brand_extraction' is a product task; this source gives review"),
-        ("[review.rating_prediction, review.rating_prediction]", "must not repeat"),
-    ],
-)
-def test_bad_original_tasks_fail_at_load(tmp_path, tasks, message):
-    path = _yaml(tmp_path, BASE + f"mapping: {{text: body}}\noriginal_tasks: {tasks}\n")
-    with pytest.raises(SourceError, match=message):
-        load_source_config(path)
-    good = _yaml(tmp_path, BASE + "mapping: {text: body}\noriginal_tasks: [review.rating_prediction]\n")
-    assert load_source_config(good).original_tasks == ["review.rating_prediction"]
-
-
 def test_unknown_top_level_key_names_file_and_key(tmp_path):
     path = _yaml(tmp_path, BASE + "mapping: {text: body}\ndelimeter: ';'\n")
     with pytest.raises(SourceError, match=r"source\.yaml.*unknown key 'delimeter'"):

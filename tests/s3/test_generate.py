@@ -13,8 +13,8 @@ import pytest
 import yaml
 
 from ecomgpt import storage
-from ecomgpt.data.config import GenerateConfig
-from ecomgpt.data.pipeline import OutputExistsError, check_output
+from ecomgpt.generate.config import GenerateConfig
+from ecomgpt.generate.plan import OutputExistsError, check_output
 from ecomgpt.records.synth import write_synthetic
 
 from ..conftest import HELDOUT

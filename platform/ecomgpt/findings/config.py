@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import Field, field_validator, model_validator
 
 from ecomgpt.config import StrictModel
-from ecomgpt.data.config import GenerateConfig
+from ecomgpt.generate.config import GenerateConfig
 from ecomgpt.pipeline_config import SynthConfig
 from ecomgpt.sweep.config import SweepEvalConfig
 from ecomgpt.train.config import check_overrides

@@ -242,26 +242,12 @@ class SourceConfig(_Config):
         csv_only = {"delimiter", "max_record_lines", "max_record_bytes"} & self.model_fields_set
         if csv_only and self.format != "csv":
             raise ValueError(f"{', '.join(sorted(csv_only))} applies to format 'csv' only")
-        _check_original_tasks(self.original_tasks, self.data_type)
         if self.mapping is not None:
             if self.data_type is None:
                 raise ValueError("a mapping needs data_type, the canonical type it builds")
             _check_mapping(self.mapping, MODELS[self.data_type], "mapping")
             _check_functions(self.mapping, self.config_dir, "mapping")
         return self
-
-
-def _check_original_tasks(names: list[str], data_type: str | None) -> None:
-    from ecomgpt.tasks.registry import all_tasks
-
-    known = {spec.name: spec.data_type for spec in all_tasks()}
-    for name in names:
-        if name not in known:
-            raise ValueError(f"original_tasks: {name!r} is not a registered task (`ecomgpt tasks` lists them)")
-        if data_type is not None and known[name] != data_type:
-            raise ValueError(f"original_tasks: {name!r} is a {known[name]} task; this source gives {data_type} records")
-    if len(set(names)) != len(names):
-        raise ValueError("original_tasks: task names must not repeat")
 
 
 def _check_mapping(mapping: dict[str, Any], model: type[BaseModel], where: str) -> None:

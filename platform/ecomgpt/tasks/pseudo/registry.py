@@ -10,7 +10,7 @@ three instruction templates per language, `label_kind = "pseudo"`), and what lab
   with a reason when the answer does not fit the answer format or is not grounded in the input.
 
 Golden tasks read their labels from the data and run in `generate`'s main pass; pseudo tasks run only
-in the teacher stage (`ecomgpt.teacher`), so they have a registry of their own. Names are unique
+in the teacher stage (`ecomgpt.generate.teacher`), so they have a registry of their own. Names are unique
 across both.
 """
 

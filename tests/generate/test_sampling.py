@@ -1,6 +1,6 @@
 import json
 
-from ecomgpt.data.sampling import FULL, estimate_records, key_bound, pair_key, record_hash, task_salt
+from ecomgpt.generate.sampling import FULL, estimate_records, key_bound, pair_key, record_hash, task_salt
 from ecomgpt.records.sources import input_source
 from ecomgpt.records.units import plan_units
 

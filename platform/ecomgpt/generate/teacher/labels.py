@@ -1,31 +1,29 @@
 """The teacher stage's plain functions (no Ray): records -> labelling requests, answers -> pseudo-label examples.
 
-A request is one (record, pseudo task) pair: its seeded key (`data.sampling.pair_key`, the key the cap
+A request is one (record, pseudo task) pair: its seeded key (`generate.sampling.pair_key`, the key the cap
 orders golden examples by), the task's question (`PseudoTask.ask`), the labelling prompt (in the teacher's
 prompt format: `ecomgpt` text or `chat` messages) and the cache key.
 An answered request goes through the task's grounding parser; an accepted answer becomes an example with
 `label_kind = "pseudo"` rendered from the task's own templates (`tasks.examples.render_drafts`), so the same
 record, task and seed give the same template, prompt and id on every run.
 
-Counts per task (`TaskCounts`): `pairs` = `cached` + `asked` + `not_asked`; answered = `cached` + `asked` −
-failed; answered = `accepted` + rejected; `contaminated` counts accepted examples that decontamination drops.
+Counts per task: `generate.counts.LabelCounts`.
 """
 
 from __future__ import annotations
 
 import heapq
 import json
-from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from ecomgpt.data.sampling import pair_key, record_hash, task_salt
+from ecomgpt.generate.counts import LabelCounts
+from ecomgpt.generate.sampling import pair_key, record_hash, task_salt
+from ecomgpt.generate.teacher.cache import entry_key
 from ecomgpt.records.ingest import Reject
 from ecomgpt.tasks.examples import RenderOptions, render_drafts
 from ecomgpt.tasks.pseudo.registry import Ask, PseudoTask, Rejected, teacher_prompt
 from ecomgpt.tasks.registry import Draft
-from ecomgpt.teacher.cache import entry_key
 
 NOT_ASKED = "not_asked"
 
@@ -89,52 +87,6 @@ def smallest_per_task(rows: Iterable[dict], k: int | None) -> list[dict]:
     return [row for group in by_task.values() for row in heapq.nsmallest(k, group, key=lambda r: r["_key"])]
 
 
-@dataclass
-class TaskCounts:
-    pairs: int = 0
-    cached: int = 0
-    asked: int = 0
-    not_asked: int = 0
-    failed: Counter = field(default_factory=Counter)
-    accepted: int = 0
-    rejected: Counter = field(default_factory=Counter)
-    contaminated: int = 0
-
-    def to_dict(self) -> dict:
-        answered = self.cached + self.asked - sum(self.failed.values())
-        return {
-            "pairs": self.pairs,
-            "cached": self.cached,
-            "asked": self.asked,
-            "not_asked": self.not_asked,
-            "failed": sum(self.failed.values()),
-            "failed_by_reason": dict(sorted(self.failed.items())),
-            "answered": answered,
-            "accepted": self.accepted,
-            "rejected": sum(self.rejected.values()),
-            "rejected_by_reason": dict(sorted(self.rejected.items())),
-            "contaminated": self.contaminated,
-            "accept_rate": round(self.accepted / answered, 4) if answered else None,
-        }
-
-
-def merge_counts(parts: Iterable[dict]) -> dict[str, dict]:
-    """Sum per-task counts (`TaskCounts.to_dict` form) of several batches."""
-    total: dict[str, TaskCounts] = {}
-    for part in parts:
-        for task, c in part.items():
-            t = total.setdefault(task, TaskCounts())
-            t.pairs += c["pairs"]
-            t.cached += c["cached"]
-            t.asked += c["asked"]
-            t.not_asked += c["not_asked"]
-            t.failed.update(c["failed_by_reason"])
-            t.accepted += c["accepted"]
-            t.rejected.update(c["rejected_by_reason"])
-            t.contaminated += c["contaminated"]
-    return {task: total[task].to_dict() for task in sorted(total)}
-
-
 def ground_answer(task: PseudoTask, row: dict) -> str:
     """The example output of an answered request; raises `Rejected`."""
     ask = Ask(row["input"], json.loads(row["fields"]), tuple(json.loads(row["labels"])))
@@ -147,12 +99,12 @@ def label_rows(
     seed: int,
     options: RenderOptions,
     is_contaminated: Callable[[str], bool],
-) -> tuple[list[dict], list[dict], dict[str, TaskCounts]]:
+) -> tuple[list[dict], list[dict], dict[str, LabelCounts]]:
     """Answered requests -> (examples with `_key`, contaminated examples, counts per task)."""
     examples, contaminated = [], []
-    counts: dict[str, TaskCounts] = {}
+    counts: dict[str, LabelCounts] = {}
     for row in rows:
-        c = counts.setdefault(row["task"], TaskCounts())
+        c = counts.setdefault(row["task"], LabelCounts())
         c.pairs += 1
         failure = row["failure"]
         if row["cached"]:

@@ -23,10 +23,10 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any
 
+from ecomgpt.generate.teacher.config import HttpTeacher
 from ecomgpt.prompts import RESPONSE_STOP
 from ecomgpt.runner import apply_stop
 from ecomgpt.tasks.pseudo.registry import prompt_messages
-from ecomgpt.teacher.config import HttpTeacher
 
 FATAL = (401, 403, 404)
 # No answer at all: refused, reset or dropped connections, broken responses, timeouts.

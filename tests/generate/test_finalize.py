@@ -1,8 +1,8 @@
 import pyarrow as pa
 
-from ecomgpt.data.finalize import OutputDigest, candidates_table, dedup_and_cap
-from ecomgpt.data.process import _TaskBucket
-from ecomgpt.data.sampling import pair_key, record_hash, task_salt
+from ecomgpt.generate.finalize import OutputDigest, candidates_table, dedup_and_cap
+from ecomgpt.generate.process import _TaskBucket
+from ecomgpt.generate.sampling import pair_key, record_hash, task_salt
 from ecomgpt.tasks.examples import EXAMPLE_COLUMNS, example_id
 
 

@@ -9,16 +9,17 @@ import pyarrow.parquet as pq
 import pytest
 
 from ecomgpt.cli import main
-from ecomgpt.data.config import GenerateConfig
-from ecomgpt.data.pipeline import OutputExistsError, plan_generate, run_generate
-from ecomgpt.data.process import group_specs, process_records
 from ecomgpt.errors import UserError
+from ecomgpt.generate.config import GenerateConfig
+from ecomgpt.generate.plan import OutputExistsError, plan_generate
+from ecomgpt.generate.process import group_specs, process_records
+from ecomgpt.generate.run import run_generate
 from ecomgpt.records.ingest import iter_unit
 from ecomgpt.records.synth import write_synthetic
 from ecomgpt.tasks.examples import EXAMPLE_COLUMNS, RenderOptions
 from ecomgpt.tasks.registry import UnknownTaskError, all_tasks, resolve_tasks
 from tests.conftest import HELDOUT, RAW, REPO, needs_shared
-from tests.data.helpers import digest, final_rows
+from tests.generate.helpers import digest, final_rows
 
 
 @pytest.fixture(scope="module")
@@ -247,8 +248,8 @@ def test_real_sources_end_to_end(ray_local, tmp_path, monkeypatch):
 
 
 def test_completion_pass_gives_the_output_of_generating_everything(ray_local, tmp_path, monkeypatch):
-    from ecomgpt.data import pipeline
-    from ecomgpt.data.sampling import FULL
+    from ecomgpt.generate import pipeline
+    from ecomgpt.generate.sampling import FULL
 
     write_synthetic(4_000, 3, str(tmp_path / "recs"), "jsonl", 4_000)
     cfg = GenerateConfig(inputs=[str(tmp_path / "recs")], samples_per_task=60, num_blocks=2)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from ecomgpt.config import ConfigError, load_config
-from ecomgpt.data.config import GenerateConfig
-from ecomgpt.data.pipeline import plan_generate
 from ecomgpt.errors import UserError
+from ecomgpt.generate.config import GenerateConfig
+from ecomgpt.generate.plan import plan_generate
 from ecomgpt.models import ModelError
 from tests.conftest import REPO
 

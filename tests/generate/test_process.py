@@ -12,17 +12,17 @@ from itertools import chain, islice
 
 import pytest
 
-from ecomgpt.data.config import GenerateConfig
-from ecomgpt.data.decontam import Decontaminator
-from ecomgpt.data.process import UnitResult, group_specs, id64, process_records
-from ecomgpt.data.sampling import FULL, pair_key, record_hash, task_salt
+from ecomgpt.generate.config import GenerateConfig
+from ecomgpt.generate.decontam import Decontaminator
+from ecomgpt.generate.process import UnitResult, group_specs, id64, process_records
+from ecomgpt.generate.sampling import FULL, pair_key, record_hash, task_salt
 from ecomgpt.records.ingest import Reject, iter_unit
 from ecomgpt.records.sources import load_source_config
 from ecomgpt.records.units import plan_units
 from ecomgpt.tasks.examples import RenderOptions
 from ecomgpt.tasks.registry import resolve_tasks
 from tests.conftest import RAW, REPO, needs_shared
-from tests.data.helpers import digest, final_rows
+from tests.generate.helpers import digest, final_rows
 
 pytestmark = needs_shared(RAW)
 

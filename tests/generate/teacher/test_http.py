@@ -7,9 +7,9 @@ import socket
 
 import pytest
 
-from ecomgpt.teacher.config import HttpTeacher
-from ecomgpt.teacher.http import OpenAIClient, RequestFailed, answer_text, backoff
-from tests.teacher.stub import StubTeacher
+from ecomgpt.generate.teacher.config import HttpTeacher
+from ecomgpt.generate.teacher.http import OpenAIClient, RequestFailed, answer_text, backoff
+from tests.generate.teacher.stub import StubTeacher
 
 
 def _cfg(base_url: str, **updates) -> HttpTeacher:

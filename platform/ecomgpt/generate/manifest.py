@@ -5,19 +5,19 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from ecomgpt.data.finalize import OutputDigest
+from ecomgpt.generate.counts import Counts
+from ecomgpt.generate.finalize import OutputDigest
 from ecomgpt.tasks.pseudo.registry import all_pseudo_tasks
 from ecomgpt.versions import versions
 
 if TYPE_CHECKING:
-    from ecomgpt.data.pipeline import GeneratePlan
+    from ecomgpt.generate.plan import GeneratePlan
 
 
 def build_manifest(
     *,
     plan: GeneratePlan,
-    stats: dict,
-    generated_total: int,
+    counts: Counts,
     distinct: int,
     contaminated: int,
     digest: OutputDigest,
@@ -25,7 +25,8 @@ def build_manifest(
     timings: dict,
     teacher: dict | None = None,
 ) -> dict:
-    rejected = stats["records_in"] - stats["records_accepted"]
+    rejected = counts.records_in - counts.records_accepted
+    generated_total = counts.generated_total
     dedup_dropped = generated_total - distinct
     return {
         "stage": "generate",
@@ -39,19 +40,19 @@ def build_manifest(
         },
         "config": plan.config.model_dump(mode="json"),
         "seed": plan.config.seed,
-        "records_in": stats["records_in"],
-        "records_accepted": stats["records_accepted"],
+        "records_in": counts.records_in,
+        "records_accepted": counts.records_accepted,
         "records_rejected": rejected,
-        "rejected_by_reason": stats["rejected_by_reason"],
-        "records_by_source": stats["by_source"],
+        "rejected_by_reason": dict(sorted(counts.rejected_by_reason.items())),
+        "records_by_source": counts.by_source_dict(),
         "examples_generated": generated_total,
-        "pairs_sampled_out": sum(stats["pairs_skipped"].values()),
+        "pairs_sampled_out": sum(counts.pairs_skipped.values()),
         "sampling": sampling,
         "dedup_dropped": dedup_dropped,
         "decontaminated_dropped": contaminated,
         "capped_dropped": distinct - contaminated - digest.rows,
         "examples_out": digest.rows,
-        "generated_by_task": stats["generated"],
+        "generated_by_task": counts.generated_dict(),
         "tasks": digest.counts_dict(),
         "splits": digest.split_totals(),
         "content_hash": digest.content_hash(),
@@ -59,9 +60,9 @@ def build_manifest(
         "teacher": teacher,
         "timings": {
             **timings,
-            "unit_seconds_sum": round(sum(stats["unit_seconds"]), 3),
-            "unit_seconds_max": round(max(stats["unit_seconds"], default=0.0), 3),
-            "unit_cpu_seconds_sum": round(sum(stats["unit_cpu_seconds"]), 3),
+            "unit_seconds_sum": round(sum(counts.unit_seconds), 3),
+            "unit_seconds_max": round(max(counts.unit_seconds, default=0.0), 3),
+            "unit_cpu_seconds_sum": round(sum(counts.unit_cpu_seconds), 3),
         },
         "versions": versions("pyarrow"),
     }

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from ecomgpt.config import StrictModel
-from ecomgpt.teacher.config import TeacherConfig
+from ecomgpt.generate.teacher.config import TeacherConfig
 
 DEFAULT_HELDOUT_TASKS = (
     "product.item_alignment",

@@ -10,11 +10,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from ecomgpt.answers import NER
-from ecomgpt.data.config import GenerateConfig
-from ecomgpt.data.pipeline import plan_generate, run_generate
+from ecomgpt.generate.config import GenerateConfig
+from ecomgpt.generate.plan import plan_generate
+from ecomgpt.generate.run import run_generate
+from ecomgpt.generate.teacher.stage import TeacherError
 from ecomgpt.tasks.pseudo.registry import get_pseudo_task
-from ecomgpt.teacher.stage import TeacherError
-from tests.teacher.stub import StubTeacher
+from tests.generate.teacher.stub import StubTeacher
 
 RECORDS = [
     {

@@ -17,12 +17,12 @@ from typing import Any
 import numpy as np
 
 from ecomgpt.evaluate.generation import generate_calls
+from ecomgpt.generate.teacher.cache import AnswerCache
+from ecomgpt.generate.teacher.config import HttpTeacher, LocalTeacher
+from ecomgpt.generate.teacher.http import OpenAIClient, RequestFailed
 from ecomgpt.prompts import RESPONSE_STOP
 from ecomgpt.runner import ModelRunner, Sampling, pick_device, torch_threads
 from ecomgpt.tasks.pseudo.registry import prompt_messages
-from ecomgpt.teacher.cache import AnswerCache
-from ecomgpt.teacher.config import HttpTeacher, LocalTeacher
-from ecomgpt.teacher.http import OpenAIClient, RequestFailed
 
 
 def _out(batch: dict[str, np.ndarray], answers: list[str], failures: list[str]) -> dict[str, Any]:

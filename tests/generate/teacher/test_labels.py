@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from ecomgpt.generate.teacher.cache import AnswerCache, entry_key, teacher_id
+from ecomgpt.generate.teacher.labels import NOT_ASKED, label_rows, make_requests, smallest_per_task
 from ecomgpt.records.ingest import Reject
 from ecomgpt.records.schema import Product, Review
 from ecomgpt.tasks.examples import RenderOptions
 from ecomgpt.tasks.pseudo.registry import get_pseudo_task, prompt_messages
-from ecomgpt.teacher.cache import AnswerCache, entry_key, teacher_id
-from ecomgpt.teacher.labels import NOT_ASKED, label_rows, make_requests, merge_counts, smallest_per_task
 
 IDENTITY = {"kind": "http", "model": "m", "api": "chat", "temperature": 0.0, "prompt_format": "chat"}
 TYPING = get_pseudo_task("product.title_entity_typing")
@@ -105,4 +105,8 @@ def test_label_rows_counts_every_outcome() -> None:
     first = examples[0]
     assert first["output"] == "brand: Acme\nproduct type: None\ncolor: red\nmaterial: None\nsize: None"
     assert (first["label_kind"], first["atomic"], first["_key"]) == ("pseudo", True, rows[0]["_key"])
-    assert merge_counts([{TYPING.name: typing}, {TYPING.name: typing}])[TYPING.name]["accepted"] == 6
+    doubled = (counts[TYPING.name] + counts[TYPING.name]).to_dict()
+    assert doubled == {**typing, **{k: 2 * v for k, v in typing.items() if isinstance(v, int)}} | {
+        "failed_by_reason": {"http_503": 2},
+        "rejected_by_reason": {"span_not_in_input": 2},
+    }

@@ -1,8 +1,8 @@
 """Per-unit work of `generate`, as plain functions: read -> validate -> generate -> decontaminate ->
 dedup and pre-cap within the unit. Ray Data runs `process_unit` once per read unit
-(`data.pipeline`); benchmarks and tests call it directly.
+(`generate.passes`); benchmarks and tests call it directly.
 
-Every (record, task) pair has a seeded key (`data.sampling`); an example's key is its pair's, and an
+Every (record, task) pair has a seeded key (`generate.sampling`); an example's key is its pair's, and an
 example id seen several times counts with its smallest key. Pre-capping keeps, per task, the `cap`
 distinct examples of smallest key. The global top `cap` of a task is contained in the union of the
 units' top `cap`, so the final cap after the global dedup is exact while only a bounded number of
@@ -15,11 +15,12 @@ import gc
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
-from ecomgpt.data.sampling import FULL, pair_key, record_hash, task_salt
+from ecomgpt.generate.counts import Counts
+from ecomgpt.generate.sampling import FULL, pair_key, record_hash, task_salt
 from ecomgpt.records.ingest import Reject, iter_unit
 from ecomgpt.records.units import ReadUnit
 from ecomgpt.tasks.examples import RenderOptions, build_examples
@@ -34,30 +35,8 @@ def id64(example_id: str) -> int:
 
 
 @dataclass
-class UnitStats:
-    records_in: int = 0
-    records_accepted: int = 0
-    rejected_by_reason: Counter = field(default_factory=Counter)
-    by_source: dict = field(default_factory=lambda: defaultdict(lambda: {"in": 0, "accepted": 0}))
-    generated: dict = field(default_factory=lambda: defaultdict(Counter))  # task -> lang -> n
-    pairs_skipped: Counter = field(default_factory=Counter)  # task -> pairs outside the key range
-    pairs_generated: Counter = field(default_factory=Counter)  # task -> pairs inside it
-
-    def to_dict(self) -> dict:
-        return {
-            "records_in": self.records_in,
-            "records_accepted": self.records_accepted,
-            "rejected_by_reason": dict(self.rejected_by_reason),
-            "by_source": {name: dict(c) for name, c in self.by_source.items()},
-            "generated": {task: dict(c) for task, c in self.generated.items()},
-            "pairs_skipped": dict(self.pairs_skipped),
-            "pairs_generated": dict(self.pairs_generated),
-        }
-
-
-@dataclass
 class UnitResult:
-    stats: UnitStats
+    stats: Counts
     ids: np.ndarray  # distinct example ids (64-bit) generated in the unit
     contaminated: np.ndarray  # the distinct ids among them that were contaminated
     candidates: list[dict]  # examples kept for the global dedup and cap, each with `_key`
@@ -110,7 +89,7 @@ def process_records(
     ranges: KeyRanges | None = None,
 ) -> UnitResult:
     """Process records; `ranges` limits each task to pairs with keys in [low, high) (default: all)."""
-    stats = UnitStats()
+    stats = Counts()
     rejects: list[Reject] = []
     seen: set[int] = set()
     contaminated_ids: set[int] = set()

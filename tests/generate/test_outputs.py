@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from ecomgpt.data.config import GenerateConfig
-from ecomgpt.data.pipeline import OutputExistsError, plan_generate
+from ecomgpt.generate.config import GenerateConfig
+from ecomgpt.generate.plan import OutputExistsError, plan_generate
 from ecomgpt.records.synth import write_synthetic
 
 

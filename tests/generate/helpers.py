@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from ecomgpt.data.finalize import OutputDigest, candidates_table, dedup_and_cap
+from ecomgpt.generate.finalize import OutputDigest, candidates_table, dedup_and_cap
 
 
 def final_rows(candidates: list[dict], cap: int | None, heldout_tasks: frozenset[str]) -> dict[str, list[dict]]:

@@ -1,4 +1,4 @@
-from ecomgpt.data.decontam import Decontaminator, normalize
+from ecomgpt.generate.decontam import Decontaminator, normalize
 
 HELDOUT = [
     "The bread is top notch as well.",

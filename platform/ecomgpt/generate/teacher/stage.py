@@ -1,5 +1,5 @@
 """The teacher stage of `ecomgpt generate`, on Ray Data. It runs before the main pass; its examples join
-the golden candidates at the exact dedup, per-task cap and split (`data.pipeline`).
+the golden candidates at the exact dedup, per-task cap and split (`generate.run`).
 
 read units -> [tasks] records -> labelling requests (per task, the `max_records_per_task` of smallest key)
            -> [tasks] cache lookup -> cached | uncached -> budget (`max_requests`, smallest keys first)
@@ -15,10 +15,9 @@ reject counted by reason.
 from __future__ import annotations
 
 import functools
-import json
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pyarrow as pa
@@ -27,22 +26,32 @@ import ray
 from ray.data.expressions import col
 
 from ecomgpt import models, storage
-from ecomgpt.data.decontam import Decontaminator
-from ecomgpt.data.finalize import candidates_table, to_ipc
 from ecomgpt.errors import UserError
+from ecomgpt.generate.config import GenerateConfig
+from ecomgpt.generate.counts import Counts, PassResult, counts_of, result_table
+from ecomgpt.generate.decontam import Decontaminator
+from ecomgpt.generate.finalize import candidates_table
+from ecomgpt.generate.process import id64
+from ecomgpt.generate.teacher.cache import AnswerCache, teacher_id
+from ecomgpt.generate.teacher.config import HttpTeacher, LocalTeacher, TeacherConfig
+from ecomgpt.generate.teacher.labellers import HttpLabeller, LocalLabeller
+from ecomgpt.generate.teacher.labels import NOT_ASKED, label_rows, make_requests, smallest_per_task
 from ecomgpt.records.ingest import iter_unit
 from ecomgpt.records.units import ReadUnit
 from ecomgpt.runner import actor_plan
 from ecomgpt.tasks.examples import RenderOptions
 from ecomgpt.tasks.pseudo.registry import PromptFormat, get_pseudo_task, prompts_hash, resolve_pseudo_tasks
-from ecomgpt.teacher.cache import AnswerCache, teacher_id
-from ecomgpt.teacher.config import HttpTeacher, LocalTeacher, TeacherConfig
-from ecomgpt.teacher.labellers import HttpLabeller, LocalLabeller
-from ecomgpt.teacher.labels import NOT_ASKED, label_rows, make_requests, merge_counts, smallest_per_task
 
 
 class TeacherError(UserError, RuntimeError):
     """The teacher could not label what the run needs (too many failed requests)."""
+
+
+@dataclass(frozen=True)
+class TeacherResult:
+    results: ray.data.Dataset | None  # result rows (None: no request) of the main pass's kind (`counts.PassResult`)
+    summary: dict  # the manifest's `teacher` entry
+    counts: Counts  # the pseudo examples generated (contaminated ones included) and the labelling counts
 
 
 @dataclass(frozen=True)
@@ -159,15 +168,15 @@ def _requests_table(rows: list[dict]) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=schema)
 
 
-def _unit_requests(batch: dict, tplan_json: str, seed: int, max_field_chars: int) -> pa.Table:
-    tplan = json.loads(tplan_json)
-    tasks = _tasks_by_type(tplan["tasks"])
+def _unit_requests(batch: dict, tplan: TeacherPlan, seed: int, max_field_chars: int) -> pa.Table:
+    tasks = _tasks_by_type(tplan.tasks)
+    cfg = tplan.config
     rows = []
     for i in range(len(batch["unit"])):
         row = {k: (v[i].item() if isinstance(v[i], np.generic) else v[i]) for k, v in batch.items() if k != "unit"}
         records = iter_unit(ReadUnit.from_row(row), max_field_chars)
-        made = make_requests(records, tasks, seed, tplan["identity"], tplan["max_new_tokens"])
-        rows += smallest_per_task(made, tplan["max_records_per_task"])
+        made = make_requests(records, tasks, seed, tplan.identity, cfg.max_new_tokens)
+        rows += smallest_per_task(made, cfg.max_records_per_task)
     return _requests_table(rows)
 
 
@@ -195,26 +204,17 @@ def _decontaminator(heldout_ref: ray.ObjectRef, min_chars: int) -> Decontaminato
     return Decontaminator(ray.get(heldout_ref), min_chars)
 
 
-def _ground(batch: pa.Table, tplan_json: str, seed: int, options: dict, heldout: list, min_chars: int) -> dict:
-    tplan = json.loads(tplan_json)
-    tasks = {name: get_pseudo_task(name) for name in tplan["tasks"]}
-    render = RenderOptions(options["header"], options["instruction_lang"], frozenset())
+def _ground(batch: pa.Table, tasks: list[str], seed: int, options: RenderOptions, heldout: list, min_chars: int):
+    """Answered requests -> one result row: pseudo examples, their ids, and the labelling counts."""
+    by_name = {name: get_pseudo_task(name) for name in tasks}
     decontam = _decontaminator(heldout[0], min_chars)
-    examples, dropped, counts = label_rows(batch.to_pylist(), tasks, seed, render, decontam.is_contaminated)
-    generated: dict = {}
+    examples, dropped, labels = label_rows(batch.to_pylist(), by_name, seed, options, decontam.is_contaminated)
+    counts = Counts(teacher=labels)
     for example in examples + dropped:
-        per_lang = generated.setdefault(example["task"], {})
-        per_lang[example["lang"]] = per_lang.get(example["lang"], 0) + 1
-    ids = np.array(sorted({int(e["id"][:16], 16) for e in examples + dropped}), dtype=np.uint64)
-    bad = np.array(sorted({int(e["id"][:16], 16) for e in dropped}), dtype=np.uint64)
-    stats = {"teacher": {task: c.to_dict() for task, c in counts.items()}, "generated": generated}
-    return {
-        "unit": [-1],
-        "stats": [json.dumps(stats)],
-        "ids": pa.array([ids.tobytes()], pa.large_binary()),
-        "contaminated": pa.array([bad.tobytes()], pa.large_binary()),
-        "candidates": pa.array([to_ipc(candidates_table(examples))], pa.large_binary()),
-    }
+        counts.generated[example["task"]][example["lang"]] += 1
+    ids = np.array(sorted({id64(e["id"]) for e in examples + dropped}), dtype=np.uint64)
+    bad = np.array(sorted({id64(e["id"]) for e in dropped}), dtype=np.uint64)
+    return result_table([PassResult(-1, counts, ids, bad, candidates_table(examples))])
 
 
 def _ask(dataset: ray.data.Dataset, tplan: TeacherPlan) -> ray.data.Dataset:
@@ -274,25 +274,19 @@ def _by_key(batch: pa.Table, threshold: int, below: bool) -> pa.Table:
     return batch.filter(at_most if below else pc.invert(at_most))
 
 
-def run_teacher(
-    units: list[ReadUnit], tplan: TeacherPlan, gen_cfg, heldout_ref: ray.ObjectRef
-) -> tuple[ray.data.Dataset | None, dict, dict]:
-    """The stage's result rows (the main pass's columns), its manifest entry, and the pseudo examples generated
-    (task -> lang -> n; contaminated ones included, as the main pass counts them)."""
-    started = time.time()
+def _requests(units: list[ReadUnit], tplan: TeacherPlan, gen_cfg: GenerateConfig) -> ray.data.Dataset:
+    """Every unit's labelling requests (per task, the `max_records_per_task` of smallest key), each looked up in
+    the cache."""
     cfg = tplan.config
-    tplan_json = json.dumps(
-        {
-            "tasks": tplan.tasks,
-            "identity": tplan.identity,
-            "max_new_tokens": cfg.max_new_tokens,
-            "max_records_per_task": cfg.max_records_per_task,
-        }
-    )
     unit_rows = [dict(unit.to_row(), unit=i) for i, unit in enumerate(units)]
     requests = ray.data.from_items(unit_rows, override_num_blocks=len(unit_rows)).map_batches(
         _unit_requests,  # type: ignore[arg-type]  # Ray's UDF type has no room for fn_args/fn_kwargs
-        fn_kwargs={"tplan_json": tplan_json, "seed": gen_cfg.seed, "max_field_chars": gen_cfg.max_field_chars},
+        # The API key stays on the driver and the labelling actor.
+        fn_kwargs={
+            "tplan": replace(tplan, api_key=None),
+            "seed": gen_cfg.seed,
+            "max_field_chars": gen_cfg.max_field_chars,
+        },
         batch_size=1,
         num_cpus=1,
     )
@@ -302,48 +296,59 @@ def run_teacher(
             batch_format="pyarrow",
             fn_args=(cfg.max_records_per_task,),
         )
-    looked = requests.map_batches(
+    return requests.map_batches(
         _lookup,  # type: ignore[arg-type]  # Ray's UDF type has no room for fn_args/fn_kwargs
         batch_format="pyarrow",
         fn_kwargs={"cache_root": tplan.cache_dir, "identity": tplan.identity},
     ).materialize()
-    summary = summary_head(tplan)
-    if looked.count() == 0:
-        empty = {"counts": {}, "totals": {}, "timings": {"total_s": round(time.time() - started, 3)}}
-        return None, {**summary, **empty}, {}
+
+
+def _answers(looked: ray.data.Dataset, tplan: TeacherPlan) -> tuple[ray.data.Dataset, float]:
+    """Every request with its answer (cached, asked within the budget, or marked not asked), and the seconds
+    spent asking."""
     misses = looked.filter(expr=col("cached") == False).materialize()  # == builds a Ray expression
     parts = [looked.filter(expr=col("cached") == True)]
     asking = time.time()
-    asked, unasked = _budget(misses, cfg.max_requests) if misses.count() else (None, None)
+    asked, unasked = _budget(misses, tplan.config.max_requests) if misses.count() else (None, None)
     if asked is not None:  # no teacher is started for a run that the cache answers whole
         parts.append(_ask(asked, tplan).materialize())
     asked_s = time.time() - asking
     if unasked is not None:
         parts.append(unasked.map_batches(_not_asked, batch_format="pyarrow"))
-    labelled = parts[0] if len(parts) == 1 else parts[0].union(*parts[1:])
+    return (parts[0] if len(parts) == 1 else parts[0].union(*parts[1:])), asked_s
+
+
+def run_teacher(
+    units: list[ReadUnit], tplan: TeacherPlan, gen_cfg: GenerateConfig, heldout_ref: ray.ObjectRef
+) -> TeacherResult:
+    """The teacher's pass: its result rows, manifest entry and counts."""
+    started = time.time()
+    looked = _requests(units, tplan, gen_cfg)
+    summary = summary_head(tplan)
+    if looked.count() == 0:
+        empty = {"counts": {}, "totals": {}, "timings": {"total_s": round(time.time() - started, 3)}}
+        return TeacherResult(None, {**summary, **empty}, Counts())
+    labelled, asked_s = _answers(looked, tplan)
     results = labelled.map_batches(
-        _ground,
+        _ground,  # type: ignore[arg-type]  # Ray's UDF type has no room for fn_args/fn_kwargs
         batch_format="pyarrow",
         batch_size=4096,
         fn_kwargs={
-            "tplan_json": tplan_json,
+            "tasks": tplan.tasks,
             "seed": gen_cfg.seed,
-            "options": {"header": gen_cfg.header, "instruction_lang": gen_cfg.instruction_lang},
+            "options": RenderOptions(gen_cfg.header, gen_cfg.instruction_lang),
             "heldout": [heldout_ref],
             "min_chars": gen_cfg.decontam_min_chars,
         },
     ).materialize()
-    stats = [json.loads(s) for s in results.select_columns(["stats"]).to_pandas()["stats"]]
-    counts = merge_counts(s["teacher"] for s in stats)
-    generated: dict = {}
-    for part in stats:
-        generated = merge_generated({"generated": generated}, part["generated"])["generated"]
-    n_asked = sum(c["asked"] for c in counts.values())
+    counts = counts_of(results.select_columns(["counts"]).to_pandas()["counts"].tolist())
+    labels = counts.teacher_dict()
+    n_asked = sum(c["asked"] for c in labels.values())
     summary.update(
         {
-            "counts": counts,
+            "counts": labels,
             "totals": {
-                key: sum(c[key] for c in counts.values())
+                key: sum(c[key] for c in labels.values())
                 for key in ("pairs", "cached", "asked", "not_asked", "failed", "answered", "accepted", "rejected")
             },
             "timings": {
@@ -353,8 +358,8 @@ def run_teacher(
             },
         }
     )
-    check_failures(summary, cfg.max_failed)
-    return results, summary, generated
+    check_failures(summary, tplan.config.max_failed)
+    return TeacherResult(results, summary, counts)
 
 
 def summary_head(tplan: TeacherPlan) -> dict:
@@ -392,13 +397,3 @@ def check_failures(summary: dict, max_failed: int) -> None:
         f"{summary['totals']['answered']} answers received are cached in {summary['cache_dir']}: a re-run asks only "
         "the rest"
     )
-
-
-def merge_generated(stats: dict, pseudo: dict) -> dict:
-    """The main pass's statistics with the pseudo examples the teacher stage generated (task -> lang -> n) added."""
-    generated = {task: dict(langs) for task, langs in stats["generated"].items()}
-    for task, langs in pseudo.items():
-        per = generated.setdefault(task, {})
-        for lang, n in langs.items():
-            per[lang] = per.get(lang, 0) + n
-    return {**stats, "generated": {task: dict(sorted(counts.items())) for task, counts in sorted(generated.items())}}
