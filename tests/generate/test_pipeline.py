@@ -43,7 +43,7 @@ def _rows(out: Path) -> list[dict]:
 
 
 def test_num_blocks_sets_the_read_units(records, tmp_path):
-    # that the output does not depend on the units is tested on process_records (tests/data/test_process.py)
+    # that the output does not depend on the units is tested on process_records (tests/generate/test_process.py)
     units = [
         len(plan_generate(GenerateConfig(inputs=[records], num_blocks=blocks), str(tmp_path / f"b{blocks}")).units)
         for blocks in (1, 8)
@@ -264,7 +264,7 @@ def test_completion_pass_gives_the_output_of_generating_everything(ray_local, tm
     assert completed["timings"]["passes"] == 2 and completed["sampling"]["completed_tasks"]
     assert completed["records_in"] == 4_000  # the completing pass does not count records twice
     # every pair generated, on the driver: that key bounds never change the output is tested on
-    # process_records (tests/data/test_process.py)
+    # process_records (tests/generate/test_process.py)
     everything = process_records(
         (item for unit in plan.units for item in iter_unit(unit)),
         group_specs(resolve_tasks(None)),
