@@ -9,7 +9,7 @@ from ecomgpt import storage
 from ecomgpt.errors import UserError
 from ecomgpt.generate.config import GenerateConfig
 from ecomgpt.generate.heldout_texts import load_heldout_texts
-from ecomgpt.generate.teacher.stage import TeacherPlan, plan_teacher
+from ecomgpt.generate.teacher.plan import TeacherPlan, plan_teacher
 from ecomgpt.records.sources import SourceConfig, SourceError, input_source, load_source_config
 from ecomgpt.records.units import ReadUnit, plan_units
 from ecomgpt.runtime import cluster_cpus

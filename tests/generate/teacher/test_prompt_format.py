@@ -10,7 +10,7 @@ import pytest
 from ecomgpt.errors import UserError
 from ecomgpt.generate.teacher.config import HttpTeacher, LocalTeacher
 from ecomgpt.generate.teacher.labellers import LocalLabeller
-from ecomgpt.generate.teacher.stage import prompt_format
+from ecomgpt.generate.teacher.plan import prompt_format
 from ecomgpt.prompts import RESPONSE_STOP
 
 # A chat template that shows every turn's role and content, and opens the assistant's turn.
@@ -99,7 +99,7 @@ def test_local_labeller_renders_chat_prompts_with_the_chat_template(chat, tmp_pa
 def test_the_prompt_format_is_part_of_the_teacher_identity_and_the_prompts_hash(chat, tmp_path) -> None:
     from ecomgpt.generate.teacher.cache import teacher_id
     from ecomgpt.generate.teacher.config import TeacherConfig
-    from ecomgpt.generate.teacher.stage import plan_teacher
+    from ecomgpt.generate.teacher.plan import plan_teacher
 
     plans = {
         fmt: plan_teacher(TeacherConfig(model=LocalTeacher(model=str(chat), prompt_format=fmt)), str(tmp_path / "out"))

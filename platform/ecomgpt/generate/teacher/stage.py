@@ -15,9 +15,8 @@ reject counted by reason.
 from __future__ import annotations
 
 import functools
-import os
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pyarrow as pa
@@ -25,7 +24,6 @@ import pyarrow.compute as pc
 import ray
 from ray.data.expressions import col
 
-from ecomgpt import models, storage
 from ecomgpt.errors import UserError
 from ecomgpt.generate.config import GenerateConfig
 from ecomgpt.generate.counts import Counts, PassResult, counts_of, result_table
@@ -33,14 +31,15 @@ from ecomgpt.generate.decontam import Decontaminator
 from ecomgpt.generate.finalize import candidates_table
 from ecomgpt.generate.process import id64
 from ecomgpt.generate.teacher.cache import AnswerCache, teacher_id
-from ecomgpt.generate.teacher.config import HttpTeacher, LocalTeacher, TeacherConfig
+from ecomgpt.generate.teacher.config import HttpTeacher
 from ecomgpt.generate.teacher.labellers import HttpLabeller, LocalLabeller
 from ecomgpt.generate.teacher.labels import NOT_ASKED, label_rows, make_requests, smallest_per_task
+from ecomgpt.generate.teacher.plan import TeacherPlan
 from ecomgpt.records.ingest import iter_unit
 from ecomgpt.records.units import ReadUnit
 from ecomgpt.runner import actor_plan
 from ecomgpt.tasks.examples import RenderOptions
-from ecomgpt.tasks.pseudo.registry import PromptFormat, get_pseudo_task, prompts_hash, resolve_pseudo_tasks
+from ecomgpt.tasks.pseudo.registry import get_pseudo_task
 
 
 class TeacherError(UserError, RuntimeError):
@@ -52,91 +51,6 @@ class TeacherResult:
     results: ray.data.Dataset | None  # result rows (None: no request) of the main pass's kind (`counts.PassResult`)
     summary: dict  # the manifest's `teacher` entry
     counts: Counts  # the pseudo examples generated (contaminated ones included) and the labelling counts
-
-
-@dataclass(frozen=True)
-class TeacherPlan:
-    config: TeacherConfig
-    tasks: list[str]
-    cache_dir: str
-    identity: dict
-    prompts_hash: str
-    api_key: str | None = field(default=None, repr=False)
-
-
-def identity(cfg: TeacherConfig, prompt_format: PromptFormat) -> dict:
-    """What makes two teachers give the same answers: the cache is keyed by it (and by each prompt)."""
-    model = cfg.model
-    if isinstance(model, HttpTeacher):
-        return {
-            "kind": "http",
-            "model": model.model,
-            "api": model.api,
-            "temperature": cfg.temperature,
-            "prompt_format": prompt_format,
-        }
-    located = models.locate(model.model)
-    found = {
-        "kind": "local",
-        "model": located,
-        "dtype": model.dtype,
-        "temperature": cfg.temperature,
-        "prompt_format": prompt_format,
-    }
-    if _is_directory(located):
-        found["fingerprint"] = storage.fingerprint(located)  # a checkpoint re-trained in place is a new teacher
-    return found
-
-
-def _is_directory(located: str) -> bool:
-    return not models.is_offline(located) and (storage.is_uri(located) or storage.is_dir(located))
-
-
-def fine_tuned_here(located: str) -> bool:
-    """Whether a located model is a checkpoint this platform trained (its manifest.json names the train stage)."""
-    return _is_directory(located) and storage.manifest_stage(located) == "train"
-
-
-def prompt_format(model: LocalTeacher | HttpTeacher) -> PromptFormat:
-    """How the teacher is prompted. HTTP: chat messages for `api: chat`, the platform format for `completions`.
-    Local (`model.model` located): as `prompt_format` says; `auto` is `ecomgpt` for a checkpoint this platform
-    fine-tuned (trained on that format), else `chat` when the tokenizer has a chat template, else `ecomgpt`."""
-    if isinstance(model, HttpTeacher):
-        return "chat" if model.api == "chat" else "ecomgpt"
-    if model.prompt_format == "ecomgpt" or (model.prompt_format == "auto" and fine_tuned_here(model.model)):
-        return "ecomgpt"
-    has_template = bool(models.load_tokenizer(model.model).chat_template)
-    if model.prompt_format == "chat" and not has_template:
-        raise UserError(
-            f"teacher.model.prompt_format: chat, but the tokenizer of {model.model} has no chat "
-            "template; use ecomgpt (or auto)"
-        )
-    return "chat" if has_template else "ecomgpt"
-
-
-def plan_teacher(cfg: TeacherConfig, output: str) -> TeacherPlan:
-    """Check the teacher before any work starts: the model loads (or the API key is set), the cache lies
-    outside the output (which a finished run replaces whole)."""
-    model = cfg.model
-    key = None
-    if isinstance(model, HttpTeacher):
-        if model.api_key_env:
-            key = os.environ.get(model.api_key_env)  # read here; it reaches only the labelling actor
-            if not key:
-                raise UserError(f"teacher.model.api_key_env: environment variable {model.api_key_env} is not set")
-    else:
-        models.check(model.model, "teacher.model.model")
-        model = model.model_copy(update={"model": models.locate(model.model)})
-        cfg = cfg.model_copy(update={"model": model})
-    cache_dir = storage.absolute(cfg.cache_dir or f"{storage.normalize(output).rstrip('/')}.teacher-cache")
-    if storage.inside(cache_dir, output):
-        raise UserError(
-            f"teacher.cache_dir {cache_dir} lies inside the output {output}, which a run replaces; "
-            "choose a directory outside it"
-        )
-    tasks = resolve_pseudo_tasks(cfg.tasks)
-    fmt = prompt_format(cfg.model)
-    return TeacherPlan(cfg, [t.name for t in tasks], cache_dir, identity(cfg, fmt), prompts_hash(tasks, fmt), key)
 
 
 def _tasks_by_type(names: list[str]) -> dict:
