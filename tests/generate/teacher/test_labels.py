@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
+
 import pytest
 
-from ecomgpt.generate.teacher.cache import AnswerCache, entry_key, teacher_id
+from ecomgpt.generate.teacher.cache import AnswerCache, TeacherIdentity, entry_key, teacher_id
 from ecomgpt.generate.teacher.labels import NOT_ASKED, label_rows, make_requests, smallest_per_task
+from ecomgpt.hashing import stable_hex128
 from ecomgpt.records.ingest import Reject
 from ecomgpt.records.schema import Product, Review
 from ecomgpt.tasks.examples import RenderOptions
 from ecomgpt.tasks.pseudo.registry import get_pseudo_task, prompt_messages
 
-IDENTITY = {"kind": "http", "model": "m", "api": "chat", "temperature": 0.0, "prompt_format": "chat"}
+IDENTITY = TeacherIdentity("http", "m", 0.0, "chat", api="chat")
 TYPING = get_pseudo_task("product.title_entity_typing")
 OPINIONS = get_pseudo_task("review.aspect_opinion_extraction")
 TASKS = {"product": [TYPING], "review": [OPINIONS]}
@@ -21,14 +25,25 @@ REVIEW = Review(record_id="r", source="raw", lang="en", text="The strap feels ch
 
 def test_cache_keys_and_entries(tmp_path) -> None:
     key = entry_key(IDENTITY, "prompt", 16)
-    assert key == entry_key(dict(reversed(IDENTITY.items())), "prompt", 16)
+    # The identity is spelled as it always was, so the answers already cached keep their keys.
+    spelled = {"kind": "http", "model": "m", "api": "chat", "temperature": 0.0, "prompt_format": "chat"}
+    assert key == stable_hex128(json.dumps(spelled, sort_keys=True), "prompt", 16)
+    local = TeacherIdentity("local", "/m", 0.0, "ecomgpt", dtype="auto", fingerprint=[["a", 1]])
+    assert local.as_dict() == {
+        "kind": "local",
+        "model": "/m",
+        "dtype": "auto",
+        "temperature": 0.0,
+        "prompt_format": "ecomgpt",
+        "fingerprint": [["a", 1]],
+    }
     assert (
         len(
             {
                 key,
                 entry_key(IDENTITY, "prompt!", 16),
                 entry_key(IDENTITY, "prompt", 32),
-                entry_key({**IDENTITY, "model": "n"}, "prompt", 16),
+                entry_key(replace(IDENTITY, model="n"), "prompt", 16),
             }
         )
         == 4
@@ -38,7 +53,7 @@ def test_cache_keys_and_entries(tmp_path) -> None:
     cache.put(key, "brand: Acme", "product.title_entity_typing")
     assert cache.get(key) == "brand: Acme"
     assert (tmp_path / teacher_id(IDENTITY) / key[:2] / f"{key}.json").is_file()
-    assert AnswerCache(str(tmp_path), {**IDENTITY, "temperature": 0.7}).get(key) is None  # another teacher
+    assert AnswerCache(str(tmp_path), replace(IDENTITY, temperature=0.7)).get(key) is None  # another teacher
     (tmp_path / teacher_id(IDENTITY) / key[:2] / f"{key}.json").write_text("{not json")
     with pytest.raises(ValueError, match=f"teacher cache entry .*{key}.json is corrupt"):
         cache.get(key)
@@ -58,7 +73,7 @@ def test_requests_skip_rejects_and_records_with_nothing_to_ask() -> None:
     assert rows[0]["cache_key"] == entry_key(IDENTITY, rows[0]["prompt"], TYPING.max_new_tokens)
     assert make_requests(PRODUCTS, TASKS, 0, IDENTITY, max_new_tokens=8)[0]["max_new_tokens"] == 8
     # The prompt format shapes every prompt and is part of the identity: no answer of one serves the other.
-    platform = make_requests(PRODUCTS, TASKS, 0, {**IDENTITY, "prompt_format": "ecomgpt"})
+    platform = make_requests(PRODUCTS, TASKS, 0, replace(IDENTITY, prompt_format="ecomgpt"))
     assert prompt_messages(rows[0]["prompt"])[-1]["content"].endswith(f"\n\nInput: {PRODUCTS[0].title}")
     assert platform[0]["prompt"].endswith("### Response:") and platform[0]["_key"] == rows[0]["_key"]
     assert not {r["cache_key"] for r in platform} & {r["cache_key"] for r in rows}

@@ -105,7 +105,7 @@ def test_the_prompt_format_is_part_of_the_teacher_identity_and_the_prompts_hash(
         fmt: plan_teacher(TeacherConfig(model=LocalTeacher(model=str(chat), prompt_format=fmt)), str(tmp_path / "out"))
         for fmt in ("auto", "chat", "ecomgpt")
     }
-    assert plans["auto"].identity == plans["chat"].identity and plans["chat"].identity["prompt_format"] == "chat"
-    assert plans["ecomgpt"].identity["prompt_format"] == "ecomgpt"
+    assert plans["auto"].identity == plans["chat"].identity and plans["chat"].identity.prompt_format == "chat"
+    assert plans["ecomgpt"].identity.prompt_format == "ecomgpt"
     assert teacher_id(plans["chat"].identity) != teacher_id(plans["ecomgpt"].identity)  # separate caches
     assert plans["chat"].prompts_hash != plans["ecomgpt"].prompts_hash

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ecomgpt.evaluate.generation import generate_calls
-from ecomgpt.generate.teacher.cache import AnswerCache
+from ecomgpt.generate.teacher.cache import AnswerCache, TeacherIdentity
 from ecomgpt.generate.teacher.config import HttpTeacher, LocalTeacher
 from ecomgpt.generate.teacher.http import OpenAIClient, RequestFailed
 from ecomgpt.prompts import RESPONSE_STOP
@@ -35,7 +35,7 @@ def chat_text(tokenizer, prompt: str) -> str:
 
 
 class LocalLabeller:
-    def __init__(self, teacher_json: str, temperature: float, cache_root: str, identity: dict) -> None:
+    def __init__(self, teacher_json: str, temperature: float, cache_root: str, identity: TeacherIdentity) -> None:
         import torch
 
         self.cfg = LocalTeacher.model_validate_json(teacher_json)
@@ -44,7 +44,7 @@ class LocalLabeller:
         self.runner = ModelRunner(self.cfg.model, dtype=self.cfg.dtype, use_gpu=self.cfg.num_gpus > 0)
         self.sampling = Sampling(temperature=temperature)
         self.cache = AnswerCache(cache_root, identity)
-        self.chat = identity["prompt_format"] == "chat"
+        self.chat = identity.prompt_format == "chat"
         self.stop = () if self.chat else (RESPONSE_STOP,)
 
     def prompts(self, prompts) -> list[str]:
@@ -67,7 +67,7 @@ class LocalLabeller:
 
 class HttpLabeller:
     def __init__(
-        self, teacher_json: str, temperature: float, cache_root: str, identity: dict, api_key: str | None
+        self, teacher_json: str, temperature: float, cache_root: str, identity: TeacherIdentity, api_key: str | None
     ) -> None:
         self.cfg = HttpTeacher.model_validate_json(teacher_json)
         self.temperature = temperature

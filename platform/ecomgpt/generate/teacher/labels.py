@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 from ecomgpt.generate.counts import LabelCounts
 from ecomgpt.generate.sampling import pair_key, record_hash, task_salt
-from ecomgpt.generate.teacher.cache import entry_key
+from ecomgpt.generate.teacher.cache import TeacherIdentity, entry_key
 from ecomgpt.records.ingest import Reject
 from ecomgpt.tasks.examples import RenderOptions, render_drafts
 from ecomgpt.tasks.pseudo.registry import Ask, PseudoTask, Rejected, teacher_prompt
@@ -38,12 +38,12 @@ def make_requests(
     items: Iterable,
     tasks_by_type: dict[str, list[PseudoTask]],
     seed: int,
-    identity: dict,
+    identity: TeacherIdentity,
     max_new_tokens: int | None = None,
 ) -> list[dict]:
     """The labelling requests of some records (rejected records are skipped: the main pass counts them), each
-    prompt in the teacher's prompt format (`identity["prompt_format"]`)."""
-    prompt_format = identity["prompt_format"]
+    prompt in the teacher's prompt format (`identity.prompt_format`)."""
+    prompt_format = identity.prompt_format
     rows = []
     for record in items:
         if isinstance(record, Reject):

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from ecomgpt import models, storage
 from ecomgpt.errors import UserError
+from ecomgpt.generate.teacher.cache import TeacherIdentity
 from ecomgpt.generate.teacher.config import HttpTeacher, LocalTeacher, TeacherConfig
 from ecomgpt.tasks.pseudo.registry import PromptFormat, prompts_hash, resolve_pseudo_tasks
 
@@ -17,33 +18,18 @@ class TeacherPlan:
     config: TeacherConfig
     tasks: list[str]
     cache_dir: str
-    identity: dict
+    identity: TeacherIdentity
     prompts_hash: str
     api_key: str | None = field(default=None, repr=False)
 
 
-def identity(cfg: TeacherConfig, prompt_format: PromptFormat) -> dict:
-    """What makes two teachers give the same answers: the cache is keyed by it (and by each prompt)."""
+def identity(cfg: TeacherConfig, prompt_format: PromptFormat) -> TeacherIdentity:
     model = cfg.model
     if isinstance(model, HttpTeacher):
-        return {
-            "kind": "http",
-            "model": model.model,
-            "api": model.api,
-            "temperature": cfg.temperature,
-            "prompt_format": prompt_format,
-        }
+        return TeacherIdentity("http", model.model, cfg.temperature, prompt_format, api=model.api)
     located = models.locate(model.model)
-    found = {
-        "kind": "local",
-        "model": located,
-        "dtype": model.dtype,
-        "temperature": cfg.temperature,
-        "prompt_format": prompt_format,
-    }
-    if _is_directory(located):
-        found["fingerprint"] = storage.fingerprint(located)  # a checkpoint re-trained in place is a new teacher
-    return found
+    fingerprint = storage.fingerprint(located) if _is_directory(located) else None
+    return TeacherIdentity("local", located, cfg.temperature, prompt_format, dtype=model.dtype, fingerprint=fingerprint)
 
 
 def _is_directory(located: str) -> bool:

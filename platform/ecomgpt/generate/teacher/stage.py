@@ -30,7 +30,7 @@ from ecomgpt.generate.counts import Counts, PassResult, counts_of, result_table
 from ecomgpt.generate.decontam import Decontaminator
 from ecomgpt.generate.finalize import candidates_table
 from ecomgpt.generate.process import id64
-from ecomgpt.generate.teacher.cache import AnswerCache, teacher_id
+from ecomgpt.generate.teacher.cache import AnswerCache, TeacherIdentity, teacher_id
 from ecomgpt.generate.teacher.config import HttpTeacher
 from ecomgpt.generate.teacher.labellers import HttpLabeller, LocalLabeller
 from ecomgpt.generate.teacher.labels import NOT_ASKED, label_rows, make_requests, smallest_per_task
@@ -98,7 +98,7 @@ def _smallest_group(group: pa.Table, k: int) -> pa.Table:
     return _requests_table(smallest_per_task(group.to_pylist(), k))
 
 
-def _lookup(batch: pa.Table, cache_root: str, identity: dict) -> pa.Table:
+def _lookup(batch: pa.Table, cache_root: str, identity: TeacherIdentity) -> pa.Table:
     cache = AnswerCache(cache_root, identity)
     answers = [cache.get(key) for key in batch.column("cache_key").to_pylist()]
     return (
@@ -282,8 +282,8 @@ def summary_head(tplan: TeacherPlan) -> dict:
         "kind": model.kind,
         "model": model.model,
         "teacher_id": teacher_id(tplan.identity),
-        "identity": tplan.identity,
-        "prompt_format": tplan.identity["prompt_format"],
+        "identity": tplan.identity.as_dict(),
+        "prompt_format": tplan.identity.prompt_format,
         "temperature": tplan.config.temperature,
         "tasks": tplan.tasks,
         "prompts_hash": tplan.prompts_hash,
