@@ -145,10 +145,9 @@ def _findings(args: argparse.Namespace) -> None:
 
 
 def _tasks(args: argparse.Namespace) -> None:
-    from ecomgpt.tasks.pseudo.registry import all_pseudo_tasks
     from ecomgpt.tasks.registry import all_tasks
 
-    for spec in [*all_tasks(), *(task.spec for task in all_pseudo_tasks())]:
+    for spec in all_tasks(label_kind=None):
         kind = "atomic" if spec.atomic else "original"
         print(
             f"{spec.name:45s} {spec.data_type:10s} {spec.paradigm:18s} {','.join(spec.langs):6s} {kind:8s} "

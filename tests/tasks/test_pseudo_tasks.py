@@ -2,28 +2,27 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from ecomgpt.answers import ITEMS, NER
 from ecomgpt.records.schema import Dialogue, Product, Query, Review
+from ecomgpt.tasks.labelling import Ask, Rejected, Shot
 from ecomgpt.tasks.pseudo.grounding import ground_label, ground_labels, ground_pairs, ground_typed_spans
 from ecomgpt.tasks.pseudo.registry import (
-    Ask,
-    Rejected,
-    Shot,
-    all_pseudo_tasks,
-    get_pseudo_task,
     labelling_messages,
+    labelling_of,
     labelling_prompt,
     prompt_messages,
     prompts_hash,
     register_pseudo_task,
     teacher_prompt,
 )
-from ecomgpt.tasks.registry import LANGS, MIN_TEMPLATES, UnknownTaskError, all_tasks
+from ecomgpt.tasks.registry import LANGS, MIN_TEMPLATES, UnknownTaskError, all_tasks, get_task
 from tests.tasks.golden import placeholders
 
-TASKS = all_pseudo_tasks()
+TASKS = all_tasks(label_kind="pseudo")
 
 PRODUCT = Product(
     record_id="p1",
@@ -54,56 +53,58 @@ RECORDS = [PRODUCT, PRODUCT_ZH, REVIEW, QUERY, DIALOGUE]
 
 def test_five_pseudo_tasks_over_four_data_types() -> None:
     assert len(TASKS) >= 5
-    assert {task.spec.data_type for task in TASKS} == {"product", "review", "query", "dialogue"}
+    assert {task.data_type for task in TASKS} == {"product", "review", "query", "dialogue"}
     golden = {spec.name for spec in all_tasks()}
     assert not golden & {task.name for task in TASKS}
 
 
 @pytest.mark.parametrize("task", TASKS, ids=lambda task: task.name)
 def test_templates_guides_and_shots(task) -> None:
-    spec = task.spec
+    spec = task
     assert spec.label_kind == "pseudo" and spec.atomic and spec.langs == LANGS
     for lang in LANGS:
         assert len(set(spec.templates[lang])) >= MIN_TEMPLATES
-        assert task.guide[lang] and task.shots[lang]
+        assert labelling_of(task).guide[lang] and labelling_of(task).shots[lang]
     # Every shot's answer passes the task's own grounding (a shot that the parser rejects teaches rejects).
     for lang in LANGS:
         labels = _labels_of(task, lang)
-        for shot in task.shots[lang]:
+        for shot in labelling_of(task).shots[lang]:
             ask = Ask(shot.input, {"label_set": ITEMS.render(labels)} if labels else {}, labels)
-            assert task.ground(shot.answer, ask)
+            assert labelling_of(task).ground(shot.answer, ask)
 
 
 def _labels_of(task, lang: str) -> tuple[str, ...]:
-    record = next((r for r in RECORDS if r.data_type == task.spec.data_type and r.lang == lang), None)
+    record = next((r for r in RECORDS if r.data_type == task.data_type and r.lang == lang), None)
     if record is None:
-        record = next(r for r in RECORDS if r.data_type == task.spec.data_type).model_copy(update={"lang": lang})
-    ask = task.ask(record)
+        record = next(r for r in RECORDS if r.data_type == task.data_type).model_copy(update={"lang": lang})
+    ask = labelling_of(task).ask(record)
     return ask.labels if ask else ()
 
 
 @pytest.mark.parametrize("task", TASKS, ids=lambda task: task.name)
 def test_asks_fill_the_templates_and_the_prompt_holds_the_record(task) -> None:
-    asked = [(r, task.ask(r)) for r in RECORDS if r.data_type == task.spec.data_type]
+    asked = [(r, labelling_of(task).ask(r)) for r in RECORDS if r.data_type == task.data_type]
     asked = [(r, a) for r, a in asked if a is not None]
     assert asked
     for record, ask in asked:
         for lang in LANGS:
-            for template in task.spec.templates[lang]:
+            for template in task.templates[lang]:
                 assert placeholders(template) <= set(ask.fields)
         prompt = labelling_prompt(task, ask, record.lang)
-        assert prompt.endswith(ask.input + "\n" + task.guide[record.lang].format(**ask.fields) + "\n### Response:")
-        assert task.shots[record.lang][0].answer in prompt
+        assert prompt.endswith(
+            ask.input + "\n" + labelling_of(task).guide[record.lang].format(**ask.fields) + "\n### Response:"
+        )
+        assert labelling_of(task).shots[record.lang][0].answer in prompt
         assert teacher_prompt(task, ask, record.lang, "ecomgpt") == prompt
 
 
 @pytest.mark.parametrize("task", TASKS, ids=lambda task: task.name)
 def test_chat_messages_hold_the_guide_the_shots_as_turns_and_the_record_last(task) -> None:
-    record = next(r for r in RECORDS if r.data_type == task.spec.data_type and task.ask(r) is not None)
-    ask, lang = task.ask(record), record.lang
+    record = next(r for r in RECORDS if r.data_type == task.data_type and labelling_of(task).ask(r) is not None)
+    ask, lang = labelling_of(task).ask(record), record.lang
     messages = labelling_messages(task, ask, lang)
     word = "Input" if lang == "en" else "输入"
-    shots, guide = task.shots[lang], task.guide[lang].format(**ask.fields)
+    shots, guide = labelling_of(task).shots[lang], labelling_of(task).guide[lang].format(**ask.fields)
     assert [m["role"] for m in messages] == [*["user", "assistant"] * len(shots), "user"]
     assert [m["content"] for m in messages[1::2]] == [s.answer for s in shots]
     assert [m["content"] for m in messages[0::2]] == [
@@ -124,26 +125,22 @@ def test_prompt_messages_refuses_what_is_not_a_chat(prompt: str) -> None:
 
 
 def test_dialogue_task_asks_only_about_unlabelled_turns() -> None:
-    task = get_pseudo_task("dialogue.turn_intent_labelling")
-    assert task.ask(DIALOGUE).input == "客服: 您好\n用户: 这个多少钱？"
+    task = get_task("dialogue.turn_intent_labelling", label_kind="pseudo")
+    assert labelling_of(task).ask(DIALOGUE).input == "客服: 您好\n用户: 这个多少钱？"
     labelled = Dialogue(
         record_id="d2",
         source="raw",
         lang="zh",
         turns=[{"role": "agent", "text": "您好"}, {"role": "user", "text": "这个多少钱？", "intents": ["询问价格"]}],
     )
-    assert task.ask(labelled) is None
+    assert labelling_of(task).ask(labelled) is None
 
 
 def test_prompts_hash_changes_with_a_guide_and_the_prompt_format() -> None:
     task = TASKS[0]
-    changed = type(task)(
-        task.spec,
-        task.ask,
-        task.ground,
-        {**task.guide, "en": task.guide["en"] + " Be brief."},
-        task.shots,
-        task.max_new_tokens,
+    labelling = labelling_of(task)
+    changed = replace(
+        task, labelling=replace(labelling, guide={**labelling.guide, "en": labelling.guide["en"] + " Be brief."})
     )
     for fmt in ("chat", "ecomgpt"):
         assert prompts_hash(TASKS, fmt) == prompts_hash(list(reversed(TASKS)), fmt)
@@ -246,7 +243,7 @@ def test_aspect_opinion_pairs_rejected(answer: str, reason: str) -> None:
 
 def test_unknown_and_duplicate_names() -> None:
     with pytest.raises(UnknownTaskError, match="unknown pseudo-label task 'product.nope'"):
-        get_pseudo_task("product.nope")
+        get_task("product.nope", label_kind="pseudo")
     for name in (TASKS[0].name, all_tasks()[0].name):
         with pytest.raises(ValueError, match="already registered"):
             register_pseudo_task(

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from ecomgpt.generate.counts import Counts
 from ecomgpt.generate.finalize import OutputDigest
-from ecomgpt.tasks.pseudo.registry import all_pseudo_tasks
+from ecomgpt.tasks.registry import get_task
 from ecomgpt.versions import versions
 
 if TYPE_CHECKING:
@@ -57,6 +57,7 @@ def build_manifest(
         "splits": digest.split_totals(),
         "content_hash": digest.content_hash(),
         "label_kinds": label_kinds(digest),
+        "task_versions": {task: get_task(task, label_kind=None).version for task in sorted(digest.counts)},
         "teacher": teacher,
         "timings": {
             **timings,
@@ -70,8 +71,8 @@ def build_manifest(
 
 def label_kinds(digest: OutputDigest) -> dict[str, int]:
     """Examples out by label kind: golden (read from the data) and pseudo (written by a teacher)."""
-    pseudo = {task.name for task in all_pseudo_tasks()}
     totals = {"golden": 0, "pseudo": 0}
     for task, langs in digest.counts.items():
-        totals["pseudo" if task in pseudo else "golden"] += sum(sum(splits.values()) for splits in langs.values())
+        kind = get_task(task, label_kind=None).label_kind
+        totals[kind] += sum(sum(splits.values()) for splits in langs.values())
     return totals

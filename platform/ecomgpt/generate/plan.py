@@ -14,7 +14,6 @@ from ecomgpt.records.sources import SourceConfig, SourceError, input_source, loa
 from ecomgpt.records.units import ReadUnit, plan_units
 from ecomgpt.runtime import cluster_cpus
 from ecomgpt.tasks.examples import RenderOptions
-from ecomgpt.tasks.pseudo.registry import all_pseudo_tasks
 from ecomgpt.tasks.registry import UnknownTaskError, all_tasks, resolve_tasks
 
 
@@ -74,7 +73,7 @@ def resolve_sources(cfg: GenerateConfig) -> list[SourceConfig]:
 
 def check_tasks(cfg: GenerateConfig) -> list[str]:
     """The golden tasks the run generates; pseudo-label tasks belong under `teacher.tasks`."""
-    pseudo = {task.name for task in all_pseudo_tasks()}
+    pseudo = {task.name for task in all_tasks(label_kind="pseudo")}
     named_pseudo = sorted(set(cfg.tasks or ()) & pseudo)
     if named_pseudo:
         raise UnknownTaskError(f"tasks names pseudo-label tasks {named_pseudo}: list them under teacher.tasks")

@@ -60,8 +60,8 @@ def build_examples(
     """Every example the given tasks make from one canonical record, rendered and identified."""
     examples: list[dict] = []
     for spec in specs:
-        if spec.data_type != record.data_type or record.lang not in spec.langs:
-            continue
+        if spec.fn is None or spec.data_type != record.data_type or record.lang not in spec.langs:
+            continue  # a pseudo-label task's examples come from the teacher's pass
         rng = Rng(seed, spec.name, record.source, record.record_id)
         pick = rng.derive(_TEMPLATE_SALT)  # template choice does not depend on what the task draws
         drafts = spec.fn(record, rng)

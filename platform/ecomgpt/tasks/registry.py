@@ -1,8 +1,10 @@
-"""The task registry: every atomic (Chain-of-Task) generator and dataset-original task, by name.
+"""The task registry: every task by name, golden and pseudo-label alike, selected by `label_kind`.
 
-A task generator is a small pure function `fn(record, rng) -> list[Draft]`: one canonical record in,
-zero or more drafts out. The registry adds what is common to all tasks: template choice, prompt
-rendering, ids and lineage (`tasks.examples.build_examples`).
+A golden task's generator is a small pure function `fn(record, rng) -> list[Draft]`: one canonical record in,
+zero or more drafts out, its labels read from the data. A pseudo-label task has a `Labelling` instead
+(`tasks.labelling`): a teacher writes its labels (`tasks.pseudo`). The registry adds what is common to all
+tasks: template choice, prompt rendering, ids and lineage (`tasks.examples`). A task's `version` goes into
+the manifest of every run that generates it: raise it when a change makes the task's examples different.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any, NamedTuple
 
 from ecomgpt.errors import UserError
 from ecomgpt.records.schema import DATA_TYPES, PARADIGMS
+from ecomgpt.tasks.labelling import Labelling
 from ecomgpt.tasks.rng import Rng
 
 LANGS = ("en", "zh")
@@ -62,9 +65,11 @@ class TaskSpec:
     langs: tuple[str, ...]
     definition: str
     templates: dict[str, tuple[str, ...]]
-    fn: GeneratorFn = field(repr=False)
+    fn: GeneratorFn | None = field(default=None, repr=False)  # golden tasks
     atomic: bool = True
     label_kind: str = "golden"
+    labelling: Labelling | None = None  # pseudo-label tasks
+    version: int = 1
 
     def instruction(self, lang: str, index: int, fields: dict[str, str] | None) -> str:
         """Instruction template `index` of `lang` with its placeholders filled from `fields`."""
@@ -91,6 +96,10 @@ def check_spec(spec: TaskSpec, taken: Sequence[str] = ()) -> None:
         raise ValueError(f"{where}: paradigm {spec.paradigm!r} is not one of {PARADIGMS}")
     if spec.label_kind not in LABEL_KINDS:
         raise ValueError(f"{where}: label_kind {spec.label_kind!r} is not one of {LABEL_KINDS}")
+    if (spec.label_kind == "pseudo") != (spec.labelling is not None) or (spec.fn is None) == (spec.labelling is None):
+        raise ValueError(f"{where}: a golden task has a generator, a pseudo-label task a labelling spec")
+    if spec.version < 1:
+        raise ValueError(f"{where}: version must be at least 1")
     unknown = set(spec.langs) - set(LANGS)
     if not spec.langs or unknown:
         raise ValueError(f"{where}: langs {spec.langs!r} must be a non-empty subset of {LANGS}")
@@ -112,9 +121,9 @@ def register_task(
     definition: str,
     templates: Mapping[str, Sequence[str]],
     atomic: bool = True,
-    label_kind: str = "golden",
+    version: int = 1,
 ) -> Callable[[GeneratorFn], GeneratorFn]:
-    """Register `fn` as task `name`; a duplicate or inconsistent registration raises."""
+    """Register `fn` as golden task `name`; a duplicate or inconsistent registration raises."""
 
     def decorate(fn: GeneratorFn) -> GeneratorFn:
         spec = TaskSpec(
@@ -126,39 +135,52 @@ def register_task(
             templates={lang: tuple(t) for lang, t in templates.items()},
             fn=fn,
             atomic=atomic,
-            label_kind=label_kind,
+            version=version,
         )
-        check_spec(spec, list(_TASKS))
-        _TASKS[name] = spec
+        add_task(spec)
         return fn
 
     return decorate
 
 
+def add_task(spec: TaskSpec) -> None:
+    """Register a checked spec; a duplicate name (golden or pseudo) or an inconsistent spec raises."""
+    check_spec(spec, list(_TASKS))
+    _TASKS[spec.name] = spec
+
+
 def _load_library() -> None:
-    # Importing the modules runs their @register_task decorators.
+    # Importing the modules runs their registration decorators.
     from ecomgpt.tasks import library  # noqa: F401
+    from ecomgpt.tasks.pseudo import library as pseudo  # noqa: F401
 
 
-def get_task(name: str) -> TaskSpec:
+_KIND_WORDS = {"golden": "task", "pseudo": "pseudo-label task", None: "task"}
+
+
+def get_task(name: str, label_kind: str | None = "golden") -> TaskSpec:
+    """Task `name`, of `label_kind` (None: either)."""
     _load_library()
-    try:
-        return _TASKS[name]
-    except KeyError:
-        raise UnknownTaskError(f"unknown task {name!r}; known tasks: {sorted(_TASKS)}") from None
+    spec = _TASKS.get(name)
+    if spec is None or (label_kind is not None and spec.label_kind != label_kind):
+        known = [spec.name for spec in all_tasks(label_kind)]
+        word = _KIND_WORDS[label_kind]
+        raise UnknownTaskError(f"unknown {word} {name!r}; known {word}s: {known}") from None
+    return spec
 
 
-def all_tasks() -> list[TaskSpec]:
+def all_tasks(label_kind: str | None = "golden") -> list[TaskSpec]:
+    """Every registered task of `label_kind` (None: both), by name."""
     _load_library()
-    return [_TASKS[name] for name in sorted(_TASKS)]
+    return [_TASKS[name] for name in sorted(_TASKS) if label_kind is None or _TASKS[name].label_kind == label_kind]
 
 
 def tasks_for(data_type: str) -> list[TaskSpec]:
     return [spec for spec in all_tasks() if spec.data_type == data_type]
 
 
-def resolve_tasks(names: Sequence[str] | None) -> list[TaskSpec]:
-    """The named tasks (each checked), or every registered task when `names` is None."""
+def resolve_tasks(names: Sequence[str] | None, label_kind: str | None = "golden") -> list[TaskSpec]:
+    """The named tasks of `label_kind` (each checked), or every registered one when `names` is None."""
     if names is None:
-        return all_tasks()
-    return [get_task(name) for name in names]
+        return all_tasks(label_kind)
+    return [get_task(name, label_kind) for name in names]

@@ -13,11 +13,12 @@ from ecomgpt.hashing import stable_hex128
 from ecomgpt.records.ingest import Reject
 from ecomgpt.records.schema import Product, Review
 from ecomgpt.tasks.examples import RenderOptions
-from ecomgpt.tasks.pseudo.registry import get_pseudo_task, prompt_messages
+from ecomgpt.tasks.pseudo.registry import labelling_of, prompt_messages
+from ecomgpt.tasks.registry import get_task
 
 IDENTITY = TeacherIdentity("http", "m", 0.0, "chat", api="chat")
-TYPING = get_pseudo_task("product.title_entity_typing")
-OPINIONS = get_pseudo_task("review.aspect_opinion_extraction")
+TYPING = get_task("product.title_entity_typing", label_kind="pseudo")
+OPINIONS = get_task("review.aspect_opinion_extraction", label_kind="pseudo")
 TASKS = {"product": [TYPING], "review": [OPINIONS]}
 PRODUCTS = [Product(record_id=f"p{i}", source="raw", lang="en", title=f"Acme red hoodie {i}") for i in range(6)]
 REVIEW = Review(record_id="r", source="raw", lang="en", text="The strap feels cheap.")
@@ -69,8 +70,8 @@ def test_requests_skip_rejects_and_records_with_nothing_to_ask() -> None:
     ]
     assert rows == make_requests([*PRODUCTS, REVIEW], TASKS, 0, IDENTITY)
     assert rows[0]["_key"] != make_requests(PRODUCTS, TASKS, 1, IDENTITY)[0]["_key"]  # keys follow the seed
-    assert rows[0]["max_new_tokens"] == TYPING.max_new_tokens
-    assert rows[0]["cache_key"] == entry_key(IDENTITY, rows[0]["prompt"], TYPING.max_new_tokens)
+    assert rows[0]["max_new_tokens"] == labelling_of(TYPING).max_new_tokens
+    assert rows[0]["cache_key"] == entry_key(IDENTITY, rows[0]["prompt"], labelling_of(TYPING).max_new_tokens)
     assert make_requests(PRODUCTS, TASKS, 0, IDENTITY, max_new_tokens=8)[0]["max_new_tokens"] == 8
     # The prompt format shapes every prompt and is part of the identity: no answer of one serves the other.
     platform = make_requests(PRODUCTS, TASKS, 0, replace(IDENTITY, prompt_format="ecomgpt"))

@@ -14,7 +14,7 @@ from ecomgpt.generate.config import GenerateConfig
 from ecomgpt.generate.plan import plan_generate
 from ecomgpt.generate.run import run_generate
 from ecomgpt.generate.teacher.stage import TeacherError
-from ecomgpt.tasks.pseudo.registry import get_pseudo_task
+from ecomgpt.tasks.registry import get_task
 from tests.generate.teacher.stub import StubTeacher
 
 RECORDS = [
@@ -182,13 +182,14 @@ def test_http_teacher_labels_rejects_retries_and_caches(ray_local, records, tmp_
         assert first["label_kinds"]["pseudo"] == 7 and first["tasks"]["query.intent_classification"] == {
             "en": {"held_in": 1}
         }
+        assert first["task_versions"] == {task: 1 for task in first["tasks"]} and set(ACCEPTED) <= set(first["tasks"])
 
         rows = {(row["task"], row["record_id"]): row for row in _pseudo_rows(tmp_path / "out")}
         assert len(rows) == 7
         typing = rows["product.title_entity_typing", "p-en-1"]
         assert typing["output"] == "brand: Acme\nproduct type: hoodie\ncolor: red\nmaterial: cotton\nsize: L"
         assert typing["input"] == "Acme red cotton hoodie size L" and typing["atomic"]
-        spec = get_pseudo_task("product.title_entity_typing").spec
+        spec = get_task("product.title_entity_typing", label_kind="pseudo")
         assert typing["instruction"] in [
             t.format(label_set="brand, product type, color, material, size") for t in spec.templates["en"]
         ]

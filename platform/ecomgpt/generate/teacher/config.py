@@ -100,9 +100,9 @@ class TeacherConfig(StrictModel):
 
     @model_validator(mode="after")
     def _known_tasks(self) -> TeacherConfig:
-        from ecomgpt.tasks.pseudo.registry import all_pseudo_tasks
+        from ecomgpt.tasks.registry import all_tasks
 
-        known = {task.name for task in all_pseudo_tasks()}
+        known = {task.name for task in all_tasks(label_kind="pseudo")}
         unknown = sorted(set(self.tasks or ()) - known)
         if unknown:
             raise ValueError(f"unknown pseudo-label tasks {unknown}; known: {sorted(known)}")

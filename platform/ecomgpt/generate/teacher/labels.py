@@ -22,8 +22,9 @@ from ecomgpt.generate.sampling import pair_key, record_hash, task_salt
 from ecomgpt.generate.teacher.cache import TeacherIdentity, entry_key
 from ecomgpt.records.ingest import Reject
 from ecomgpt.tasks.examples import RenderOptions, render_drafts
-from ecomgpt.tasks.pseudo.registry import Ask, PseudoTask, Rejected, teacher_prompt
-from ecomgpt.tasks.registry import Draft
+from ecomgpt.tasks.labelling import Ask, Rejected
+from ecomgpt.tasks.pseudo.registry import labelling_of, teacher_prompt
+from ecomgpt.tasks.registry import Draft, TaskSpec
 
 NOT_ASKED = "not_asked"
 
@@ -36,7 +37,7 @@ class Lineage(NamedTuple):
 
 def make_requests(
     items: Iterable,
-    tasks_by_type: dict[str, list[PseudoTask]],
+    tasks_by_type: dict[str, list[TaskSpec]],
     seed: int,
     identity: TeacherIdentity,
     max_new_tokens: int | None = None,
@@ -50,14 +51,14 @@ def make_requests(
             continue
         bits = None
         for task in tasks_by_type.get(record.data_type, ()):
-            if record.lang not in task.spec.langs:
+            if record.lang not in task.langs:
                 continue
-            ask = task.ask(record)
+            ask = labelling_of(task).ask(record)
             if ask is None:
                 continue
             bits = record_hash(seed, record.source, record.record_id) if bits is None else bits
             prompt = teacher_prompt(task, ask, record.lang, prompt_format)
-            budget = max_new_tokens or task.max_new_tokens
+            budget = max_new_tokens or labelling_of(task).max_new_tokens
             rows.append(
                 {
                     "task": task.name,
@@ -87,15 +88,15 @@ def smallest_per_task(rows: Iterable[dict], k: int | None) -> list[dict]:
     return [row for group in by_task.values() for row in heapq.nsmallest(k, group, key=lambda r: r["_key"])]
 
 
-def ground_answer(task: PseudoTask, row: dict) -> str:
+def ground_answer(task: TaskSpec, row: dict) -> str:
     """The example output of an answered request; raises `Rejected`."""
     ask = Ask(row["input"], json.loads(row["fields"]), tuple(json.loads(row["labels"])))
-    return task.ground(row["answer"], ask)
+    return labelling_of(task).ground(row["answer"], ask)
 
 
 def label_rows(
     rows: Iterable[dict],
-    tasks: dict[str, PseudoTask],
+    tasks: dict[str, TaskSpec],
     seed: int,
     options: RenderOptions,
     is_contaminated: Callable[[str], bool],
@@ -126,7 +127,7 @@ def label_rows(
         c.accepted += 1
         lineage = Lineage(row["source"], row["record_id"], row["lang"])
         draft = Draft(row["input"], output, json.loads(row["fields"]) or None)
-        for example in render_drafts(task.spec, lineage, [draft], seed, options):
+        for example in render_drafts(task, lineage, [draft], seed, options):
             example["_key"] = int(row["_key"])
             if is_contaminated(example["input"]):
                 c.contaminated += 1

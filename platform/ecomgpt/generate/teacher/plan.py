@@ -10,7 +10,8 @@ from ecomgpt import models, storage
 from ecomgpt.errors import UserError
 from ecomgpt.generate.teacher.cache import TeacherIdentity
 from ecomgpt.generate.teacher.config import HttpTeacher, LocalTeacher, TeacherConfig
-from ecomgpt.tasks.pseudo.registry import PromptFormat, prompts_hash, resolve_pseudo_tasks
+from ecomgpt.tasks.pseudo.registry import PromptFormat, prompts_hash
+from ecomgpt.tasks.registry import resolve_tasks
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,6 @@ def plan_teacher(cfg: TeacherConfig, output: str) -> TeacherPlan:
             f"teacher.cache_dir {cache_dir} lies inside the output {output}, which a run replaces; "
             "choose a directory outside it"
         )
-    tasks = resolve_pseudo_tasks(cfg.tasks)
+    tasks = resolve_tasks(cfg.tasks, label_kind="pseudo")
     fmt = prompt_format(cfg.model)
     return TeacherPlan(cfg, [t.name for t in tasks], cache_dir, identity(cfg, fmt), prompts_hash(tasks, fmt), key)

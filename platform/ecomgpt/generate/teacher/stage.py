@@ -39,7 +39,7 @@ from ecomgpt.records.ingest import iter_unit
 from ecomgpt.records.units import ReadUnit
 from ecomgpt.runner import actor_plan
 from ecomgpt.tasks.examples import RenderOptions
-from ecomgpt.tasks.pseudo.registry import get_pseudo_task
+from ecomgpt.tasks.registry import get_task
 
 
 class TeacherError(UserError, RuntimeError):
@@ -56,8 +56,8 @@ class TeacherResult:
 def _tasks_by_type(names: list[str]) -> dict:
     grouped: dict = {}
     for name in names:
-        task = get_pseudo_task(name)
-        grouped.setdefault(task.spec.data_type, []).append(task)
+        task = get_task(name, label_kind="pseudo")
+        grouped.setdefault(task.data_type, []).append(task)
     return grouped
 
 
@@ -120,7 +120,7 @@ def _decontaminator(heldout_ref: ray.ObjectRef, min_chars: int) -> Decontaminato
 
 def _ground(batch: pa.Table, tasks: list[str], seed: int, options: RenderOptions, heldout: list, min_chars: int):
     """Answered requests -> one result row: pseudo examples, their ids, and the labelling counts."""
-    by_name = {name: get_pseudo_task(name) for name in tasks}
+    by_name = {name: get_task(name, label_kind="pseudo") for name in tasks}
     decontam = _decontaminator(heldout[0], min_chars)
     examples, dropped, labels = label_rows(batch.to_pylist(), by_name, seed, options, decontam.is_contaminated)
     counts = Counts(teacher=labels)

@@ -25,8 +25,9 @@ import re
 from collections.abc import Callable, Sequence
 
 from ecomgpt.answers import ITEMS, LABEL, NER
+from ecomgpt.tasks.labelling import Ask, Rejected
 from ecomgpt.tasks.library._common import norm
-from ecomgpt.tasks.pseudo.registry import ANSWER_WORD, Ask, Rejected
+from ecomgpt.tasks.pseudo.registry import ANSWER_WORD
 
 _ANSWER_PREFIX = re.compile(rf"^\s*(?:{'|'.join(map(re.escape, ANSWER_WORD.values()))})\s*[:：]\s*", re.IGNORECASE)
 _QUOTES = {'"': '"', "'": "'", "`": "`", "“": "”", "‘": "’", "「": "」", "『": "』", "《": "》"}

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from ecomgpt.answers import ITEMS
 from ecomgpt.records.schema import Dialogue, Product, Query, Review
+from ecomgpt.tasks.labelling import Ask, Shot
 from ecomgpt.tasks.library.dialogue import INTENTS, ROLES
 from ecomgpt.tasks.pseudo.grounding import ground_label, ground_labels, ground_pairs, ground_typed_spans
-from ecomgpt.tasks.pseudo.registry import Ask, Shot, register_pseudo_task
+from ecomgpt.tasks.pseudo.registry import register_pseudo_task
 
 ENTITY_TYPES = {
     "en": ("brand", "product type", "color", "material", "size"),
