@@ -13,6 +13,8 @@ import os
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.distributed as dist
@@ -75,12 +77,32 @@ def _fault_drill(cfg: TrainConfig, output: str, step: int, rank: int, world: int
         os._exit(1)
 
 
-def train_loop_per_worker(config: dict) -> None:
+@dataclass
+class _Worker:
+    """One training worker's engine, place in the run and running totals."""
+
+    cfg: TrainConfig
+    output: str
+    rank: int
+    world: int
+    device: torch.device
+    engine: Any
+    tokenizer: Any
+    params: dict
+    state: dict
+    log: MetricsLog | None
+    peak_tflops: float | None
+
+    @property
+    def lora(self) -> bool:
+        return self.cfg.lora is not None
+
+
+def _start(cfg: TrainConfig, output: str, model_source: str) -> _Worker:
+    """The engine, resumed from Ray Train's checkpoint when there is one."""
     import ray.train
     import ray.train.torch
 
-    cfg = TrainConfig.model_validate(config["train"])
-    output = config["output"]
     ctx = ray.train.get_context()
     rank, world = ctx.get_world_rank(), ctx.get_world_size()
     device = ray.train.torch.get_device()
@@ -89,28 +111,65 @@ def train_loop_per_worker(config: dict) -> None:
     torch.manual_seed(cfg.seed)
     if cfg.threads_per_worker:
         torch.set_num_threads(cfg.threads_per_worker)
-
     run_precision = training_precision(cfg)
-    engine, tokenizer, params = load_model_and_engine(cfg, config["model_source"], world, run_precision)
-    lora = cfg.lora is not None
+    engine, tokenizer, params = load_model_and_engine(cfg, model_source, world, run_precision)
     state: dict = {"step": 0, "tokens": 0, "useful_tokens": 0, "examples": 0}
     checkpoint = ray.train.get_checkpoint()
     if checkpoint is not None:
         with checkpoint.as_directory() as directory:
-            state = load_checkpoint(engine, directory, frozen=not lora)
+            state = load_checkpoint(engine, directory, frozen=cfg.lora is None)
     state.update(trainable_params=params["trainable"], total_params=params["total"], precision=run_precision)
-    start_step = state["step"]
-    log = MetricsLog(output, start_step) if rank == 0 else None
+    log = MetricsLog(output, state["step"]) if rank == 0 else None
     peak = None
     if device.type == "cuda":
         peak = cfg.gpu_peak_tflops or gpu_peak_tflops(torch.cuda.get_device_name(device))
+    return _Worker(cfg, output, rank, world, device, engine, tokenizer, params, state, log, peak)
 
-    micro = cfg.micro_batch_size(world)
-    batches = shard_micro_batches(
-        ray.train.get_dataset_shard("train"), cfg, micro, tokenizer.pad_token_id, seed=cfg.seed + 1000 * start_step
-    )
+
+def _log_window(w: _Worker, step: int, window: torch.Tensor, elapsed: float, micro: int) -> None:
+    """Sum the window's loss and tokens over the workers, add them to the state, and log the step on rank 0."""
+    totals = window.to(w.engine.device) if w.device.type == "cuda" else window.clone()
+    dist.all_reduce(totals)
+    totals = totals.cpu()
+    w.state["step"] = step
+    w.state["tokens"] += int(totals[2])
+    w.state["useful_tokens"] += int(totals[3])
+    w.state["examples"] += int(totals[1]) * micro
+    record = {
+        "step": step,
+        "loss": float(totals[0] / totals[1]),
+        "lr": float(w.engine.get_lr()[0]),
+        "tokens_per_s": float(totals[2] / elapsed),
+        "useful_tokens_per_s": float(totals[3] / elapsed),
+        "useful_share": float(totals[3] / totals[2]),
+        "tokens": w.state["tokens"],
+        "trainable_params": w.params["trainable"],
+        "total_params": w.params["total"],
+    }
+    peak_bytes = peak_memory_bytes(w.device)
+    if peak_bytes is not None:  # rank 0's own: weights, gradients, optimizer state, activations
+        record["peak_memory_gb"] = round(peak_bytes / 2**30, 3)
+    if w.peak_tflops is not None:
+        flops = flops_per_token(w.params["total"], w.params["trainable"], adapters_only=w.lora)
+        record["mfu"] = mfu(flops, record["tokens_per_s"], w.peak_tflops * w.world)
+    if w.log is not None:
+        w.log.log(record)
+    w.state["loss"] = record["loss"]
+    if "peak_memory_gb" in record:
+        w.state["peak_memory_gb"] = record["peak_memory_gb"]
+
+
+def _train(w: _Worker) -> None:
+    """The steps from the state's to `max_steps`: logging every `log_every`, checkpoints as configured."""
+    import ray.train
+
+    cfg, engine = w.cfg, w.engine
+    micro = cfg.micro_batch_size(w.world)
+    start_step = w.state["step"]
+    shard = ray.train.get_dataset_shard("train")
+    batches = shard_micro_batches(shard, cfg, micro, w.tokenizer.pad_token_id, seed=cfg.seed + 1000 * start_step)
     engine.train()
-    reset_peak_memory(device)
+    reset_peak_memory(w.device)
     window = torch.zeros(4, dtype=torch.float64)  # loss sum, micro-batches, tokens, useful tokens
     tick = time.perf_counter()
     for step in range(start_step + 1, cfg.max_steps + 1):
@@ -123,52 +182,28 @@ def train_loop_per_worker(config: dict) -> None:
                 [loss.item(), 1, batch["input_ids"].numel(), batch["attention_mask"].sum().item()], dtype=torch.float64
             )
         if cfg.fail_at_step is not None:
-            _fault_drill(cfg, output, step, rank, world)
+            _fault_drill(cfg, w.output, step, w.rank, w.world)
         if step % cfg.log_every == 0 or step == cfg.max_steps:
-            totals = window.to(engine.device) if device.type == "cuda" else window.clone()
-            dist.all_reduce(totals)
-            totals = totals.cpu()
-            elapsed = time.perf_counter() - tick
-            state["step"] = step
-            state["tokens"] += int(totals[2])
-            state["useful_tokens"] += int(totals[3])
-            state["examples"] += int(totals[1]) * micro
-            record = {
-                "step": step,
-                "loss": float(totals[0] / totals[1]),
-                "lr": float(engine.get_lr()[0]),
-                "tokens_per_s": float(totals[2] / elapsed),
-                "useful_tokens_per_s": float(totals[3] / elapsed),
-                "useful_share": float(totals[3] / totals[2]),
-                "tokens": state["tokens"],
-                "trainable_params": params["trainable"],
-                "total_params": params["total"],
-            }
-            peak_bytes = peak_memory_bytes(device)
-            if peak_bytes is not None:  # rank 0's own: weights, gradients, optimizer state, activations
-                record["peak_memory_gb"] = round(peak_bytes / 2**30, 3)
-            if peak is not None:
-                flops = flops_per_token(params["total"], params["trainable"], adapters_only=lora)
-                record["mfu"] = mfu(flops, record["tokens_per_s"], peak * world)
-            if log is not None:
-                log.log(record)
-            state["loss"] = record["loss"]
-            if "peak_memory_gb" in record:
-                state["peak_memory_gb"] = record["peak_memory_gb"]
+            _log_window(w, step, window, time.perf_counter() - tick, micro)
             window.zero_()
             tick = time.perf_counter()
         last = step == cfg.max_steps
         if (step % cfg.checkpoint_every == 0 and not last) or (last and cfg.final_checkpoint):
-            _report_checkpoint(engine, dict(state, step=step), rank, log, frozen=not lora)
+            _report_checkpoint(engine, dict(w.state, step=step), w.rank, w.log, frozen=not w.lora)
             tick = time.perf_counter()
 
-    _export(cfg, engine, tokenizer, output, rank, precision.torch_dtype(run_precision))
-    if rank == 0:
-        assert log is not None  # rank 0 keeps the log
-        log.close()
+
+def train_loop_per_worker(config: dict) -> None:
+    """Ray Train's worker function: `config` holds the `TrainConfig` (`train`), the output and the model."""
+    w = _start(config["train"], config["output"], config["model_source"])
+    _train(w)
+    _export(w.cfg, w.engine, w.tokenizer, w.output, w.rank, precision.torch_dtype(w.state["precision"]))
+    if w.rank == 0:
+        assert w.log is not None  # rank 0 keeps the log
+        w.log.close()
         # Written here rather than read from Ray Train's result, which keeps only the metrics of checkpoints
         # (a run with `final_checkpoint: false` reports none at the end).
-        storage.write_json(storage.join(output, FINAL_STATE), _metrics(state))
+        storage.write_json(storage.join(w.output, FINAL_STATE), _metrics(w.state))
     dist.barrier()
 
 

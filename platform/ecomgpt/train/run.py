@@ -164,7 +164,7 @@ def run_train(
     prepared = time.time()
     trainer = TorchTrainer(
         train_loop_per_worker,
-        train_loop_config={"train": cfg.model_dump(mode="json"), "output": output, "model_source": model_source},
+        train_loop_config={"train": cfg, "output": output, "model_source": model_source},
         scaling_config=ray.train.ScalingConfig(
             num_workers=cfg.num_workers, use_gpu=cfg.use_gpu, resources_per_worker={"CPU": cfg.cpus_per_worker}
         ),
