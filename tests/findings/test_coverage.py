@@ -12,7 +12,8 @@ import pytest
 from ecomgpt.config import load_model
 from ecomgpt.findings.analysis import analyse
 from ecomgpt.findings.config import FindingsConfig
-from ecomgpt.findings.run import BASE, findings_points
+from ecomgpt.findings.keys import BASE
+from ecomgpt.findings.run import findings_points
 from tests.conftest import REPO
 
 TASK_SIZES = (3, 4, 5, 6, 6, 8, 10, 14)  # instances per held-out task: unequal, as `limit` and small tasks make them

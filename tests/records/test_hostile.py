@@ -6,8 +6,9 @@ import json
 
 import pytest
 
+from ecomgpt.records.decoding import MAX_DEPTH, ParseFailure
 from ecomgpt.records.ingest import Reject, iter_unit
-from ecomgpt.records.parsers import MAX_DEPTH, ParseFailure, apply_parser
+from ecomgpt.records.parsers import apply_parser
 from ecomgpt.records.sources import SourceError
 from ecomgpt.records.units import plan_units
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from ecomgpt.records.decoding import ParseFailure
 from ecomgpt.records.mapping import MappingError, apply_mapping, row_columns
-from ecomgpt.records.parsers import ParseFailure, apply_parser, check_parser, known_parsers, register_parser
+from ecomgpt.records.parsers import apply_parser, check_parser, known_parsers, register_parser
 from ecomgpt.records.schema import Dialogue, Product, Query
 
 from .helpers import config

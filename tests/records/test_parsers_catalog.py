@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from ecomgpt.records.parsers import ParseFailure, apply_parser, check_parser
+from ecomgpt.records.decoding import ParseFailure
+from ecomgpt.records.parsers import apply_parser, check_parser
 from ecomgpt.records.sources import SourceError, load_source_config
 
 from .helpers import read_all

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from ecomgpt.train.engine import export_model
+from ecomgpt.train.export import export_model
 from ecomgpt.train.tiny import init_model, tiny_bloom_config, train_tokenizer
 
 

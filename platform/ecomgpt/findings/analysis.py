@@ -7,7 +7,7 @@ from typing import Any
 
 from ecomgpt.findings import stats
 from ecomgpt.findings.config import FindingsConfig
-from ecomgpt.findings.run import BASE, LABEL_ARMS, FindingsError, arm_key, curve_key, label_key
+from ecomgpt.findings.keys import BASE, LABEL_ARMS, FindingsError, arm_key, curve_key, label_key
 from ecomgpt.sweep.fit import fit_log_trend
 
 CLAIMS = {

@@ -15,38 +15,18 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from typing import Literal
 
 import orjson
 
 from ecomgpt import storage
-from ecomgpt.errors import UserError
+from ecomgpt.findings.analysis import analyse
 from ecomgpt.findings.config import FindingsConfig
+from ecomgpt.findings.keys import BASE, LABEL_ARMS, FindingsError, arm_key, curve_key, label_key
+from ecomgpt.findings.report import write_report
 from ecomgpt.sweep.config import PointConfig, SweepConfig
 
-BASE = "base"
 SWEEP = "sweep"  # the trials' sweep, under the output
 DATA_RECORD = "findings-data.json"  # the content hash of the data the trials train on
-
-
-class FindingsError(UserError, ValueError):
-    """A findings run that cannot start or whose trials cannot be compared."""
-
-
-def arm_key(arm: str, seed: int) -> str:
-    return f"atomic-{arm}-seed{seed}"
-
-
-# arm -> mixture.label_kind
-LABEL_ARMS: dict[str, Literal["golden", "pseudo"] | None] = {"golden": "golden", "pseudo": "pseudo", "both": None}
-
-
-def label_key(arm: str, seed: int) -> str:
-    return f"labels-{arm}-seed{seed}"
-
-
-def curve_key(n_tasks: int, samples_per_task: int, seed: int) -> str:
-    return f"tasks{n_tasks}-spt{samples_per_task}-seed{seed}"
 
 
 def curve_points(cfg: FindingsConfig) -> list[tuple[int, int]]:
@@ -154,8 +134,6 @@ def check_same_data(output: str, data_dir: str) -> None:
 
 def run_findings(cfg: FindingsConfig, output: str, *, resume: bool = False, address: str | None = None) -> dict:
     """Run (or, with resume, finish) every trial and write findings.json, findings.md and the plots."""
-    from ecomgpt.findings.analysis import analyse
-    from ecomgpt.findings.report import write_report
     from ecomgpt.runtime import ray_session
     from ecomgpt.sweep.run import plan_sweep, run_sweep
 

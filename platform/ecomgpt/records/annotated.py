@@ -14,16 +14,15 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ecomgpt import storage
 from ecomgpt.records import layout
+from ecomgpt.records.decoding import decode
 from ecomgpt.records.layout import LayoutError, TaskMeta
-from ecomgpt.records.readers import RawItem, clip, decode, iter_lines, json_object_lines
-
-if TYPE_CHECKING:
-    from ecomgpt.records.sources import SourceConfig
-    from ecomgpt.records.units import ReadUnit
+from ecomgpt.records.readers import RawItem, clip, iter_lines, json_object_lines
+from ecomgpt.records.sources import SourceConfig
+from ecomgpt.records.units import ReadUnit
 
 _PREFIXES = ("B-", "I-", "E-", "S-")
 

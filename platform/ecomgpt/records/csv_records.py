@@ -6,6 +6,7 @@ spans several lines must be well quoted (`strict` csv: a closing quote is follow
 the line's end). A record that breaks a rule, or is still open at the end of the file, is reported
 as broken with its first line only, and reading starts again at the line after that one: the lines
 it would have swallowed are read as records of their own. Memory stays within one record's limits.
+`csv_file_records` reads a file's records with its source's delimiter and limits.
 """
 
 from __future__ import annotations
@@ -13,9 +14,12 @@ from __future__ import annotations
 import csv
 import sys
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from typing import IO
+
+from ecomgpt import storage
+from ecomgpt.records.sources import SourceConfig
 
 # The csv module's own limit (128 KiB per field) would abort the whole file; records are bounded
 # by `max_bytes` here and field length is checked per record (field_too_long).
@@ -137,6 +141,16 @@ def csv_records(lines: Iterator[Line], delimiter: str, max_lines: int, max_bytes
             feed.taken = feed.taken[:1]
         (first, offset, _), last = feed.taken[0], feed.taken[-1][0]
         yield CsvRecord(offset, first, last, "".join(text for *_, text in feed.taken), fields, error)
+
+
+def csv_file_records(
+    path: str, config: SourceConfig, start: int = 0, first_line: int = 1
+) -> Generator[CsvRecord, None, None]:
+    """The CSV records of a file from byte `start` (a record start) to its end."""
+    with storage.open_binary(path) as handle:
+        handle.seek(start)
+        lines = bounded_lines(handle, config.max_record_bytes, first_line, start)
+        yield from csv_records(lines, config.delimiter, config.max_record_lines, config.max_record_bytes)
 
 
 def record_kind(record: CsvRecord, have_header: bool) -> str:

@@ -16,8 +16,9 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from ecomgpt.records.annotated import read_bio, read_ecomgpt
+from ecomgpt.records.decoding import BOM
 from ecomgpt.records.mapping import MappingError, apply_mapping, column_of
-from ecomgpt.records.readers import BOM, RawItem, read_csv, read_json_array, read_json_lines, read_parquet
+from ecomgpt.records.readers import RawItem, read_csv, read_json_array, read_json_lines, read_parquet
 from ecomgpt.records.schema import MODELS, RECORD_ADAPTER
 from ecomgpt.records.sources import SourceConfig
 from ecomgpt.records.units import ReadUnit

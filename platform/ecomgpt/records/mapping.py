@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ecomgpt.records.parsers import ParseFailure, apply_parser
+from ecomgpt.records.decoding import ParseFailure
+from ecomgpt.records.parsers import apply_parser
 from ecomgpt.records.sources import FieldRule, value_key
 
 

@@ -8,24 +8,20 @@ record is bounded in lines and bytes (`records.csv_records`): a broken one is re
 
 from __future__ import annotations
 
-import ast
 import functools
 import json
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pyarrow.parquet as pq
 
 from ecomgpt import storage
-from ecomgpt.records.csv_records import CsvRecord, bounded_lines, csv_records, record_kind
-from ecomgpt.records.parsers import ParseFailure, load_json
+from ecomgpt.records.csv_records import csv_file_records, record_kind
+from ecomgpt.records.decoding import BOM, decode, parse_object_text
+from ecomgpt.records.sources import SourceConfig
+from ecomgpt.records.units import ReadUnit
 
-if TYPE_CHECKING:
-    from ecomgpt.records.sources import SourceConfig
-    from ecomgpt.records.units import ReadUnit
-
-BOM = "\ufeff"
 RAW_CHARS = 2000
 
 
@@ -63,26 +59,6 @@ def iter_lines(path: str, start: int, end: int, first_line: int) -> Iterator[tup
             position += len(line)
             yield number, line.rstrip(b"\r\n") if line.endswith(b"\n") else line
             number += 1
-
-
-def decode(line: bytes) -> str:
-    """Strict UTF-8; raises UnicodeDecodeError. A leading BOM is dropped."""
-    text = line.decode("utf-8")
-    return text[1:] if text.startswith(BOM) else text
-
-
-def parse_object_text(text: str, allow_python_literals: bool) -> tuple[Any, str]:
-    """(value, "") or (None, error message) for one JSON (or Python-literal) text."""
-    try:
-        return load_json(text), ""
-    except ParseFailure as exc:
-        error = str(exc)
-    if allow_python_literals:
-        try:
-            return ast.literal_eval(text), ""
-        except (ValueError, SyntaxError, MemoryError, RecursionError) as exc:
-            error += f"; not a Python literal either: {type(exc).__name__}: {exc}"
-    return None, error
 
 
 def json_object_lines(unit: ReadUnit, id_prefix: str, allow_python_literals: bool) -> Iterator[RawItem]:
@@ -158,16 +134,6 @@ def _has_surrogates(fields: list[str]) -> bool:
         return False
     except UnicodeEncodeError:
         return True
-
-
-def csv_file_records(
-    path: str, config: SourceConfig, start: int = 0, first_line: int = 1
-) -> Generator[CsvRecord, None, None]:
-    """The CSV records of a file from byte `start` (a record start) to its end."""
-    with storage.open_binary(path) as handle:
-        handle.seek(start)
-        lines = bounded_lines(handle, config.max_record_bytes, first_line, start)
-        yield from csv_records(lines, config.delimiter, config.max_record_lines, config.max_record_bytes)
 
 
 def csv_header(path: str, config: SourceConfig) -> list[str] | None:

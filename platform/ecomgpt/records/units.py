@@ -21,10 +21,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ecomgpt import storage
-from ecomgpt.records.csv_records import record_kind
+from ecomgpt.records.csv_records import csv_file_records, record_kind
+from ecomgpt.records.decoding import BOM, parse_object_text
 from ecomgpt.records.layout import TEST_FILE, read_meta, task_dirs
 from ecomgpt.records.mapping import row_columns
-from ecomgpt.records.readers import BOM, csv_file_records, parse_object_text
 from ecomgpt.records.sources import (
     EXTENSIONS,
     SourceConfig,

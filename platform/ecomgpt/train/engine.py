@@ -1,12 +1,9 @@
-"""Model loading, the DeepSpeed engine, its checkpoints and the Hugging Face export (one worker's view)."""
+"""Model loading, the DeepSpeed engine and its checkpoints (one worker's view)."""
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
-from collections.abc import Callable
 
 import torch
 
@@ -14,6 +11,7 @@ from ecomgpt import models, precision, storage
 from ecomgpt.precision import Resolved
 from ecomgpt.train.config import TrainConfig
 from ecomgpt.train.ds_config import WEIGHT_DTYPES, deepspeed_config, start_schedule
+from ecomgpt.train.lora import add_adapters
 
 TAG = "state"  # DeepSpeed checkpoint tag inside every reported checkpoint directory
 STATE_FILE = "trainer_state.json"
@@ -49,8 +47,6 @@ def load_model_and_engine(cfg: TrainConfig, model_source: str, world_size: int, 
         model.gradient_checkpointing_enable()
         model.config.use_cache = False
     if cfg.lora is not None:
-        from ecomgpt.train.lora import add_adapters
-
         if cfg.model.gradient_checkpointing:
             # The frozen embeddings' output must require grad, or checkpointed blocks would pass none back.
             model.enable_input_require_grads()
@@ -99,40 +95,3 @@ def full_state_dict(engine, zero_stage: int) -> dict | None:
     if engine.global_rank == 0:
         return {key: value.detach().cpu() for key, value in engine.module.state_dict().items()}
     return None
-
-
-def export_model(state_dict: dict, config, tokenizer, target: str, dtype=None) -> None:
-    """A self-contained Hugging Face directory at `target` (path or URI): safetensors + tokenizer, the
-    weights in `dtype` (a torch dtype; None: as they are in `state_dict`)."""
-    from transformers import AutoModelForCausalLM
-
-    dtype = dtype or next(iter(state_dict.values())).dtype
-    model = AutoModelForCausalLM.from_config(config, dtype=dtype)
-    missing, unexpected = model.load_state_dict(state_dict, strict=False)
-    tied = {"lm_head.weight"} if config.tie_word_embeddings else set()
-    if set(missing) - tied or unexpected:
-        raise RuntimeError(f"export: missing {sorted(set(missing) - tied)}, unexpected {sorted(unexpected)}")
-    model.tie_weights()
-    model.config.use_cache = True
-    model.generation_config.eos_token_id = tokenizer.eos_token_id
-    model.generation_config.pad_token_id = tokenizer.pad_token_id
-
-    def write(staging: str) -> None:
-        model.save_pretrained(staging, safe_serialization=True)
-        tokenizer.save_pretrained(staging)
-
-    write_aside(target, write)
-
-
-def write_aside(target: str, write: Callable[[str], object]) -> None:
-    """`write` fills a staging directory that is then put in place at `target` (path or URI) whole: a crash
-    never leaves half a model where a stage would load it."""
-    local = storage.is_local(target)
-    staging = storage.staging_dir(storage.normalize(target)) if local else tempfile.mkdtemp(prefix="ecomgpt-export-")
-    if local:
-        shutil.rmtree(staging, ignore_errors=True)  # what a crashed export left
-    try:
-        write(staging)
-        storage.replace_dir(staging, target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)

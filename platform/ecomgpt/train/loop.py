@@ -22,13 +22,13 @@ import torch.distributed as dist
 from ecomgpt import precision, storage
 from ecomgpt.train.config import TrainConfig
 from ecomgpt.train.engine import (
-    export_model,
     full_state_dict,
     load_checkpoint,
     load_model_and_engine,
     save_checkpoint,
     training_precision,
 )
+from ecomgpt.train.export import export_model
 from ecomgpt.train.metrics import (
     MetricsLog,
     flops_per_token,

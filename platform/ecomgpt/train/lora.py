@@ -16,6 +16,7 @@ import tempfile
 from ecomgpt import adapters, models, storage
 from ecomgpt.config import ConfigError
 from ecomgpt.train.config import TINY, LoraConfig, TrainConfig
+from ecomgpt.train.export import export_model, write_aside
 
 
 def target_modules(lora: LoraConfig, model_type: str) -> list[str]:
@@ -89,9 +90,7 @@ def trained_state_dict(engine, zero_stage: int) -> dict | None:
 
 def export_adapter(peft_model, state_dict: dict, target: str, merged_target: str | None, tokenizer, dtype) -> None:
     """The adapter directory at `target` (path or URI) and, when `merged_target` is given, the base model
-    with the adapter merged in (a full checkpoint, as `engine.export_model` writes it)."""
-    from ecomgpt.train.engine import export_model, write_aside
-
+    with the adapter merged in (a full checkpoint, as `export.export_model` writes it)."""
     local = tempfile.mkdtemp(prefix="ecomgpt-adapter-")
     try:
         # The vocabulary is never resized here: no embedding layer to save (and no hub look-up to decide).

@@ -1,15 +1,23 @@
-"""The manifest of a `train` run: inputs, config, seed, counts, timings, versions."""
+"""A `train` run's plan (what the driver checked) and its manifest: inputs, config, seed, counts, timings, versions."""
 
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 from ecomgpt import storage
+from ecomgpt.train.config import TrainConfig
+from ecomgpt.train.data import MixturePlan
 from ecomgpt.versions import versions
 
-if TYPE_CHECKING:
-    from ecomgpt.train.run import TrainPlan
+
+@dataclass
+class TrainPlan:
+    cfg: TrainConfig
+    data_dir: str
+    output: str
+    resume: bool
+    mixture: MixturePlan
 
 
 def build_manifest(

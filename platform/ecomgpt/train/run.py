@@ -10,29 +10,19 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
 
 from ecomgpt import models, storage
 from ecomgpt.config import ConfigError
 from ecomgpt.errors import UserError
 from ecomgpt.train.config import TINY, TrainConfig
-from ecomgpt.train.data import MixturePlan, plan_mixture
-from ecomgpt.train.manifest import build_manifest
+from ecomgpt.train.data import plan_mixture
+from ecomgpt.train.manifest import TrainPlan, build_manifest
 
 CHECKPOINTS = "checkpoints"  # Ray Train run name: checkpoints live in <output>/checkpoints/
 
 
 class OutputError(UserError, ValueError):
     """An output directory that holds another run, or nothing to resume."""
-
-
-@dataclass
-class TrainPlan:
-    cfg: TrainConfig
-    data_dir: str
-    output: str
-    resume: bool
-    mixture: MixturePlan
 
 
 def locate_model(cfg: TrainConfig) -> TrainConfig:

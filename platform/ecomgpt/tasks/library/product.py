@@ -7,166 +7,28 @@ answer with even odds, so the two answers stay balanced.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import cast
 
 from ecomgpt.answers import ITEMS, NER
 from ecomgpt.records.schema import Product
-from ecomgpt.tasks.library._common import (
-    COARSE_CATEGORIES,
-    FINE_CATEGORIES,
-    LANGS,
-    YES_NO_SET,
-    Draws,
-    Vocab,
-    candidate_labels,
-    norm,
-    render_pairs,
-    unique,
-    yes_no,
+from ecomgpt.tasks.library._categories import COARSE_CATEGORIES, FINE_CATEGORIES
+from ecomgpt.tasks.library._common import LANGS, YES_NO_SET, Draws, candidate_labels, render_pairs, unique, yes_no
+from ecomgpt.tasks.library._product_values import (
+    ATTRIBUTE_NAMES,
+    BRAND_NAME,
+    attribute_pairs,
+    can_change,
+    changed_value,
+    in_title,
+    leaf_category,
 )
 from ecomgpt.tasks.registry import Draft, TaskInput, register_task
 from ecomgpt.tasks.rng import Rng
 
-# Distinct in meaning on purpose (no material/fabric, capacity/net content): a distractor must never
-# be a right answer. Names that contain one another are kept apart by `candidate_labels`.
-ATTRIBUTE_NAMES = {
-    "en": Vocab(
-        [
-            "color",
-            "material",
-            "size",
-            "pattern",
-            "style",
-            "sleeve length",
-            "neck type",
-            "occasion",
-            "model number",
-            "ideal for",
-            "closure",
-            "heel height",
-            "season",
-        ]
-    ),
-    "zh": Vocab(
-        [
-            "颜色",
-            "材质",
-            "尺码",
-            "图案",
-            "风格",
-            "袖长",
-            "领型",
-            "适用场景",
-            "型号",
-            "适用对象",
-            "闭合方式",
-            "鞋跟高度",
-            "适用季节",
-        ]
-    ),
-}
-# Replacement values for the negatives of item alignment and title-attribute matching.
-BRANDS = {
-    "en": Vocab(
-        [
-            "Samsung",
-            "Nike",
-            "Philips",
-            "Sony",
-            "Adidas",
-            "Puma",
-            "Lenovo",
-            "Dell",
-            "Prestige",
-            "Titan",
-            "Fastrack",
-            "Levi's",
-            "Maybelline",
-            "Lakme",
-            "Bosch",
-        ]
-    ),
-    "zh": Vocab(
-        [
-            "小米",
-            "华为",
-            "美的",
-            "海尔",
-            "李宁",
-            "安踏",
-            "兰芝",
-            "欧莱雅",
-            "格力",
-            "九阳",
-            "苏泊尔",
-            "南极人",
-            "恒源祥",
-            "波司登",
-            "罗莱",
-        ]
-    ),
-}
-COLORS = {
-    "en": Vocab(
-        [
-            "black",
-            "white",
-            "red",
-            "blue",
-            "green",
-            "yellow",
-            "pink",
-            "grey",
-            "brown",
-            "purple",
-            "orange",
-            "beige",
-            "navy",
-            "silver",
-            "gold",
-        ]
-    ),
-    "zh": Vocab(
-        [
-            "黑色",
-            "白色",
-            "红色",
-            "蓝色",
-            "绿色",
-            "黄色",
-            "粉色",
-            "灰色",
-            "棕色",
-            "紫色",
-            "橙色",
-            "米色",
-            "藏青色",
-            "银色",
-            "金色",
-        ]
-    ),
-}
-BRAND_NAME = {"en": "brand", "zh": "品牌"}
-_BRAND_NAMES = frozenset(("brand", "brand name", "品牌", "品牌名称"))
-_COLOR_WORDS = {lang: frozenset(label.lower() for label in COLORS[lang].labels) for lang in LANGS}
-_NUMBER = re.compile(r"[0-9]+")
 ALIGN_LABELS = {"en": ("same", "not same"), "zh": ("相同", "不相同")}
 ALIGN_SET = {lang: ITEMS.render(labels) for lang, labels in ALIGN_LABELS.items()}
 _TITLE_SEP = {"en": " ", "zh": ""}
-
-
-def _in_title(p: Product) -> list[tuple[int, str, str]]:
-    """(position, name, value) of each attribute whose value occurs verbatim in the title, in title order."""
-    title = p.title
-    found = []
-    for attribute in p.attributes:
-        position = title.find(attribute.value)
-        if position >= 0:
-            found.append((position, attribute.name, attribute.value))
-    found.sort()
-    return found
 
 
 def facts(attributes: Sequence[tuple[str, str]], brand: str | None, lang: str) -> list[tuple[str, str]]:
@@ -199,46 +61,6 @@ def title_generation_input(attributes: Sequence[tuple[str, str]], brand: str | N
     return TaskInput(render_pairs(facts(attributes, brand, lang), lang))
 
 
-def _pairs(p: Product) -> list[tuple[str, str]]:
-    return [(a.name, a.value) for a in p.attributes]
-
-
-def _leaf(p: Product) -> str | None:
-    """The finest category, unless it is the title itself (some catalogue trees end with the
-    product name, which would make the answer a copy of the input)."""
-    if not p.category or p.category[-1].lower() == p.title.lower():
-        return None
-    return p.category[-1]
-
-
-def _draw_other(rng: Rng, value: str, vocab: Vocab) -> str:
-    """A vocabulary label different from `value` (vocabularies hold many labels, so this ends fast)."""
-    key = norm(value)
-    while True:
-        index = rng.randrange(len(vocab))
-        if vocab.keys[index] != key:
-            return vocab.labels[index]
-
-
-def _changeable(name: str, value: str, lang: str) -> bool:
-    """Whether `_changed_value` can make a different value: brands, colours and numbers."""
-    return name.lower() in _BRAND_NAMES or value.lower() in _COLOR_WORDS[lang] or _NUMBER.search(value) is not None
-
-
-def _changed_value(name: str, value: str, lang: str, rng: Rng) -> str | None:
-    """A plausible but different value for the same attribute, or None when none can be made."""
-    if name.lower() in _BRAND_NAMES:
-        return _draw_other(rng, value, BRANDS[lang])
-    if value.lower() in _COLOR_WORDS[lang]:
-        new = _draw_other(rng, value, COLORS[lang])
-        return new.capitalize() if value[:1].isupper() else new
-    match = _NUMBER.search(value)
-    if match is None:
-        return None
-    digits = match.group()
-    return f"{value[: match.start()]}{str(int(digits) + 1).zfill(len(digits))}{value[match.end() :]}"
-
-
 @register_task(
     "product.attribute_value_detection",
     data_type="product",
@@ -259,7 +81,7 @@ def _changed_value(name: str, value: str, lang: str, rng: Rng) -> str | None:
     },
 )
 def attribute_value_detection(p: Product, rng: Rng) -> list[Draft]:
-    found = _in_title(p)
+    found = in_title(p)
     names = unique(name for _, name, _ in found)
     if not names:
         return []
@@ -288,7 +110,7 @@ def attribute_value_detection(p: Product, rng: Rng) -> list[Draft]:
     },
 )
 def attribute_name_classification(p: Product, rng: Rng) -> list[Draft]:
-    found = _in_title(p)
+    found = in_title(p)
     # A value shared by two attribute names has no single right answer.
     owners: dict[str, set[str]] = {}
     for _, name, value in found:
@@ -324,9 +146,9 @@ def attribute_name_classification(p: Product, rng: Rng) -> list[Draft]:
     },
 )
 def title_generation(p: Product, rng: Rng) -> list[Draft]:
-    if len(facts(_pairs(p), p.brand, p.lang)) < 2:
+    if len(facts(attribute_pairs(p), p.brand, p.lang)) < 2:
         return []
-    return [title_generation_input(_pairs(p), p.brand, p.lang).draft(p.title)]
+    return [title_generation_input(attribute_pairs(p), p.brand, p.lang).draft(p.title)]
 
 
 _CATEGORY_TEMPLATES = {
@@ -370,7 +192,7 @@ def coarse_category_classification(p: Product, rng: Rng) -> list[Draft]:
         return []
     gold = p.category[0]
     labels = candidate_labels(rng, [gold], 4, COARSE_CATEGORIES[p.lang], avoid=p.category[1:])
-    return [category_input(p.title, _pairs(p), p.lang, labels).draft(gold)]
+    return [category_input(p.title, attribute_pairs(p), p.lang, labels).draft(gold)]
 
 
 @register_task(
@@ -383,11 +205,11 @@ def coarse_category_classification(p: Product, rng: Rng) -> list[Draft]:
 )
 def fine_category_classification(p: Product, rng: Rng) -> list[Draft]:
     # A one-level path is the coarse task.
-    gold = _leaf(p) if len(p.category) >= 2 else None
+    gold = leaf_category(p) if len(p.category) >= 2 else None
     if gold is None:
         return []
     labels = candidate_labels(rng, [gold], 4, FINE_CATEGORIES[p.lang], avoid=p.category[:-1])
-    return [category_input(p.title, _pairs(p), p.lang, labels).draft(gold)]
+    return [category_input(p.title, attribute_pairs(p), p.lang, labels).draft(gold)]
 
 
 @register_task(
@@ -434,7 +256,7 @@ def _item_text(label: str, title: str, pairs: list[tuple[str, str]], lang: str) 
 def _rerendered_title(p: Product, pairs: list[tuple[str, str]]) -> str:
     """A title-like string written from (shuffled) attribute values, as another shop might list the item."""
     parts = [value for _, value in pairs[:4]]
-    leaf = _leaf(p)
+    leaf = leaf_category(p)
     if leaf is not None:
         parts.append(leaf)
     return _TITLE_SEP[p.lang].join(parts)
@@ -460,12 +282,12 @@ def _rerendered_title(p: Product, pairs: list[tuple[str, str]]) -> str:
     },
 )
 def item_alignment(p: Product, rng: Rng) -> list[Draft]:
-    known = facts(_pairs(p), p.brand, p.lang)
+    known = facts(attribute_pairs(p), p.brand, p.lang)
     if len(known) < 2:
         return []
     lang = p.lang
     # Only products that could give either answer take part, which keeps the labels balanced.
-    changeable = [i for i, (name, value) in enumerate(known) if _changeable(name, value, lang)]
+    changeable = [i for i, (name, value) in enumerate(known) if can_change(name, value, lang)]
     if not changeable:
         return []
     same = rng.random() < 0.5
@@ -473,8 +295,8 @@ def item_alignment(p: Product, rng: Rng) -> list[Draft]:
     if not same:
         index = rng.choice(changeable)
         name, value = known[index]
-        # (`changeable` holds only values that _changed_value can change)
-        other[index] = (name, cast(str, _changed_value(name, value, lang, rng)))
+        # (`changeable` holds only values that changed_value can change)
+        other[index] = (name, cast(str, changed_value(name, value, lang, rng)))
     Draws(rng).shuffle(other)
     text = (
         _item_text("Item 1", p.title, known, lang)
@@ -505,7 +327,7 @@ def item_alignment(p: Product, rng: Rng) -> list[Draft]:
     },
 )
 def title_attribute_matching(p: Product, rng: Rng) -> list[Draft]:
-    found = _in_title(p)
+    found = in_title(p)
     if not found:
         return []
     _, name, value = rng.choice(found)
@@ -516,7 +338,7 @@ def title_attribute_matching(p: Product, rng: Rng) -> list[Draft]:
     if others:
         wrong = rng.choice(others)
     else:
-        wrong = _changed_value(name, value, p.lang, rng)
+        wrong = changed_value(name, value, p.lang, rng)
         if wrong is None or wrong in p.title:
             return []
     match = rng.random() < 0.5
@@ -544,7 +366,7 @@ def title_attribute_matching(p: Product, rng: Rng) -> list[Draft]:
     },
 )
 def attribute_extraction(p: Product, rng: Rng) -> list[Draft]:
-    found = _in_title(p)
+    found = in_title(p)
     if not found:
         return []
     types = unique(name for _, name, _ in found)

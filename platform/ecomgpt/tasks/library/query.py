@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from ecomgpt.answers import ITEMS
 from ecomgpt.records.schema import Query
-from ecomgpt.tasks.library._common import COARSE_CATEGORIES, FINE_CATEGORIES, LANGS, category_candidates
+from ecomgpt.tasks.library._categories import COARSE_CATEGORIES, FINE_CATEGORIES
+from ecomgpt.tasks.library._common import LANGS, category_candidates
 from ecomgpt.tasks.registry import Draft, TaskInput, register_task
 from ecomgpt.tasks.rng import Rng
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from ecomgpt.answers import ITEMS
 from ecomgpt.records.schema import Review
+from ecomgpt.tasks.library._categories import COARSE_CATEGORIES, FINE_CATEGORIES
 from ecomgpt.tasks.library._common import (
-    COARSE_CATEGORIES,
-    FINE_CATEGORIES,
     LANGS,
     SENTIMENT_LABELS,
     SENTIMENT_SET,
