@@ -25,7 +25,7 @@ ROOT = REPO / "platform" / "ecomgpt"
 # modules that register into it, and they import the registry. Each entry is an edge left out of the graph.
 REGISTRATION = {
     ("ecomgpt.tasks.registry", "ecomgpt.tasks.library"): "the task library's modules run register_task",
-    ("ecomgpt.tasks.pseudo.registry", "ecomgpt.tasks.pseudo.library"): "the pseudo tasks run register_pseudo_task",
+    ("ecomgpt.tasks.registry", "ecomgpt.tasks.pseudo.library"): "the pseudo-label tasks run register_pseudo_task",
 }
 
 Graph = Mapping[str, frozenset[str]]
