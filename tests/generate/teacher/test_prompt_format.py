@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from ecomgpt.errors import UserError
+from ecomgpt.generate.teacher.cache import TeacherIdentity
 from ecomgpt.generate.teacher.config import HttpTeacher, LocalTeacher
 from ecomgpt.generate.teacher.labellers import LocalLabeller
 from ecomgpt.generate.teacher.plan import prompt_format
@@ -80,7 +81,7 @@ def _labeller(model: Path, fmt: str, tmp_path: Path) -> LocalLabeller:
         teacher.model_dump_json(),
         0.0,
         str(tmp_path / "cache"),
-        {"kind": "local", "model": str(model), "prompt_format": fmt},
+        TeacherIdentity("local", str(model), 0.0, fmt, dtype="auto"),
     )
 
 
