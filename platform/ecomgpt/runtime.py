@@ -21,11 +21,13 @@ def start_local_ray(**init_kwargs) -> None:
 
     The dashboard is on unless the caller turns it off: it serves Ray's state API, which Ray Train's
     placement-group cleaner polls every second during training (without it, a warning each time).
+    Always a new instance (`address="local"`): a cluster that `ray start` left on this machine is used only when
+    named (`--address`, RAY_ADDRESS), never joined by chance.
     """
     for key, value in LOCAL_RAY_ENV.items():
         os.environ.setdefault(key, value)
     init_kwargs.setdefault("include_dashboard", True)
-    ray.init(**init_kwargs)
+    ray.init(address="local", **init_kwargs)
 
 
 @contextmanager
