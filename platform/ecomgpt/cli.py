@@ -45,6 +45,7 @@ def _generate(args: argparse.Namespace) -> None:
     from ecomgpt.data.config import GenerateConfig
     from ecomgpt.data.pipeline import plan_generate, run_generate
     from ecomgpt.data.summary import summary_table
+    from ecomgpt.manifests import manifest_path
     from ecomgpt.runtime import ray_session
 
     shortcuts = [
@@ -59,7 +60,7 @@ def _generate(args: argparse.Namespace) -> None:
         plan = plan_generate(cfg, args.output, overwrite=args.overwrite)
         manifest = run_generate(plan)
     print(summary_table(manifest))
-    print(f"\ninstruction data: {args.output}   manifest: {args.output.rstrip('/')}/manifest.json")
+    print(f"\ninstruction data: {args.output}   manifest: {manifest_path(args.output)}")
 
 
 def _train(args: argparse.Namespace) -> None:

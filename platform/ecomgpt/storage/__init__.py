@@ -15,6 +15,7 @@ stores: S3 retries, block reads, storage errors), `files` (filesystems, queries,
 
 from ecomgpt.storage.cache import CACHE_ENTRIES_ENV, CACHE_ENV, DEFAULT_CACHE_ENTRIES, cache_root, local_dir
 from ecomgpt.storage.files import (
+    MANIFEST_FILE,
     delete_dir,
     exists,
     file_size,
@@ -70,6 +71,7 @@ __all__ = [
     "DEFAULT_CACHE_ENTRIES",
     "GLOB_CHARS",
     "LOCAL_SCHEMES",
+    "MANIFEST_FILE",
     "READ_BLOCK",
     "REPLACING_FILE",
     "S3_ATTEMPTS",

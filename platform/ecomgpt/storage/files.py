@@ -26,8 +26,10 @@ from ecomgpt.storage.locations import (
 from ecomgpt.storage.remote import READ_BLOCK, RemoteRaw, arrow_from_uri, names_location
 
 LOCAL_BUFFER = 1 << 20
+# Every run directory's manifest, written last (`ecomgpt.manifests` builds and writes it).
+MANIFEST_FILE = "manifest.json"
 # Files a directory listing never yields: hidden files, Spark/Hadoop markers, the run manifest.
-_SKIPPED_NAMES = {"manifest.json", "PROVENANCE.md", "README.md"}
+_SKIPPED_NAMES = {MANIFEST_FILE, "PROVENANCE.md", "README.md"}
 
 
 # --- filesystems ------------------------------------------------------------------------------------

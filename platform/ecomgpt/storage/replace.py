@@ -10,14 +10,14 @@ import uuid
 
 import pyarrow.fs as pafs
 
-from ecomgpt.storage.files import delete_dir, exists, read_text, relative_files, resolve, write_json
+from ecomgpt.storage.files import MANIFEST_FILE, delete_dir, exists, read_text, relative_files, resolve, write_json
 from ecomgpt.storage.locations import basename, is_local, join, normalize, parent, scheme
 from ecomgpt.storage.remote import READ_BLOCK, names_location
 
 
 def manifest_stage(directory: str) -> str | None:
-    """The `stage` named by the directory's manifest.json; None without a readable one."""
-    location = join(directory, "manifest.json")
+    """The `stage` named by the directory's manifest; None without a readable one."""
+    location = join(directory, MANIFEST_FILE)
     if not exists(location):
         return None
     try:
@@ -35,7 +35,7 @@ def staging_dir(target: str) -> str:
 
 # What marks a directory complete (a stage's manifest, a checkpoint's or an adapter's config): on an object
 # store these are deleted first and copied last, so a replacement cut short never looks complete.
-COMPLETION_FILES = ("manifest.json", "config.json", "adapter_config.json")
+COMPLETION_FILES = (MANIFEST_FILE, "config.json", "adapter_config.json")
 REPLACING_FILE = ".replacing.json"  # in a target while an object-store replacement is under way
 
 
