@@ -54,37 +54,6 @@ def pick_device(use_gpu: bool) -> str:
     return "cuda" if use_gpu and torch.cuda.is_available() else "cpu"
 
 
-def actor_plan(
-    concurrency: int | None, num_cpus: float, num_gpus: float, free: Mapping[str, float] | None = None
-) -> tuple[int, float]:
-    """(actors, CPUs per actor) of a model-holding actor pool: `concurrency` when given, else as many actors
-    as the free CPUs or GPUs hold now (at least one); `free` defaults to Ray's available resources.
-
-    Free rather than total resources: inside a sweep trial, the trial itself holds some of them, and an
-    actor pool larger than what can be placed would wait forever. On CPUs the actors share what is free: 1.9
-    free CPUs make one actor of 1.9 CPUs, which runs 2 torch threads, not one of 1 that leaves a core idle.
-    """
-    import math
-
-    if concurrency:
-        return concurrency, num_cpus
-    if free is None:
-        import ray
-
-        free = ray.available_resources()
-    if num_gpus > 0:
-        return max(1, int(free.get("GPU", 0) / num_gpus)), num_cpus
-    free_cpus = free.get("CPU", 1)
-    actors = max(1, int(free_cpus / num_cpus))
-    share = math.floor(free_cpus / actors * 10_000) / 10_000  # Ray counts CPUs in steps of 0.0001
-    return actors, max(num_cpus, share)
-
-
-def torch_threads(num_cpus: float) -> int:
-    """Torch threads of an actor holding `num_cpus` CPUs."""
-    return max(1, round(num_cpus))
-
-
 def encode_prompts(tokenizer, prompts: Sequence[str]) -> list[list[int]]:
     """Prompt token ids as training sees them (no special tokens added)."""
     return tokenizer(list(prompts), add_special_tokens=False)["input_ids"]

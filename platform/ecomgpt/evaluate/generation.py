@@ -16,7 +16,7 @@ from ecomgpt import models
 from ecomgpt.evaluate.config import GenerationConfig
 from ecomgpt.evaluate.metrics import normalize_prediction
 from ecomgpt.prompts import RESPONSE_STOP
-from ecomgpt.runner import ModelRunner, Sampling, actor_plan, encode_prompts, pick_device, torch_threads
+from ecomgpt.runner import ModelRunner, Sampling, encode_prompts, pick_device
 
 
 def generate_calls(lengths: list[int], budgets: list[int], max_tokens: int) -> list[tuple[list[int], int]]:
@@ -44,6 +44,8 @@ class AnswerGenerator:
 
     def __init__(self, model: str, gen: dict[str, Any]) -> None:
         import torch
+
+        from ecomgpt.runtime import torch_threads
 
         self.cfg = GenerationConfig.model_validate(gen)
         if pick_device(self.cfg.num_gpus > 0) == "cpu":
@@ -83,6 +85,8 @@ def generate_answers(rows: list[dict[str, Any]], model: str, gen: GenerationConf
     """Rows {task, index, prompt, max_new_tokens} -> the same rows with raw, prediction, new_tokens, truncated
     and dtype (the weights' dtype of the actor that answered)."""
     import ray
+
+    from ecomgpt.runtime import actor_plan
 
     # By budget, then by prompt length in the model's own tokens (characters are a poor proxy across
     # languages), so each batch pads little and decodes to one budget.

@@ -18,7 +18,8 @@ import numpy as np
 
 from ecomgpt.evaluate.generation import generate_calls
 from ecomgpt.prompts import RESPONSE_STOP
-from ecomgpt.runner import ModelRunner, Sampling, pick_device, torch_threads
+from ecomgpt.runner import ModelRunner, Sampling, pick_device
+from ecomgpt.runtime import torch_threads
 from ecomgpt.tasks.pseudo.registry import prompt_messages
 from ecomgpt.teacher.cache import AnswerCache
 from ecomgpt.teacher.config import HttpTeacher, LocalTeacher

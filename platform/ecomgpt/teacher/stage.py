@@ -32,7 +32,7 @@ from ecomgpt.data.finalize import candidates_table, to_ipc
 from ecomgpt.errors import UserError
 from ecomgpt.records.ingest import iter_unit
 from ecomgpt.records.units import ReadUnit
-from ecomgpt.runner import actor_plan
+from ecomgpt.runtime import actor_plan
 from ecomgpt.tasks.examples import RenderOptions
 from ecomgpt.tasks.pseudo.registry import PromptFormat, get_pseudo_task, prompts_hash, resolve_pseudo_tasks
 from ecomgpt.teacher.cache import AnswerCache, teacher_id
