@@ -82,7 +82,7 @@ def module_graph() -> dict[str, frozenset[str]]:
 
 
 def package_of(module: str) -> str:
-    """The subpackage a module belongs to (ecomgpt.data.pipeline -> ecomgpt.data); a top-level module is its own."""
+    """The subpackage a module belongs to (ecomgpt.generate.plan -> ecomgpt.generate); a top-level module is its own."""
     return ".".join(module.split(".")[:2])
 
 

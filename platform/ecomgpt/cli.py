@@ -46,6 +46,7 @@ def _generate(args: argparse.Namespace) -> None:
     from ecomgpt.generate.plan import plan_generate
     from ecomgpt.generate.run import run_generate
     from ecomgpt.generate.summary import summary_table
+    from ecomgpt.manifests import manifest_path
     from ecomgpt.runtime import ray_session
 
     shortcuts = [
@@ -60,7 +61,7 @@ def _generate(args: argparse.Namespace) -> None:
         plan = plan_generate(cfg, args.output, overwrite=args.overwrite)
         manifest = run_generate(plan)
     print(summary_table(manifest))
-    print(f"\ninstruction data: {args.output}   manifest: {args.output.rstrip('/')}/manifest.json")
+    print(f"\ninstruction data: {args.output}   manifest: {manifest_path(args.output)}")
 
 
 def _train(args: argparse.Namespace) -> None:

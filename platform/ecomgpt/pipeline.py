@@ -33,6 +33,7 @@ from ecomgpt.config import ConfigError, leaves, load_yaml, override, parse_model
 from ecomgpt.errors import UserError
 from ecomgpt.evaluate.config import EvaluateConfig
 from ecomgpt.evaluate.report import compare, comparison_table, markdown_table
+from ecomgpt.manifests import manifest_path, read_manifest, stage_manifest, timestamp, write_manifest
 from ecomgpt.pipeline_config import (
     EvaluateStageConfig,
     PipelineConfig,
@@ -87,7 +88,7 @@ class RunRecord:
             "key": key,
             "status": status,
             "wall_s": wall_s,
-            "at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "at": timestamp(),
         }
         storage.write_json(self.uri, {"stages": self.stages})
 
@@ -118,7 +119,7 @@ class Stages:
         """`work(resume)` unless the stage is done with this key; `load()` reads a finished stage's result."""
         where = self.dir(stage)
         status = self.record.status(stage, key)
-        if status == "done" and storage.exists(storage.join(where, "manifest.json")):
+        if status == "done" and storage.exists(manifest_path(where)):
             print(f"[{stage}] up to date: {where}", flush=True)
             self.walls[stage] = ("skipped", 0.0)
             return load()
@@ -180,7 +181,7 @@ def _generate(st: Stages, synth_key: str | None) -> tuple[str, dict]:
     teacher_model = [teacher.model.model] if teacher and teacher.model.kind == "local" else []
     inputs = contents([*user_cfg.sources, *user_cfg.inputs, *data, user_cfg.heldout_dir, *teacher_model])
     key = stage_key("generate", {**user_cfg.model_dump(mode="json"), "contents": inputs}, [synth_key or ""])
-    manifest = st.run("generate", key, work, lambda: storage.read_json(storage.join(where, "manifest.json")))
+    manifest = st.run("generate", key, work, lambda: read_manifest(where))
     print(summary_table(manifest))
     return key, manifest
 
@@ -207,12 +208,12 @@ def _train(st: Stages, data_key: str, data_dir: str) -> tuple[str, dict]:
         return load()
 
     def load() -> dict:
-        manifest = storage.read_json(storage.join(where, "manifest.json"))
+        manifest = read_manifest(where)
         return {
             "final_loss": manifest["final_loss"],
             "steps": manifest["counts"]["step"],
             "model_path": storage.join(where, "model"),
-            "manifest_path": storage.join(where, "manifest.json"),
+            "manifest_path": manifest_path(where),
             "model_source": manifest["inputs"]["model_source"],
         }
 
@@ -296,17 +297,15 @@ def _sweep(st: Stages, stage_cfg: SweepStageConfig, data_key: str, data_dir: str
         wall = time.perf_counter() - started
         fit = write_results(where, rows, cfg.metric, wall)
         print(summary_markdown(rows, fit, wall))
-        manifest = {
-            "stage": "sweep",
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "inputs": {"data_dir": data_dir, "heldout_dir": plan.heldout_dir, "config_file": stage_cfg.config},
-            "config": cfg.model_dump(mode="json"),
+        inputs = {"data_dir": data_dir, "heldout_dir": plan.heldout_dir, "config_file": stage_cfg.config}
+        fields = {
             "counts": {"trials": len(rows)},
             "fit": fit,
             "timings": {"total_s": round(wall, 3)},
             "outputs": ["results.json", "results.csv", "fit.json", "summary.md", "trials/"],
         }
-        storage.write_json(storage.join(where, "manifest.json"), manifest)
+        manifest = stage_manifest("sweep", cfg, inputs, fields)
+        write_manifest(where, manifest)
         return manifest
 
     # The trials' training config files are inputs too: editing one re-runs the sweep.
@@ -316,7 +315,7 @@ def _sweep(st: Stages, stage_cfg: SweepStageConfig, data_key: str, data_dir: str
         "contents": contents([cfg.evaluate.heldout_dir]),
     }
     key = stage_key("sweep", config, [data_key])
-    return st.run("sweep", key, work, lambda: storage.read_json(storage.join(where, "manifest.json")))
+    return st.run("sweep", key, work, lambda: read_manifest(where))
 
 
 def serve_commands(serve: ServeStageConfig, model: str) -> list[str]:

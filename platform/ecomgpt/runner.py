@@ -1,7 +1,8 @@
 """The one model runner: load a checkpoint, left-pad prompts, generate, cut at EOS and stop strings, decode.
 
-Evaluation's Ray Data actor (`evaluate/generation.py`) and the Serve deployment's engine (`serve/engine.py`)
-both wrap a `ModelRunner`, so a prompt gets the same answer from either. Callers pass the stop strings:
+The Serve deployment's engine (`serve/engine.py`) wraps a `ModelRunner`, and so does `AnswerActor`, the body
+of the Ray Data actors that answer batches of prompts (evaluation's `evaluate/generation.py`, the local
+teacher's `teacher/labellers.py`), so a prompt gets the same answer from any of them. Callers pass the stop strings:
 evaluation and the task routes stop at the prompt format's next section marker (`### `), a completion
 request at the client's `stop`; generation ends for a row as soon as one appears in its new text.
 
@@ -20,9 +21,9 @@ with the base model alone), so requests for different adapters share one call.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, cast
+from typing import Any, Literal, Protocol, cast
 
 from ecomgpt import models, precision
 
@@ -54,35 +55,24 @@ def pick_device(use_gpu: bool) -> str:
     return "cuda" if use_gpu and torch.cuda.is_available() else "cpu"
 
 
-def actor_plan(
-    concurrency: int | None, num_cpus: float, num_gpus: float, free: Mapping[str, float] | None = None
-) -> tuple[int, float]:
-    """(actors, CPUs per actor) of a model-holding actor pool: `concurrency` when given, else as many actors
-    as the free CPUs or GPUs hold now (at least one); `free` defaults to Ray's available resources.
+def generate_calls(lengths: list[int], budgets: list[int], max_tokens: int) -> list[tuple[list[int], int]]:
+    """The rows of one batch grouped into `generate` calls: (row indices, answer budget).
 
-    Free rather than total resources: inside a sweep trial, the trial itself holds some of them, and an
-    actor pool larger than what can be placed would wait forever. On CPUs the actors share what is free: 1.9
-    free CPUs make one actor of 1.9 CPUs, which runs 2 torch threads, not one of 1 that leaves a core idle.
+    A call holds rows of one budget (none decodes past its own) and of similar length, as many as fit
+    `max_tokens` padded prompt tokens (at least one row): prompts of very different lengths in one call
+    would pad the short ones to the longest.
     """
-    import math
-
-    if concurrency:
-        return concurrency, num_cpus
-    if free is None:
-        import ray
-
-        free = ray.available_resources()
-    if num_gpus > 0:
-        return max(1, int(free.get("GPU", 0) / num_gpus)), num_cpus
-    free_cpus = free.get("CPU", 1)
-    actors = max(1, int(free_cpus / num_cpus))
-    share = math.floor(free_cpus / actors * 10_000) / 10_000  # Ray counts CPUs in steps of 0.0001
-    return actors, max(num_cpus, share)
-
-
-def torch_threads(num_cpus: float) -> int:
-    """Torch threads of an actor holding `num_cpus` CPUs."""
-    return max(1, round(num_cpus))
+    calls: list[tuple[list[int], int]] = []
+    for budget in sorted(set(budgets)):
+        rows = sorted((i for i, b in enumerate(budgets) if b == budget), key=lambda i: lengths[i])
+        current: list[int] = []
+        for i in rows:
+            if current and (len(current) + 1) * lengths[i] > max_tokens:
+                calls.append((current, budget))
+                current = []
+            current.append(i)
+        calls.append((current, budget))
+    return calls
 
 
 def encode_prompts(tokenizer, prompts: Sequence[str]) -> list[list[int]]:
@@ -289,6 +279,61 @@ class ModelRunner:
 
     def decode(self, tokens: Sequence[int]) -> str:
         return self.tokenizer.decode(tokens, skip_special_tokens=True)
+
+
+class ActorSettings(Protocol):
+    """What an `AnswerActor` reads from its stage's config (evaluation's `GenerationConfig`, a local teacher's
+    `LocalTeacher`)."""
+
+    @property
+    def dtype(self) -> Dtype: ...
+
+    @property
+    def num_cpus(self) -> float: ...
+
+    @property
+    def num_gpus(self) -> float: ...
+
+    @property
+    def max_input_tokens(self) -> int: ...
+
+    @property
+    def max_batch_tokens(self) -> int: ...
+
+
+class AnswerActor:
+    """The body of a Ray Data actor that answers prompts: one `ModelRunner`, loaded once per actor (on a CPU
+    with a torch thread per CPU the actor holds). Prompts are cut from the left to `max_input_tokens`; a
+    batch's rows are answered by one `generate` call per group of one budget and similar length
+    (`generate_calls`), each answer ending at EOS or at one of the `stop` strings."""
+
+    def __init__(self, model: str, settings: ActorSettings, sampling: Sampling, stop: Sequence[str]) -> None:
+        import torch
+
+        from ecomgpt.runtime import torch_threads  # here: runtime imports Ray, which this module's importers need not
+
+        use_gpu = settings.num_gpus > 0
+        if pick_device(use_gpu) == "cpu":
+            torch.set_num_threads(torch_threads(settings.num_cpus))
+        self.runner = ModelRunner(model, dtype=settings.dtype, use_gpu=use_gpu)
+        self.max_input_tokens = settings.max_input_tokens
+        self.max_batch_tokens = settings.max_batch_tokens
+        self.sampling = sampling
+        self.stop = tuple(stop)
+
+    def prompt_ids(self, prompts: Sequence[str]) -> tuple[list[list[int]], list[bool]]:
+        """Each prompt's token ids, cut from the left to `max_input_tokens`, and whether it was cut."""
+        ids = self.runner.encode(prompts)
+        limit = self.max_input_tokens
+        return [row[-limit:] for row in ids], [len(row) > limit for row in ids]
+
+    def answers(self, ids: Sequence[Sequence[int]], budgets: Sequence[int]) -> Iterator[tuple[int, Generated]]:
+        """(row, answer) for every row, each `generate` call's rows as soon as the call returns."""
+        for rows, budget in generate_calls([len(row) for row in ids], list(budgets), self.max_batch_tokens):
+            done = self.runner.generate(
+                [ids[i] for i in rows], [budget] * len(rows), sampling=self.sampling, stop=self.stop
+            )
+            yield from zip(rows, done)
 
 
 # PEFT's name for "no adapter" in a mixed-adapter batch.

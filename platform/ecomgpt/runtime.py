@@ -1,9 +1,11 @@
-"""Connecting to Ray: an embedded local Ray by default, a cluster with `--address` or RAY_ADDRESS."""
+"""Connecting to Ray (an embedded local Ray by default, a cluster with `--address` or RAY_ADDRESS) and sizing
+the pools of model-holding actors."""
 
 from __future__ import annotations
 
+import math
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 import ray
@@ -53,3 +55,30 @@ def ray_session(address: str | None = None, dashboard: bool = True) -> Iterator[
 
 def cluster_cpus() -> int:
     return max(1, int(ray.cluster_resources().get("CPU", 1)))
+
+
+def actor_plan(
+    concurrency: int | None, num_cpus: float, num_gpus: float, free: Mapping[str, float] | None = None
+) -> tuple[int, float]:
+    """(actors, CPUs per actor) of a model-holding actor pool: `concurrency` when given, else as many actors
+    as the free CPUs or GPUs hold now (at least one); `free` defaults to Ray's available resources.
+
+    Free rather than total resources: inside a sweep trial, the trial itself holds some of them, and an
+    actor pool larger than what can be placed would wait forever. On CPUs the actors share what is free: 1.9
+    free CPUs make one actor of 1.9 CPUs, which runs 2 torch threads, not one of 1 that leaves a core idle.
+    """
+    if concurrency:
+        return concurrency, num_cpus
+    if free is None:
+        free = ray.available_resources()
+    if num_gpus > 0:
+        return max(1, int(free.get("GPU", 0) / num_gpus)), num_cpus
+    free_cpus = free.get("CPU", 1)
+    actors = max(1, int(free_cpus / num_cpus))
+    share = math.floor(free_cpus / actors * 10_000) / 10_000  # Ray counts CPUs in steps of 0.0001
+    return actors, max(num_cpus, share)
+
+
+def torch_threads(num_cpus: float) -> int:
+    """Torch threads of an actor holding `num_cpus` CPUs."""
+    return max(1, round(num_cpus))

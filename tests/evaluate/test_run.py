@@ -141,16 +141,3 @@ def test_every_shipped_evaluate_config_validates(path):
     data = {"model": "m", "heldout_dir": "h", "output": "o", **load_yaml(path)}
     cfg = parse_model(EvaluateConfig, data, str(path))
     assert cfg.generation.budget("NER") == 128
-
-
-def test_generate_calls_group_by_budget_and_fit_the_token_cap():
-    from ecomgpt.evaluate.generation import generate_calls
-
-    lengths = [100, 900, 120, 500, 110, 3000, 80]
-    budgets = [16, 16, 16, 16, 64, 16, 64]
-    calls = generate_calls(lengths, budgets, 1000)
-    assert sorted(i for rows, _ in calls for i in rows) == list(range(7))
-    assert [budgets[i] for rows, budget in calls for i in rows] == [budget for rows, budget in calls for _ in rows]
-    for rows, _ in calls:
-        assert len(rows) == 1 or len(rows) * max(lengths[i] for i in rows) <= 1000
-    assert ([0, 2], 16) in calls and ([5], 16) in calls and ([6, 4], 64) in calls

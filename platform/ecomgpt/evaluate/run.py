@@ -23,7 +23,7 @@ from ecomgpt.evaluate.metrics import (
 )
 from ecomgpt.evaluate.predictions import match_predictions, read_predictions
 from ecomgpt.evaluate.report import write_report
-from ecomgpt.versions import versions
+from ecomgpt.manifests import stage_manifest, write_manifest
 
 
 def model_predictions(cfg: EvaluateConfig, tasks: list[EvalTask]) -> tuple[dict[tuple[str, int], dict[str, Any]], str]:
@@ -123,16 +123,13 @@ def run_evaluate(cfg: EvaluateConfig) -> dict:
     )
     files = write_report(cfg.output, metrics)
     instances = len(rows)
-    manifest = {
-        "stage": "evaluate",
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "inputs": {
-            "model": cfg.model,
-            "base_model": _adapter_base(cfg.model),
-            "predictions": cfg.predictions,
-            "heldout_dir": cfg.heldout_dir,
-        },
-        "config": cfg.model_dump(mode="json"),
+    inputs = {
+        "model": cfg.model,
+        "base_model": _adapter_base(cfg.model),
+        "predictions": cfg.predictions,
+        "heldout_dir": cfg.heldout_dir,
+    }
+    fields = {
         # The weights' dtype that generated (`generation.dtype: auto` resolved by each actor's hardware).
         "dtype": dtype,
         "counts": {
@@ -147,7 +144,6 @@ def run_evaluate(cfg: EvaluateConfig) -> dict:
             "prompts_per_s": round(instances / max(generated - loaded, 1e-9), 3) if cfg.model else None,
         },
         "outputs": ["predictions.jsonl", *[path.rsplit("/", 1)[-1] for path in files]],
-        "versions": versions("torch", "transformers"),
     }
-    storage.write_json(storage.join(cfg.output, "manifest.json"), manifest)
+    write_manifest(cfg.output, stage_manifest("evaluate", cfg, inputs, fields, packages=("torch", "transformers")))
     return metrics

@@ -23,6 +23,7 @@ from ecomgpt.findings.analysis import analyse
 from ecomgpt.findings.config import FindingsConfig
 from ecomgpt.findings.keys import BASE, LABEL_ARMS, FindingsError, arm_key, curve_key, label_key
 from ecomgpt.findings.report import write_report
+from ecomgpt.manifests import read_manifest
 from ecomgpt.sweep.config import PointConfig, SweepConfig
 
 SWEEP = "sweep"  # the trials' sweep, under the output
@@ -116,10 +117,9 @@ def check_output(output: str, resume: bool) -> None:
 def check_same_data(output: str, data_dir: str) -> None:
     """Every trial of one findings run trains on the same data: its content hash is recorded by the first
     run and a resumed run whose data changed since (an edited config, a replaced raw file) is refused."""
-    manifest = storage.join(data_dir, "manifest.json")
     if storage.manifest_stage(data_dir) != "generate":
-        raise FindingsError(f"{data_dir}: no manifest.json of a finished `ecomgpt generate` run")
-    content = storage.read_json(manifest)["content_hash"]
+        raise FindingsError(f"{data_dir}: no {storage.MANIFEST_FILE} of a finished `ecomgpt generate` run")
+    content = read_manifest(data_dir)["content_hash"]
     record = storage.join(output, DATA_RECORD)
     if storage.exists(record):
         first = storage.read_json(record)["content_hash"]

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING
 
 from ecomgpt.generate.counts import Counts
 from ecomgpt.generate.finalize import OutputDigest
+from ecomgpt.manifests import stage_manifest
 from ecomgpt.tasks.registry import get_task
-from ecomgpt.versions import versions
 
 if TYPE_CHECKING:
     from ecomgpt.generate.plan import GeneratePlan
@@ -28,18 +27,13 @@ def build_manifest(
     rejected = counts.records_in - counts.records_accepted
     generated_total = counts.generated_total
     dedup_dropped = generated_total - distinct
-    return {
-        "stage": "generate",
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "output": plan.output,
-        "inputs": {
-            "sources": [source.model_dump(mode="json") for source in plan.sources],
-            "files": sorted({unit.path for unit in plan.units}),
-            "read_units": len(plan.units),
-            "heldout_texts": len(plan.heldout_texts),
-        },
-        "config": plan.config.model_dump(mode="json"),
-        "seed": plan.config.seed,
+    inputs = {
+        "sources": [source.model_dump(mode="json") for source in plan.sources],
+        "files": sorted({unit.path for unit in plan.units}),
+        "read_units": len(plan.units),
+        "heldout_texts": len(plan.heldout_texts),
+    }
+    fields = {
         "records_in": counts.records_in,
         "records_accepted": counts.records_accepted,
         "records_rejected": rejected,
@@ -65,8 +59,10 @@ def build_manifest(
             "unit_seconds_max": round(max(counts.unit_seconds, default=0.0), 3),
             "unit_cpu_seconds_sum": round(sum(counts.unit_cpu_seconds), 3),
         },
-        "versions": versions("pyarrow"),
     }
+    return stage_manifest(
+        "generate", plan.config, inputs, fields, output=plan.output, seed=plan.config.seed, packages=("pyarrow",)
+    )
 
 
 def label_kinds(digest: OutputDigest) -> dict[str, int]:

@@ -20,6 +20,7 @@ from ecomgpt.generate.plan import GeneratePlan
 from ecomgpt.generate.process import group_specs
 from ecomgpt.generate.sampling import FULL, plan_key_bounds
 from ecomgpt.generate.teacher.stage import run_teacher
+from ecomgpt.manifests import write_manifest
 from ecomgpt.tasks.registry import resolve_tasks
 
 SPLITS = ("held_in", "held_out")
@@ -107,7 +108,7 @@ def run_generate(plan: GeneratePlan) -> dict:
         timings=timings(clock, passes=2 if short else 1),
         teacher=teacher.summary if teacher else None,
     )
-    storage.write_json(storage.join(plan.staging, "manifest.json"), manifest)
+    write_manifest(plan.staging, manifest)
     storage.replace_dir(plan.staging, plan.output)
     return manifest
 

@@ -65,7 +65,7 @@ def check_generated(data_dir: str) -> None:
     without it is a run that died half-way (or no instruction data at all)."""
     if storage.manifest_stage(data_dir) != "generate":
         raise DataError(
-            f"{data_dir}: no manifest.json of `ecomgpt generate` (an unfinished or foreign directory); "
+            f"{data_dir}: no {storage.MANIFEST_FILE} of `ecomgpt generate` (an unfinished or foreign directory); "
             "train on the output of a finished generate run"
         )
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 from ecomgpt import storage
+from ecomgpt.manifests import stage_manifest
 from ecomgpt.train.config import TrainConfig
 from ecomgpt.train.data import MixturePlan
-from ecomgpt.versions import versions
 
 
 @dataclass
@@ -29,20 +28,14 @@ def build_manifest(
     merged: str | None = None,
 ) -> dict:
     mixture = plan.mixture
-    return {
-        "stage": "train",
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "output": plan.output,
-        "resumed": plan.resume,
-        "inputs": {
-            "data_dir": plan.data_dir,
-            "split": plan.cfg.data.split,
-            "files": mixture.files,
-            "rows_in": mixture.rows_in,
-            "model_source": model_source,
-        },
-        "config": plan.cfg.model_dump(mode="json"),
-        "seed": plan.cfg.seed,
+    inputs = {
+        "data_dir": plan.data_dir,
+        "split": plan.cfg.data.split,
+        "files": mixture.files,
+        "rows_in": mixture.rows_in,
+        "model_source": model_source,
+    }
+    fields = {
         "mixture": {
             "tasks": mixture.tasks,
             "examples_per_task": mixture.counts,
@@ -62,5 +55,14 @@ def build_manifest(
         "merged": merged,
         "checkpoint": checkpoint,
         "timings": timings,
-        "versions": versions("torch", "transformers", "deepspeed", "peft"),
     }
+    return stage_manifest(
+        "train",
+        plan.cfg,
+        inputs,
+        fields,
+        output=plan.output,
+        resumed=plan.resume,
+        seed=plan.cfg.seed,
+        packages=("torch", "transformers", "deepspeed", "peft"),
+    )

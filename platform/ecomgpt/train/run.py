@@ -8,12 +8,12 @@
 
 from __future__ import annotations
 
-import json
 import time
 
 from ecomgpt import models, storage
 from ecomgpt.config import ConfigError
 from ecomgpt.errors import UserError
+from ecomgpt.manifests import write_manifest
 from ecomgpt.train.config import TINY, TrainConfig
 from ecomgpt.train.data import plan_mixture
 from ecomgpt.train.manifest import TrainPlan, build_manifest
@@ -181,11 +181,10 @@ def run_train(
     }
     checkpoint = storage.spelled_like(result.checkpoint.path, output) if result.checkpoint else None
     manifest = build_manifest(plan, model_source, metrics, checkpoint, timings, merged)
-    text = json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
-    storage.write_text(storage.join(output, "manifest.json"), text)
+    manifest_path = write_manifest(output, manifest)
     for exported in (storage.join(output, "model"), merged):
         if exported is not None:
-            storage.write_text(storage.join(exported, "manifest.json"), text)
+            write_manifest(exported, manifest)
     return {
         "final_loss": metrics.get("loss"),
         "steps": metrics.get("step"),
@@ -197,7 +196,7 @@ def run_train(
         "parameters": manifest["parameters"],
         "checkpoint_path": manifest["checkpoint"],
         "metrics_path": storage.join(output, "metrics.jsonl"),
-        "manifest_path": storage.join(output, "manifest.json"),
+        "manifest_path": manifest_path,
         "mixture": {
             "tasks": plan.mixture.tasks,
             "examples_per_task": plan.mixture.counts,

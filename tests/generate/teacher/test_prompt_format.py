@@ -78,7 +78,7 @@ def test_bad_prompt_format_is_named() -> None:
 def _labeller(model: Path, fmt: str, tmp_path: Path) -> LocalLabeller:
     teacher = LocalTeacher(model=str(model), prompt_format=fmt)
     return LocalLabeller(
-        teacher.model_dump_json(),
+        teacher,
         0.0,
         str(tmp_path / "cache"),
         TeacherIdentity("local", str(model), 0.0, fmt, dtype="auto"),

@@ -1,8 +1,8 @@
 """The teachers as Ray Data callables: a batch of labelling requests in, the same rows with `answer` and
 `failure` out. Each answer is cached as soon as it arrives, so a run stopped midway keeps what it paid for.
 
-- `LocalLabeller`: holds one `ecomgpt.runner.ModelRunner` (loaded once per actor) and answers a batch
-  with one `generate` call per group of rows of one budget and similar length (`evaluate.generation`).
+- `LocalLabeller`: an `ecomgpt.runner.AnswerActor`, as evaluation's actor is: one `ModelRunner` (loaded once
+  per actor) answers a batch with one `generate` call per group of rows of one budget and similar length.
   A `chat` prompt is rendered with the tokenizer's chat template (the answer ends with the assistant's
   turn, at EOS); an `ecomgpt` prompt is encoded as it is (the answer ends at the next `### ` section).
 - `HttpLabeller`: one actor for the run, holding an OpenAI client; a batch's requests go out on at most
@@ -16,12 +16,11 @@ from typing import Any
 
 import numpy as np
 
-from ecomgpt.evaluate.generation import generate_calls
 from ecomgpt.generate.teacher.cache import AnswerCache, TeacherIdentity
 from ecomgpt.generate.teacher.config import HttpTeacher, LocalTeacher
 from ecomgpt.generate.teacher.http import OpenAIClient, RequestFailed
 from ecomgpt.prompts import RESPONSE_STOP
-from ecomgpt.runner import ModelRunner, Sampling, pick_device, torch_threads
+from ecomgpt.runner import AnswerActor, Sampling
 from ecomgpt.tasks.pseudo.registry import prompt_messages
 
 
@@ -34,42 +33,30 @@ def chat_text(tokenizer, prompt: str) -> str:
     return tokenizer.apply_chat_template(prompt_messages(prompt), add_generation_prompt=True, tokenize=False)
 
 
-class LocalLabeller:
-    def __init__(self, teacher_json: str, temperature: float, cache_root: str, identity: TeacherIdentity) -> None:
-        import torch
-
-        self.cfg = LocalTeacher.model_validate_json(teacher_json)
-        if pick_device(self.cfg.num_gpus > 0) == "cpu":
-            torch.set_num_threads(torch_threads(self.cfg.num_cpus))
-        self.runner = ModelRunner(self.cfg.model, dtype=self.cfg.dtype, use_gpu=self.cfg.num_gpus > 0)
-        self.sampling = Sampling(temperature=temperature)
+class LocalLabeller(AnswerActor):
+    def __init__(self, teacher: LocalTeacher, temperature: float, cache_root: str, identity: TeacherIdentity) -> None:
+        chat = identity.prompt_format == "chat"
+        super().__init__(teacher.model, teacher, Sampling(temperature=temperature), () if chat else (RESPONSE_STOP,))
         self.cache = AnswerCache(cache_root, identity)
-        self.chat = identity.prompt_format == "chat"
-        self.stop = () if self.chat else (RESPONSE_STOP,)
+        self.chat = chat
 
     def prompts(self, prompts) -> list[str]:
         return [chat_text(self.runner.tokenizer, str(p)) if self.chat else str(p) for p in prompts]
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, Any]:
-        limit = self.cfg.max_input_tokens
-        ids = [row[-limit:] for row in self.runner.encode(self.prompts(batch["prompt"]))]
-        budgets = [int(b) for b in batch["max_new_tokens"]]
+        ids, _ = self.prompt_ids(self.prompts(batch["prompt"]))
         answers = [""] * len(ids)
-        for rows, budget in generate_calls([len(row) for row in ids], budgets, self.cfg.max_batch_tokens):
-            done = self.runner.generate(
-                [ids[i] for i in rows], [budget] * len(rows), sampling=self.sampling, stop=self.stop
-            )
-            for i, generated in zip(rows, done):
-                answers[i] = generated.text.strip()
-                self.cache.put(str(batch["cache_key"][i]), answers[i], str(batch["task"][i]))
+        for i, generated in self.answers(ids, [int(b) for b in batch["max_new_tokens"]]):
+            answers[i] = generated.text.strip()
+            self.cache.put(str(batch["cache_key"][i]), answers[i], str(batch["task"][i]))
         return _out(batch, answers, [""] * len(answers))
 
 
 class HttpLabeller:
     def __init__(
-        self, teacher_json: str, temperature: float, cache_root: str, identity: TeacherIdentity, api_key: str | None
+        self, teacher: HttpTeacher, temperature: float, cache_root: str, identity: TeacherIdentity, api_key: str | None
     ) -> None:
-        self.cfg = HttpTeacher.model_validate_json(teacher_json)
+        self.cfg = teacher
         self.temperature = temperature
         self.client = OpenAIClient(self.cfg, api_key)
         self.cache = AnswerCache(cache_root, identity)

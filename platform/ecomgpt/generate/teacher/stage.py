@@ -37,7 +37,7 @@ from ecomgpt.generate.teacher.labels import NOT_ASKED, label_rows, make_requests
 from ecomgpt.generate.teacher.plan import TeacherPlan
 from ecomgpt.records.ingest import iter_unit
 from ecomgpt.records.units import ReadUnit
-from ecomgpt.runner import actor_plan
+from ecomgpt.runtime import actor_plan
 from ecomgpt.tasks.examples import RenderOptions
 from ecomgpt.tasks.registry import get_task
 
@@ -134,7 +134,7 @@ def _ground(batch: pa.Table, tasks: list[str], seed: int, options: RenderOptions
 def _ask(dataset: ray.data.Dataset, tplan: TeacherPlan) -> ray.data.Dataset:
     cfg, model = tplan.config, tplan.config.model
     kwargs = {
-        "teacher_json": model.model_dump_json(),
+        "teacher": model,
         "temperature": cfg.temperature,
         "cache_root": tplan.cache_dir,
         "identity": tplan.identity,
@@ -149,7 +149,7 @@ def _ask(dataset: ray.data.Dataset, tplan: TeacherPlan) -> ray.data.Dataset:
             num_cpus=0.5,
         )
     actors, cpus = actor_plan(model.concurrency, model.num_cpus, model.num_gpus)
-    kwargs["teacher_json"] = model.model_copy(update={"num_cpus": cpus}).model_dump_json()
+    kwargs["teacher"] = model.model_copy(update={"num_cpus": cpus})
     return dataset.map_batches(
         LocalLabeller,
         fn_constructor_kwargs=kwargs,

@@ -22,6 +22,7 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from ecomgpt import __version__, storage
+from ecomgpt.manifests import write_manifest
 from ecomgpt.records.synth.stream import VERSION, iter_synthetic
 
 DATA_TYPES = ("product", "review", "query", "dialogue")
@@ -112,7 +113,9 @@ def _clear_previous(out: str) -> None:
     if fs.get_file_info(path).type == pafs.FileType.NotFound:
         return
     for info in fs.get_file_info(pafs.FileSelector(path, recursive=False)):
-        if info.type == pafs.FileType.File and (_SHARD_RE.match(info.base_name) or info.base_name == "manifest.json"):
+        if info.type == pafs.FileType.File and (
+            _SHARD_RE.match(info.base_name) or info.base_name == storage.MANIFEST_FILE
+        ):
             fs.delete_file(info.path)
 
 
@@ -195,8 +198,8 @@ def write_synthetic(
         counts += write_shard(seed, first, min(shard_records, n - first), out, shard, fmt)
         names += shard_files(shard, fmt)
     elapsed = time.perf_counter() - started
-    storage.write_json(
-        storage.join(out, "manifest.json"),
+    write_manifest(
+        out,
         {
             "stage": "synth",
             "generator": "ecomgpt.records.synth",
