@@ -41,7 +41,7 @@ def test_generation_ends_at_a_stop_string_and_is_cut_before_it(section_writer):
 def test_evaluation_and_serving_give_the_same_answer(section_writer):
     prompt, writer = section_writer
     batch = {"prompt": np.array([prompt], dtype=object), "max_new_tokens": np.array([BUDGET])}
-    evaluated = AnswerGenerator(writer, {"num_cpus": 1})(batch)
+    evaluated = AnswerGenerator(writer, GenerationConfig(num_cpus=1))(batch)
     served = TransformersModel("w", writer, dtype="auto", use_gpu=False, max_context=512)
     request = GenRequest(prompt, BUDGET, stop=(RESPONSE_STOP,))
     (completion,) = served.generate([served.encode(prompt, BUDGET)], [request])
@@ -52,7 +52,7 @@ def test_evaluation_and_serving_give_the_same_answer(section_writer):
 def test_evaluation_and_the_local_teacher_share_one_answer_actor(section_writer, tmp_path):
     prompt, writer = section_writer
     batch = {"prompt": np.array([prompt], dtype=object), "max_new_tokens": np.array([BUDGET])}
-    evaluator = AnswerGenerator(writer, {"num_cpus": 1})
+    evaluator = AnswerGenerator(writer, GenerationConfig(num_cpus=1))
     identity = TeacherIdentity("local", writer, 0.0, "ecomgpt", dtype="auto")
     cache = str(tmp_path / "cache")
     labeller = LocalLabeller(LocalTeacher(model=writer, prompt_format="ecomgpt"), 0.0, cache, identity)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from ecomgpt.cli import main
-from ecomgpt.evaluate.config import DEFAULT_MAX_NEW_TOKENS
+from ecomgpt.evaluate.config import DEFAULT_MAX_NEW_TOKENS, GenerationConfig
 from ecomgpt.evaluate.generation import AnswerGenerator
 from ecomgpt.evaluate.heldout import load_heldout
 from ecomgpt.generate.config import GenerateConfig
@@ -30,7 +30,7 @@ def tiny_model(tmp_path_factory, generated) -> str:
 
 
 def test_generator_respects_budgets_eos_and_left_truncation(tiny_model):
-    generator = AnswerGenerator(tiny_model, {"max_input_tokens": 8, "num_cpus": 1})
+    generator = AnswerGenerator(tiny_model, GenerationConfig(max_input_tokens=8, num_cpus=1))
     batch = {
         "prompt": np.array(["short", "a much longer prompt " * 20], dtype=object),
         "max_new_tokens": np.array([3, 7]),

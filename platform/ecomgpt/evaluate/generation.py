@@ -22,8 +22,7 @@ from ecomgpt.runner import AnswerActor, Sampling, encode_prompts
 class AnswerGenerator(AnswerActor):
     """Evaluation's actor: called on a batch {"prompt", "max_new_tokens"} of numpy arrays."""
 
-    def __init__(self, model: str, gen: dict[str, Any]) -> None:
-        cfg = GenerationConfig.model_validate(gen)
+    def __init__(self, model: str, cfg: GenerationConfig) -> None:
         # A row that writes the next-section marker is done: the prediction is cut there anyway, so decoding
         # on (as a base model that has not learnt to stop does) changes no score, only costs time.
         super().__init__(model, cfg, Sampling(num_beams=cfg.num_beams), (RESPONSE_STOP,))
@@ -65,7 +64,7 @@ def generate_answers(rows: list[dict[str, Any]], model: str, gen: GenerationConf
     blocks = max(1, min(len(ordered), max(actors * 4, -(-len(ordered) // gen.batch_size))))
     dataset = ray.data.from_items(ordered, override_num_blocks=blocks).map_batches(
         AnswerGenerator,
-        fn_constructor_kwargs={"model": model, "gen": gen.model_dump()},
+        fn_constructor_kwargs={"model": model, "cfg": gen},
         batch_size=gen.batch_size,
         batch_format="numpy",
         concurrency=actors,
