@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint findings bench clean
+.PHONY: run test test-fast lint findings bench clean
 
 $(BIN)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ run: $(BIN)/.installed
 
 test: $(BIN)/.installed
 	$(BIN)/pytest -q
+
+# The fast tier: every test not marked heavy, i.e. none that starts Ray, runs a pipeline stage or starts the S3
+# server (tests/conftest.py marks them). CI runs the whole suite.
+test-fast: $(BIN)/.installed
+	$(BIN)/pytest -q -m "not heavy"
 
 # Lint, format check and type check (configured in pyproject.toml; about a minute, mostly mypy's first run).
 lint: $(BIN)/.installed

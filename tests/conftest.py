@@ -1,4 +1,4 @@
-"""Shared fixtures: one local Ray per test session, paths to the shared real data."""
+"""Shared fixtures: one local Ray per test session, paths to the shared real data; the `heavy` mark."""
 
 from __future__ import annotations
 
@@ -11,6 +11,21 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
 HELDOUT = SHARED / "heldout"
 RAW = SHARED / "raw"
+
+
+# What makes a test heavy: a fixture that starts Ray (the session's local Ray, or a Ray head of its own) or the
+# S3 server. Every fixture that runs a pipeline stage (synth -> generate on Ray, train, evaluate, serve) gets
+# its Ray from `ray_local`, so a test that uses one of these, directly or through other fixtures, is marked
+# `heavy`, and so is every `slow` test; a test that starts such a thing itself is marked by hand.
+# `make test-fast` runs the rest (`pytest -m "not heavy"`).
+HEAVY_FIXTURES = frozenset({"ray_local", "ray_head", "s3_server"})
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    for item in items:
+        # `fixturenames` is the closure: the fixtures a test names and every fixture they depend on.
+        if item.get_closest_marker("slow") or HEAVY_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.heavy)
 
 
 def needs_shared(path: Path):

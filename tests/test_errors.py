@@ -35,7 +35,8 @@ def test_a_user_error_raised_in_ray_data_is_found_behind_its_wrappers(ray_local)
     assert user_error_in(RuntimeError("a bug")) is None
 
 
-def test_the_command_line_prints_one_line_for_a_user_error(capsys, tmp_path):
+def test_the_command_line_prints_one_line_for_a_user_error(capsys, tmp_path, ray_local):
+    # On the session's Ray: `generate` connects to Ray before it plans.
     assert main(["generate", "--input", str(tmp_path / "absent"), "--output", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: ") and "absent" in err[0]

@@ -8,10 +8,10 @@ import pytest
 import torch
 
 from ecomgpt import models
-from ecomgpt.cli import main
 from ecomgpt.config import ConfigError
-from ecomgpt.evaluate.config import GenerationConfig
+from ecomgpt.evaluate.config import EvaluateConfig, GenerationConfig
 from ecomgpt.evaluate.generation import AnswerGenerator
+from ecomgpt.evaluate.run import run_evaluate
 from ecomgpt.generate.teacher.cache import AnswerCache, TeacherIdentity
 from ecomgpt.generate.teacher.config import LocalTeacher
 from ecomgpt.generate.teacher.labellers import LocalLabeller
@@ -81,15 +81,16 @@ def pickled_checkpoint(tmp_path) -> str:
     return str(tmp_path)
 
 
-def test_every_stage_checks_a_checkpoint_the_same_way(pickled_checkpoint, tmp_path, capsys):
+def test_every_stage_checks_a_checkpoint_the_same_way(pickled_checkpoint, tmp_path):
     with pytest.raises(models.ModelError, match="no safetensors weights"):
         models.check(pickled_checkpoint)
     with pytest.raises(ConfigError, match="no safetensors weights"):
         build_from_config(AppConfig(models={"m": pickled_checkpoint}))
-    code = main(
-        ["evaluate", "--model", pickled_checkpoint, "--heldout-dir", str(tmp_path), "--output", str(tmp_path / "out")]
-    )
-    assert code == 2 and "no safetensors weights" in capsys.readouterr().err
+    # (the command's message for it: tests/evaluate/test_run.py)
+    evaluate = EvaluateConfig(model=pickled_checkpoint, heldout_dir=str(tmp_path), output=str(tmp_path / "out"))
+    with pytest.raises(models.ModelError, match="no safetensors weights"):
+        run_evaluate(evaluate)
+    assert not (tmp_path / "out").exists()
     with pytest.raises(models.ModelError, match="no safetensors weights"):
         check_model_source(TrainConfig(model={"name_or_path": pickled_checkpoint}))
     (tmp_path / "model.safetensors.index.json").write_text("{}")  # a sharded checkpoint's index is enough

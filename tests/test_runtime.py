@@ -15,6 +15,7 @@ def test_the_local_ray_answers_state_queries(ray_local):
     assert isinstance(list_actors(limit=1), list)
 
 
+@pytest.mark.heavy  # a local Ray of its own, in another process
 def test_a_session_without_the_dashboard_starts_none(tmp_path):
     """`generate` trains nothing and starts its local Ray without the dashboard (about 2 s sooner)."""
     import subprocess

@@ -105,9 +105,18 @@ def test_evaluate_a_model_on_the_real_held_out_sets(tmp_path, tiny_model, capsys
 
 @pytest.mark.parametrize(
     ("model", "message"),
-    [("{tmp}/absent", "no such directory"), ("{tmp}", "not a Hugging Face model directory (no config.json)")],
+    [
+        ("{tmp}/absent", "no such directory"),
+        ("{tmp}", "not a Hugging Face model directory (no config.json)"),
+        ("{tmp}/pickled", "no safetensors weights"),
+    ],
 )
-def test_a_model_that_cannot_load_is_an_error_before_any_work(tmp_path, capsys, model, message):
+def test_a_model_that_cannot_load_is_an_error_before_any_work(tmp_path, capsys, model, message, ray_local):
+    # On the session's Ray: the command connects to Ray before it checks the model.
+    pickled = tmp_path / "pickled"  # a Hugging Face directory whose weights are pickled, not safetensors
+    pickled.mkdir()
+    (pickled / "config.json").write_text("{}")
+    (pickled / "pytorch_model.bin").write_bytes(b"")
     code = main(
         [
             "evaluate",

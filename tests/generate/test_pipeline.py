@@ -1,4 +1,9 @@
-"""`generate` end to end on a local Ray: determinism, caps, quarantine, decontamination, errors."""
+"""`generate` end to end on a local Ray: its output and counts are those of the same run recounted on the driver
+(however Ray splits the records into units and shuffles them), the completing pass, quarantine, errors.
+
+What the output holds (caps, dedup, decontamination, splits) is checked on the run recounted without Ray
+(`tests.generate.helpers.recount`), so the Ray runs here check only what needs Ray.
+"""
 
 from __future__ import annotations
 
@@ -11,15 +16,18 @@ import pytest
 from ecomgpt.cli import main
 from ecomgpt.errors import UserError
 from ecomgpt.generate.config import GenerateConfig
+from ecomgpt.generate.decontam import normalize
 from ecomgpt.generate.plan import OutputExistsError, plan_generate
-from ecomgpt.generate.process import group_specs, process_records
+from ecomgpt.generate.process import group_specs, id64, process_records
 from ecomgpt.generate.run import run_generate
 from ecomgpt.records.ingest import iter_unit
 from ecomgpt.records.synth import write_synthetic
 from ecomgpt.tasks.examples import EXAMPLE_COLUMNS, RenderOptions
 from ecomgpt.tasks.registry import UnknownTaskError, all_tasks, resolve_tasks
 from tests.conftest import HELDOUT, RAW, REPO, needs_shared
-from tests.generate.helpers import digest, final_rows
+from tests.generate.helpers import digest, expected_counts, final_rows, recount
+
+HELDOUT_TASKS = frozenset(GenerateConfig().heldout_tasks)
 
 
 @pytest.fixture(scope="module")
@@ -27,66 +35,6 @@ def records(tmp_path_factory) -> str:
     out = tmp_path_factory.mktemp("records")
     write_synthetic(2_000, 7, str(out), "jsonl", 2_000)
     return str(out)
-
-
-def _generate(ray_local, out: Path, **cfg) -> dict:
-    plan = plan_generate(GenerateConfig(**cfg), str(out))
-    return run_generate(plan)
-
-
-def _rows(out: Path) -> list[dict]:
-    rows = []
-    for split in ("held_in", "held_out"):
-        for f in sorted((out / split).glob("*.parquet")):
-            rows += pq.read_table(f).to_pylist()
-    return rows
-
-
-def test_num_blocks_sets_the_read_units(records, tmp_path):
-    # that the output does not depend on the units is tested on process_records (tests/generate/test_process.py)
-    units = [
-        len(plan_generate(GenerateConfig(inputs=[records], num_blocks=blocks), str(tmp_path / f"b{blocks}")).units)
-        for blocks in (1, 8)
-    ]
-    assert units[0] == 1 and units[1] >= 3
-
-
-def test_counts_add_up_and_caps_hold(ray_local, records, tmp_path):
-    m = _generate(ray_local, tmp_path / "out", inputs=[records], samples_per_task=25, num_blocks=4)
-    assert m["records_in"] == 2_000 == m["records_accepted"] + m["records_rejected"]
-    assert m["pairs_sampled_out"] > 0  # the cap's key bounds spared generating pairs
-    assert m["examples_generated"] == (
-        m["dedup_dropped"] + m["decontaminated_dropped"] + m["capped_dropped"] + m["examples_out"]
-    )
-    rows = _rows(tmp_path / "out")
-    assert len(rows) == m["examples_out"] > 0
-    assert list(rows[0]) == list(EXAMPLE_COLUMNS)
-    per_task: dict[str, int] = {}
-    for r in rows:
-        per_task[r["task"]] = per_task.get(r["task"], 0) + 1
-    assert max(per_task.values()) == 25
-    assert len({r["id"] for r in rows}) == len(rows)  # no duplicate survives
-    heldout = set(GenerateConfig().heldout_tasks)
-    assert all((r["split"] == "held_out") == (r["task"] in heldout) for r in rows)
-    assert m["splits"]["held_in"] > 0 and m["splits"]["held_out"] > 0
-    # every registered task that applies to synthetic records produced examples
-    assert len(per_task) >= 20
-
-
-def test_timings_split_the_run_into_stages_and_count_unit_cpu(ray_local, records, tmp_path):
-    m = _generate(ray_local, tmp_path / "out", inputs=[records], samples_per_task=25, num_blocks=4)
-    t = m["timings"]
-    stages = t["plan_s"] + t["teacher_s"] + t["units_s"] + t["finalize_s"] + t["digest_s"]
-    # Each figure is rounded to the millisecond on its own, so their sum may pass the total by that much.
-    assert 0 < t["units_s"] and stages <= t["read_generate_s"] + 0.003 and t["read_generate_s"] <= t["total_s"]
-    assert t["unit_seconds_max"] <= t["unit_seconds_sum"] <= t["passes"] * 4 * t["units_s"]
-    assert 0 < t["unit_cpu_seconds_sum"]
-
-
-def test_uncapped_run_keeps_every_distinct_example(ray_local, records, tmp_path):
-    m = _generate(ray_local, tmp_path / "out", inputs=[records], num_blocks=2)
-    assert m["capped_dropped"] == 0
-    assert m["examples_out"] == m["examples_generated"] - m["dedup_dropped"] - m["decontaminated_dropped"]
 
 
 def _write_heldout(root: Path, sentences: list[str]) -> Path:
@@ -106,6 +54,112 @@ def _write_heldout(root: Path, sentences: list[str]) -> Path:
     return root
 
 
+@pytest.fixture(scope="module")
+def heldout(records, tmp_path_factory) -> Path:
+    """Held-out sets whose inputs are the texts of five of the synthetic reviews."""
+    lines = (line for f in sorted(Path(records).glob("*.jsonl")) for line in f.read_text().splitlines())
+    reviews = [record["text"] for record in map(json.loads, lines) if record["data_type"] == "review"]
+    return _write_heldout(tmp_path_factory.mktemp("heldout"), reviews[:5])
+
+
+def _capped_config(records: str, heldout: Path) -> GenerateConfig:
+    return GenerateConfig(inputs=[records], heldout_dir=str(heldout), samples_per_task=25, num_blocks=4)
+
+
+@pytest.fixture(scope="module")
+def capped_run(ray_local, records, heldout, tmp_path_factory):
+    """One run on Ray: 4 read units, a cap of 25 (so a sampling pilot), decontamination. (plan, manifest, rows)"""
+    out = tmp_path_factory.mktemp("capped") / "out"
+    plan = plan_generate(_capped_config(records, heldout), str(out))
+    return plan, run_generate(plan), _rows(out)
+
+
+@pytest.fixture(scope="module")
+def capped(records, heldout, tmp_path_factory):
+    """The same run recounted on the driver, without Ray: (plan, every unit's result together, final rows)."""
+    plan = plan_generate(_capped_config(records, heldout), str(tmp_path_factory.mktemp("recounted") / "out"))
+    return (plan, *recount(plan))
+
+
+def _rows(out: Path) -> list[dict]:
+    rows = []
+    for split in ("held_in", "held_out"):
+        for f in sorted((out / split).glob("*.parquet")):
+            rows += pq.read_table(f).to_pylist()
+    return rows
+
+
+def test_num_blocks_sets_the_read_units(records, tmp_path):
+    # that the output does not depend on the units is tested on process_records (tests/generate/test_process.py)
+    units = [
+        len(plan_generate(GenerateConfig(inputs=[records], num_blocks=blocks), str(tmp_path / f"b{blocks}")).units)
+        for blocks in (1, 8)
+    ]
+    assert units[0] == 1 and units[1] >= 3
+
+
+def test_a_capped_run_holds_its_caps_splits_and_no_duplicates(capped):
+    _, result, final = capped
+    counts = expected_counts(result, final)
+    assert counts["records_in"] == counts["records_accepted"] == 2_000
+    assert counts["pairs_sampled_out"] > 0  # the cap's key bounds spared generating pairs
+    assert counts["dedup_dropped"] > 0 and counts["capped_dropped"] > 0
+    rows = [row for task_rows in final.values() for row in task_rows]
+    assert len(rows) == counts["examples_out"] > 0
+    assert max(len(task_rows) for task_rows in final.values()) == 25
+    assert len({row["id"] for row in rows}) == len(rows)  # no duplicate survives
+    assert all((row["split"] == "held_out") == (row["task"] in HELDOUT_TASKS) for row in rows)
+    assert {row["split"] for row in rows} == {"held_in", "held_out"}
+    # every registered task that applies to synthetic records produced examples
+    assert len(final) >= 20
+
+
+def test_examples_overlapping_the_heldout_inputs_are_counted_and_never_written(capped):
+    plan, result, final = capped
+    assert len(plan.heldout_texts) == 5
+    # (a held-out text shorter than decontam_min_chars counts for nothing)
+    texts = [text for text in map(normalize, plan.heldout_texts) if len(text) >= plan.config.decontam_min_chars]
+    assert len(texts) >= 2 and len(result.contaminated) > 0
+    written = [normalize(row["input"]) for rows in final.values() for row in rows]
+    assert [text for text in texts if any(text in written_input for written_input in written)] == []
+
+
+def test_an_uncapped_run_keeps_every_distinct_clean_example(records, heldout, tmp_path):
+    plan = plan_generate(GenerateConfig(inputs=[records], heldout_dir=str(heldout), num_blocks=4), str(tmp_path / "o"))
+    result, final = recount(plan)
+    counts = expected_counts(result, final)
+    assert counts["pairs_sampled_out"] == 0 and counts["capped_dropped"] == 0
+    assert counts["decontaminated_dropped"] > 0 and counts["dedup_dropped"] > 0
+    written = [id64(row["id"]) for rows in final.values() for row in rows]
+    assert sorted(written) == sorted(set(result.ids.tolist()) - set(result.contaminated.tolist()))
+
+
+def test_a_run_on_ray_writes_and_counts_what_the_driver_recounts(capped_run, capped):
+    # The same output and counts, though Ray processed 4 units in parallel and shuffled their candidates by task
+    # (dedup, cap, split) and their ids by bucket (the counts of duplicates and contaminated examples).
+    _, manifest, rows = capped_run
+    _, result, final = capped
+    expected = expected_counts(result, final)
+    assert {key: manifest[key] for key in expected} == expected
+    assert manifest["records_rejected"] == 0 and manifest["inputs"]["heldout_texts"] == 5
+    assert sorted(rows, key=lambda row: row["id"]) == sorted(
+        ({k: v for k, v in row.items() if k != "_key"} for task_rows in final.values() for row in task_rows),
+        key=lambda row: row["id"],
+    )
+    assert list(rows[0]) == list(EXAMPLE_COLUMNS)
+    assert manifest["splits"] == {split: sum(r["split"] == split for r in rows) for split in ("held_in", "held_out")}
+
+
+def test_timings_split_the_run_into_stages_and_count_unit_cpu(capped_run):
+    _, m, _ = capped_run
+    t = m["timings"]
+    stages = t["plan_s"] + t["teacher_s"] + t["units_s"] + t["finalize_s"] + t["digest_s"]
+    # Each figure is rounded to the millisecond on its own, so their sum may pass the total by that much.
+    assert 0 < t["units_s"] and stages <= t["read_generate_s"] + 0.003 and t["read_generate_s"] <= t["total_s"]
+    assert t["unit_seconds_max"] <= t["unit_seconds_sum"] <= t["passes"] * 4 * t["units_s"]
+    assert 0 < t["unit_cpu_seconds_sum"]
+
+
 def _review(i: int, text: str) -> dict:
     return {
         "data_type": "review",
@@ -118,7 +172,7 @@ def _review(i: int, text: str) -> dict:
     }
 
 
-def test_decontamination_drops_examples_overlapping_heldout_inputs(ray_local, tmp_path):
+def test_decontamination_drops_examples_overlapping_heldout_inputs(tmp_path):
     secret = "This blender crushes ice like a dream and cleans up fast."
     heldout = _write_heldout(tmp_path / "heldout", [secret])
     recs = [
@@ -128,73 +182,104 @@ def test_decontamination_drops_examples_overlapping_heldout_inputs(ray_local, tm
     ]
     src = tmp_path / "in.jsonl"
     src.write_text("".join(json.dumps(r) + "\n" for r in recs))
-    m = _generate(ray_local, tmp_path / "out", inputs=[str(src)], heldout_dir=str(heldout))
-    rows = _rows(tmp_path / "out")
-    assert m["decontaminated_dropped"] > 0
+    plan = plan_generate(GenerateConfig(inputs=[str(src)], heldout_dir=str(heldout), num_blocks=1), str(tmp_path / "o"))
+    result, final = recount(plan)
+    rows = [row for task_rows in final.values() for row in task_rows]
+    assert len(plan.heldout_texts) == 1 and len(result.contaminated) > 0
     assert {r["record_id"] for r in rows if r["input"].startswith(("Honestly", "crushes"))} == set()
     assert any(r["record_id"] == "r2" for r in rows)
-    assert m["inputs"]["heldout_texts"] == 1
 
 
-def test_bad_records_are_quarantined_and_the_run_finishes(ray_local, tmp_path):
-    lines = [
+@pytest.fixture(scope="module")
+def quarantine_run(ray_local, tmp_path_factory):
+    """One uncapped run on Ray over two JSON-lines files and a CSV source, each with records that must be
+    quarantined: (input directory, plan, manifest, the rejects files' lines by input file name)."""
+    root = tmp_path_factory.mktemp("quarantine")
+    bad = [
         json.dumps(_review(0, "Great kettle, boils fast and looks nice on the counter.")),
         "{not json",
         json.dumps({**_review(2, "x"), "rating": "five"}),
         json.dumps({k: v for k, v in _review(3, "x").items() if k != "text"}),
         json.dumps(_review(4, "   ")),
-        json.dumps(_review(5, "y" * 101)),
+        json.dumps(_review(5, "y" * 6_001)),
         json.dumps(_review(6, "Sturdy case, but the zipper broke in a month.")),
     ]
-    src = tmp_path / "in.jsonl"
-    src.write_bytes(("\n".join(lines) + "\n").encode() + b'{"text": "\xff\xfe"}\n')
-    out_uri = f"file://{tmp_path}/out"  # outputs go through pyarrow filesystems, so URIs work too
-    m = run_generate(plan_generate(GenerateConfig(inputs=[str(src)], max_field_chars=100, num_blocks=3), out_uri))
-    assert m["records_in"] == 8 and m["records_accepted"] == 2 and m["records_rejected"] == 6
-    assert m["rejected_by_reason"] == {
-        "bad_encoding": 1,
-        "empty_text": 1,
-        "field_too_long": 1,
-        "missing_field": 1,
-        "unparsable": 1,
-        "wrong_type": 1,
-    }
-    rejects = [json.loads(line) for f in sorted((tmp_path / "out" / "rejects").glob("*.jsonl")) for line in f.open()]
-    assert sorted(r["location"] for r in rejects) == sorted(f"line {n}" for n in (2, 3, 4, 5, 6, 8))
-    assert all(r["file"].endswith("in.jsonl") and r["reason"] and r["detail"] for r in rejects)
-    assert {r["record_id"] for r in _rows(tmp_path / "out")} == {"r0", "r6"}
-
-
-def test_records_built_to_break_readers_are_quarantined_and_the_run_finishes(ray_local, tmp_path):
-    lines = [
-        json.dumps(_review(0, "Great kettle, boils fast and looks nice on the counter.")),
-        '{"data_type": "review", "record_id": "r1", "lang": "en", "text": "x", "rating": ' + "9" * 5000 + "}",
-        '{"data_type": "review", "record_id": "r2", "lang": "en", "text": '
+    (root / "bad.jsonl").write_bytes(("\n".join(bad) + "\n").encode() + b'{"text": "\xff\xfe"}\n')
+    # Records built to break readers.
+    hostile = [
+        json.dumps(_review(10, "Great kettle, boils fast and looks nice on the counter.")),
+        '{"data_type": "review", "record_id": "r11", "lang": "en", "text": "x", "rating": ' + "9" * 5000 + "}",
+        '{"data_type": "review", "record_id": "r12", "lang": "en", "text": '
         + "[" * 900
         + '"\\ufeffx"'
         + "]" * 900
         + "}",
-        json.dumps(_review(3, "Sturdy case, but the zipper broke in a month.")),
+        json.dumps(_review(13, "Sturdy case, but the zipper broke in a month.")),
     ]
-    (tmp_path / "in.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (root / "hostile.jsonl").write_text("\n".join(hostile) + "\n", encoding="utf-8")
     rows = ["id,review,specs", '10,"Warm and soft, true to size.",[]', "11,Cosy," + "[" * 5000, '12,"runs small,[]'] + [
         f"{i},Review {i} of a good scarf that keeps me warm.,[]" for i in range(13, 30)
     ]
-    (tmp_path / "in.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
-    (tmp_path / "csv.yaml").write_text(
-        f"name: scarves\npath: {tmp_path / 'in.csv'}\nformat: csv\ndata_type: review\nlang: en\n"
+    (root / "in.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    (root / "csv.yaml").write_text(
+        f"name: scarves\npath: {root / 'in.csv'}\nformat: csv\ndata_type: review\nlang: en\n"
         "mapping:\n  record_id: id\n  text: review\n  aspects: {column: specs, parse: json}\n",
         encoding="utf-8",
     )
-    cfg = GenerateConfig(inputs=[str(tmp_path / "in.jsonl")], sources=[str(tmp_path / "csv.yaml")], num_blocks=3)
-    m = run_generate(plan_generate(cfg, str(tmp_path / "out")))
-    assert m["records_in"] == 4 + 20 and m["records_in"] == m["records_accepted"] + m["records_rejected"]
-    assert m["records_rejected"] == 4 and m["rejected_by_reason"] == {"unparsable": 2, "invalid_value": 2}
-    rejects = [json.loads(line) for f in sorted((tmp_path / "out" / "rejects").glob("*.jsonl")) for line in f.open()]
-    assert sorted(r["location"] for r in rejects) == ["line 2", "line 3", "row 2 (line 3)", "row 3 (line 4)"]
+    inputs = [str(root / "bad.jsonl"), str(root / "hostile.jsonl")]
+    cfg = GenerateConfig(inputs=inputs, sources=[str(root / "csv.yaml")], max_field_chars=6_000, num_blocks=3)
+    plan = plan_generate(cfg, f"file://{root}/out")  # outputs go through pyarrow filesystems, so URIs work too
+    manifest = run_generate(plan)
+    rejects: dict[str, list[tuple[str, str]]] = {}
+    for f in sorted((root / "out" / "rejects").glob("*.jsonl")):
+        for reject in map(json.loads, f.read_text().splitlines()):
+            assert reject["detail"]
+            rejects.setdefault(Path(reject["file"]).name, []).append((reject["location"], reject["reason"]))
+    return root, plan, manifest, {name: sorted(found) for name, found in rejects.items()}
 
 
-def test_bad_setups_fail_before_any_work(ray_local, records, tmp_path):
+def test_bad_records_are_quarantined_and_the_run_finishes(quarantine_run):
+    root, _, m, rejects = quarantine_run
+    assert m["records_by_source"]["bad"] == {"in": 8, "accepted": 2, "rejected": 6}
+    assert rejects["bad.jsonl"] == [
+        ("line 2", "unparsable"),
+        ("line 3", "wrong_type"),
+        ("line 4", "missing_field"),
+        ("line 5", "empty_text"),
+        ("line 6", "field_too_long"),
+        ("line 8", "bad_encoding"),
+    ]
+    written = {(r["source"], r["record_id"]) for r in _rows(root / "out")}
+    assert {record_id for source, record_id in written if source == "bad"} == {"r0", "r6"}
+
+
+def test_records_built_to_break_readers_are_quarantined_and_the_run_finishes(quarantine_run):
+    root, _, m, rejects = quarantine_run
+    assert m["records_by_source"]["hostile"] == {"in": 4, "accepted": 2, "rejected": 2}
+    assert m["records_by_source"]["scarves"] == {"in": 20, "accepted": 18, "rejected": 2}
+    assert rejects["hostile.jsonl"] == [("line 2", "unparsable"), ("line 3", "invalid_value")]
+    assert rejects["in.csv"] == [("row 2 (line 3)", "invalid_value"), ("row 3 (line 4)", "unparsable")]
+    written = {(r["source"], r["record_id"]) for r in _rows(root / "out")}
+    assert {record_id for source, record_id in written if source == "hostile"} == {"r10", "r13"}
+
+
+def test_an_uncapped_run_on_ray_counts_what_the_driver_recounts(quarantine_run):
+    _, plan, m, _ = quarantine_run
+    expected = expected_counts(*recount(plan))
+    assert {key: m[key] for key in expected} == expected
+    assert m["capped_dropped"] == 0 and m["records_in"] == 8 + 4 + 20
+    assert m["rejected_by_reason"] == {
+        "bad_encoding": 1,
+        "empty_text": 1,
+        "field_too_long": 1,
+        "invalid_value": 2,
+        "missing_field": 1,
+        "unparsable": 3,
+        "wrong_type": 1,
+    }
+
+
+def test_bad_setups_fail_before_any_work(records, tmp_path):
     with pytest.raises(UserError, match="does-not-exist"):
         plan_generate(GenerateConfig(inputs=[str(tmp_path / "does-not-exist")]), str(tmp_path / "o1"))
     with pytest.raises(UnknownTaskError, match="no.such_task"):
@@ -238,11 +323,15 @@ def test_real_sources_end_to_end(ray_local, tmp_path, monkeypatch):
 
     monkeypatch.chdir(REPO)
     cfg = load_model(GenerateConfig, REPO / "configs" / "generate" / "real_sources.yaml")
-    m = run_generate(plan_generate(cfg.model_copy(update={"samples_per_task": 200}), str(tmp_path / "out")))
+    plan = plan_generate(cfg.model_copy(update={"samples_per_task": 200}), str(tmp_path / "out"))
+    m = run_generate(plan)
     assert m["records_in"] == m["records_accepted"] + m["records_rejected"]
     assert set(m["records_by_source"]) == {Path(p).stem for p in cfg.sources}
     assert m["rejected_by_reason"].get("missing_field", 0) >= 3_995  # Flipkart's empty rows
-    assert m["decontaminated_dropped"] >= 0 and m["examples_out"] > 1_000
+    assert m["examples_out"] > 1_000
+    # Every count, the examples decontamination dropped included, is the one of the run recounted on the driver.
+    expected = expected_counts(*recount(plan, m["sampling"]["completed_tasks"]))
+    assert {key: m[key] for key in expected} == expected
     assert {lang for t in m["tasks"].values() for lang in t} == {"en", "zh"}
     assert len(all_tasks()) >= 30
 

@@ -8,15 +8,15 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-from pathlib import Path
 
 import pytest
+import yaml
 
 from ecomgpt.config import ConfigError, parse_model
 from ecomgpt.pipeline import Stages, run_pipeline, serve_commands, stage_key
 from ecomgpt.pipeline_config import PipelineConfig, ServeStageConfig
 
-from .conftest import TINY_TRAIN, tiny_pipeline
+from .conftest import tiny_pipeline
 
 STAGES = ("synth", "generate", "train", "evaluate", "evaluate_base")
 
@@ -133,14 +133,19 @@ def test_serve_commands_are_shell_safe():
     assert '"model": "m"' in completion
 
 
-def test_cli_runs_a_config_and_reports_bad_keys(tmp_path, capsys):
+def test_cli_reports_unknown_keys_of_the_config_and_of_its_train_overrides(tmp_path, capsys):
     from ecomgpt.cli import main
 
     bad = tmp_path / "bad.yaml"
     bad.write_text("trian: {}\n")
     assert main(["pipeline", "--config", str(bad)]) == 2
     assert "unknown key 'trian'" in capsys.readouterr().err
-    assert Path(TINY_TRAIN).is_file()
+    # A good config file and an override its training config (tiny.yaml) does not know: refused before any stage.
+    good = tmp_path / "good.yaml"
+    good.write_text(yaml.safe_dump(tiny_pipeline(str(tmp_path / "run"))))
+    assert main(["pipeline", "--config", str(good), "--set", "train.overrides.max_stepz=3"]) == 2
+    assert "train.overrides: Value error, unknown training config key(s): 'max_stepz'" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
 
 
 def test_heldout_feeds_generate_and_evaluate(tmp_path, capsys):
