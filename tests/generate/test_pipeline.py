@@ -387,8 +387,9 @@ def test_pipeline_runs_synth_then_generate_and_skips_what_is_done(ray_local, tmp
 
 
 def test_pipeline_never_replaces_a_stage_directory_it_did_not_write(tmp_path):
-    from ecomgpt.pipeline import ForeignOutputError, run_pipeline
+    from ecomgpt.pipeline import run_pipeline
     from ecomgpt.pipeline_config import PipelineConfig, SynthConfig
+    from ecomgpt.pipeline_stages import ForeignOutputError
 
     mine = tmp_path / "home" / "records" / "notes.txt"  # e.g. `--output ~` over a user's own records/
     mine.parent.mkdir(parents=True)

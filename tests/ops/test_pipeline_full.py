@@ -13,8 +13,9 @@ import pytest
 import yaml
 
 from ecomgpt.config import ConfigError, parse_model
-from ecomgpt.pipeline import Stages, run_pipeline, serve_commands, stage_key
+from ecomgpt.pipeline import run_pipeline, serve_commands
 from ecomgpt.pipeline_config import PipelineConfig, ServeStageConfig
+from ecomgpt.pipeline_stages import Stages, stage_key
 
 from .conftest import tiny_pipeline
 

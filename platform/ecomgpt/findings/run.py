@@ -73,8 +73,9 @@ def sweep_config(cfg: FindingsConfig) -> SweepConfig:
 
 def build_data(cfg: FindingsConfig, output: str) -> str:
     """The pipeline's synth and generate stages into `output` (up to date on a re-run); the data directory."""
-    from ecomgpt.pipeline import STAGE_DIRS, run_pipeline
+    from ecomgpt.pipeline import run_pipeline
     from ecomgpt.pipeline_config import HeldoutConfig, PipelineConfig
+    from ecomgpt.pipeline_stages import STAGE_DIRS
 
     pipeline = PipelineConfig(
         output=output,
