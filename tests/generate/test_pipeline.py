@@ -337,7 +337,7 @@ def test_real_sources_end_to_end(ray_local, tmp_path, monkeypatch):
 
 
 def test_completion_pass_gives_the_output_of_generating_everything(ray_local, tmp_path, monkeypatch):
-    from ecomgpt.generate import pipeline
+    from ecomgpt.generate import run
     from ecomgpt.generate.sampling import FULL
 
     write_synthetic(4_000, 3, str(tmp_path / "recs"), "jsonl", 4_000)
@@ -347,7 +347,7 @@ def test_completion_pass_gives_the_output_of_generating_everything(ray_local, tm
     def tight(units, specs, *args):
         return {s.name: FULL // 1000 for group in specs.values() for s in group}
 
-    monkeypatch.setattr(pipeline, "plan_key_bounds", tight)
+    monkeypatch.setattr(run, "plan_key_bounds", tight)
     plan = plan_generate(cfg, str(tmp_path / "completed"))
     completed = run_generate(plan)
     assert completed["timings"]["passes"] == 2 and completed["sampling"]["completed_tasks"]
