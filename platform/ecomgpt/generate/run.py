@@ -105,7 +105,7 @@ def run_generate(plan: GeneratePlan) -> dict:
         contaminated=contaminated,
         digest=digest,
         sampling={"key_bounds": {t: b / FULL for t, b in sorted(bounds.items())}, "completed_tasks": short},
-        timings=timings(clock, passes=2 if short else 1),
+        timings=timings(clock, n_passes=2 if short else 1),
         teacher=teacher.summary if teacher else None,
     )
     write_manifest(plan.staging, manifest)
@@ -113,7 +113,7 @@ def run_generate(plan: GeneratePlan) -> dict:
     return manifest
 
 
-def timings(clock: Clock, passes: int) -> dict:
+def timings(clock: Clock, n_passes: int) -> dict:
     return {
         "read_generate_s": clock.since("start", "generated"),
         "plan_s": clock.since("start", "plan"),
@@ -124,5 +124,5 @@ def timings(clock: Clock, passes: int) -> dict:
         "dedup_count_s": clock.since("generated", "counted"),
         "write_s": clock.since("counted", "written"),
         "total_s": clock.since("start", "written"),
-        "passes": passes,
+        "passes": n_passes,
     }

@@ -1,7 +1,7 @@
 """The teacher stage's plain functions (no Ray): records -> labelling requests, answers -> pseudo-label examples.
 
 A request is one (record, pseudo task) pair: its seeded key (`generate.sampling.pair_key`, the key the cap
-orders golden examples by), the task's question (`PseudoTask.ask`), the labelling prompt (in the teacher's
+orders golden examples by), the task's question (its `Labelling.ask`), the labelling prompt (in the teacher's
 prompt format: `ecomgpt` text or `chat` messages) and the cache key.
 An answered request goes through the task's grounding parser; an accepted answer becomes an example with
 `label_kind = "pseudo"` rendered from the task's own templates (`tasks.examples.render_drafts`), so the same
