@@ -2,9 +2,9 @@
 
 The Serve deployment's engine (`serve/engine.py`) wraps a `ModelRunner`, and so does `AnswerActor`, the body
 of the Ray Data actors that answer batches of prompts (evaluation's `evaluate/generation.py`, the local
-teacher's `teacher/labellers.py`), so a prompt gets the same answer from any of them. Callers pass the stop strings:
-evaluation and the task routes stop at the prompt format's next section marker (`### `), a completion
-request at the client's `stop`; generation ends for a row as soon as one appears in its new text.
+teacher's `generate/teacher/labellers.py`), so a prompt gets the same answer from any of them. Callers pass the
+stop strings: evaluation and the task routes stop at the prompt format's next section marker (`### `), a
+completion request at the client's `stop`; generation ends for a row as soon as one appears in its new text.
 
 dtype policy, for every stage that generates: `auto` (the default) is bfloat16 weights where the device
 computes bf16 natively (a CPU with avx512_bf16 or amx_bf16, a GPU with bf16 support; `ecomgpt.precision`
