@@ -10,11 +10,15 @@ from __future__ import annotations
 import pickle
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 
 from ecomgpt.generate.finalize import candidates_table, from_ipc, to_ipc
+
+if TYPE_CHECKING:
+    import ray.data
 
 
 def _add_nested(a: dict[str, Counter], b: dict[str, Counter]) -> defaultdict[str, Counter]:
@@ -173,6 +177,11 @@ def result_table(results: list[PassResult]) -> pa.Table:
 def counts_of(blobs: list[bytes]) -> Counts:
     """The sum of result rows' counts."""
     return sum((pickle.loads(blob) for blob in blobs), Counts())
+
+
+def pass_counts(results: ray.data.Dataset) -> Counts:
+    """The sum of a pass's counts (its result rows, as a Ray dataset)."""
+    return counts_of(results.select_columns(["counts"]).to_pandas()["counts"].tolist())
 
 
 def candidates_of(batch: pa.Table) -> pa.Table:

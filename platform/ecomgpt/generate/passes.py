@@ -24,7 +24,7 @@ from ray.data.expressions import col
 
 from ecomgpt import storage
 from ecomgpt.generate.config import GenerateConfig
-from ecomgpt.generate.counts import Counts, PassResult, candidates_of, counts_of, result_table
+from ecomgpt.generate.counts import PassResult, candidates_of, result_table
 from ecomgpt.generate.decontam import Decontaminator
 from ecomgpt.generate.finalize import HASH_COLUMNS, OutputDigest, candidates_table, dedup_and_cap
 from ecomgpt.generate.plan import GeneratePlan
@@ -139,10 +139,6 @@ def complete(
     """`final` with the `short` tasks finalized again over their candidates and a completing pass's."""
     redo = final.filter(expr=col("task").is_in(short)).union(candidates(results))
     return final.filter(expr=col("task").not_in(short)).union(finalize(redo, cfg)).materialize()
-
-
-def pass_counts(results: ray.data.Dataset) -> Counts:
-    return counts_of(results.select_columns(["counts"]).to_pandas()["counts"].tolist())
 
 
 def _id_buckets(batch: dict[str, np.ndarray]) -> Iterator[dict[str, list]]:

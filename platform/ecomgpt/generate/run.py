@@ -14,6 +14,7 @@ from ray.data.expressions import col
 
 from ecomgpt import storage
 from ecomgpt.generate import passes
+from ecomgpt.generate.counts import pass_counts
 from ecomgpt.generate.finalize import OutputDigest
 from ecomgpt.generate.manifest import build_manifest
 from ecomgpt.generate.plan import GeneratePlan
@@ -81,13 +82,13 @@ def run_generate(plan: GeneratePlan) -> dict:
     clock.mark("finalize")
     digest = passes.digest(final)
     clock.mark("digest")
-    counts = passes.pass_counts(results)
+    counts = pass_counts(results)
     short = short_tasks(digest, bounds, cfg.samples_per_task)
     if short:
         completing = passes.unit_pass(plan, {task: (bounds[task], FULL) for task in short}, heldout_ref)
         final = passes.complete(final, short, completing, cfg)
         digest = passes.digest(final)
-        counts += passes.pass_counts(completing).completing()
+        counts += pass_counts(completing).completing()
         results = results.union(completing)
     clock.mark("generated")
     if teacher is not None:

@@ -26,7 +26,7 @@ from ray.data.expressions import col
 
 from ecomgpt.errors import UserError
 from ecomgpt.generate.config import GenerateConfig
-from ecomgpt.generate.counts import Counts, PassResult, counts_of, result_table
+from ecomgpt.generate.counts import Counts, PassResult, pass_counts, result_table
 from ecomgpt.generate.decontam import Decontaminator
 from ecomgpt.generate.finalize import candidates_table
 from ecomgpt.generate.process import id64
@@ -255,7 +255,7 @@ def run_teacher(
             "min_chars": gen_cfg.decontam_min_chars,
         },
     ).materialize()
-    counts = counts_of(results.select_columns(["counts"]).to_pandas()["counts"].tolist())
+    counts = pass_counts(results)
     labels = counts.teacher_dict()
     n_asked = sum(c["asked"] for c in labels.values())
     summary.update(
