@@ -20,6 +20,11 @@ RAW = SHARED / "raw"
 # `make test-fast` runs the rest (`pytest -m "not heavy"`).
 HEAVY_FIXTURES = frozenset({"ray_local", "ray_head", "s3_server"})
 
+# Serve keeps an ingress replica draining for 30 s after it is told to stop, so that an external load balancer
+# can deregister it; no load balancer fronts a test's Serve, and the wait made every Serve teardown take over
+# 30 s. Set before any Ray starts here (the session's Ray, a head, a CLI command), so each inherits it.
+os.environ.setdefault("RAY_SERVE_DIRECT_INGRESS_MIN_DRAINING_PERIOD_S", "1")
+
 
 def pytest_collection_modifyitems(config, items) -> None:
     for item in items:
