@@ -26,8 +26,9 @@ from pathlib import Path
 
 from ecomgpt.cli import main as cli
 from ecomgpt.findings.run import instance_scores
-from ecomgpt.findings.stats import contrast, summary
+from ecomgpt.findings.stats import contrast, point_estimate, summary
 from ecomgpt.runtime import ray_session
+from ecomgpt.train.metrics import read_metrics
 
 REPO = Path(__file__).resolve().parents[1]
 TRAIN = REPO / "configs" / "train" / "smollm2-135m.yaml"
@@ -65,7 +66,7 @@ def train_and_evaluate(workdir: Path, data: Path, arm: str, seed: int, steps: in
         if cli(args) != 0:
             raise SystemExit(f"evaluating {arm} seed {seed} failed ({evaluation})")
     manifest = json.loads((model / "manifest.json").read_text())
-    metrics = [json.loads(line) for line in (model / "metrics.jsonl").read_text().splitlines() if line.strip()]
+    metrics = read_metrics(str(model))
     timed = metrics[2:] or metrics
     return {
         "scores": instance_scores(str(evaluation)),
@@ -109,7 +110,7 @@ def main() -> None:
         task: contrast({arm: [{task: s[task]} for s in arms[arm]] for arm in ARMS}, weights, CONFIDENCE)
         for task in tasks
     }
-    figures = {arm: round(100 * contrast(arms, {arm: 1.0}, CONFIDENCE).value, 2) for arm in ARMS}
+    figures = {arm: round(100 * point_estimate(arms[arm]), 2) for arm in ARMS}
     print(
         json.dumps(
             {
