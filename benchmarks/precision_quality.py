@@ -87,7 +87,9 @@ def main() -> None:
         seeds = [int(s) for s in args.seeds.split(",")]
     except ValueError:
         parser.error(f"--seeds: comma-separated integers, got {args.seeds!r}")
-    if len(set(seeds)) < 2:
+    if len(set(seeds)) != len(seeds):
+        parser.error(f"--seeds: {args.seeds!r} repeats a seed (a repeated run would count as another seed)")
+    if len(seeds) < 2:
         parser.error("--seeds: at least 2 seeds, or seed noise cannot be estimated")
     if not HELDOUT.is_dir():
         parser.error("needs EcomGPT's held-out sets at ../shared/data/heldout beside the repository")
