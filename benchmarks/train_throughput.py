@@ -220,6 +220,8 @@ def main() -> None:
     )
     parser.add_argument("--workers", type=int, default=2, help="Ray Train workers")
     args = parser.parse_args()
+    if not 0 <= args.skip < args.steps:
+        parser.error(f"--skip {args.skip} must be at least 0 and below --steps {args.steps}: no step would be timed")
     workdir = Path(args.workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     run_precision = precision.resolve(args.precision, on_gpu=False)
