@@ -140,7 +140,8 @@ def ray_helpers() -> int | None:
 
 
 class HelperCount(threading.Thread):
-    """Samples `ray_helpers()` every second while a run trains; `most` is the largest count seen."""
+    """Samples `ray_helpers()` every second while `run_train` runs, its data preparation included; `most` is the
+    largest count seen (with the default shape, the count during the steps: 12)."""
 
     def __init__(self) -> None:
         super().__init__(daemon=True)
