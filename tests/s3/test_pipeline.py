@@ -38,31 +38,28 @@ def test_every_stage_writes_into_the_s3_run_directory(run):
     assert storage.exists(storage.join(output, "eval", "predictions.jsonl"))
 
 
-def test_stage_keys_skip_what_is_done_and_rerun_what_changed(run):
+def test_stage_keys_skip_what_is_done_rerun_what_changed_and_resume_what_was_interrupted(run):
     again = run_cli("pipeline", "--config", run["config"])
     assert again.returncode == 0, again.stderr[-3000:]
     assert all(f"[{stage}] up to date" in again.stdout for stage in STAGES), again.stdout[-3000:]
-    changed = run_cli("pipeline", "--config", run["config"], "--set", "evaluate.limit=1")
-    assert changed.returncode == 0, changed.stderr[-3000:]
-    assert all(f"[{stage}] up to date" in changed.stdout for stage in ("synth", "generate", "train"))
-    assert "[evaluate] running" in changed.stdout
-    run["outputs"] += [again, changed]
 
-
-def test_an_interrupted_training_stage_resumes_from_its_checkpoint_on_s3(run):
+    # The training stage left as a run stopped mid-training leaves it, and the evaluation changed: one re-run
+    # skips the data stages, resumes training from its checkpoint on the store and runs the evaluation again.
     output = run["output"]
     record_uri = storage.join(output, "pipeline.json")
     record = storage.read_json(record_uri)
-    record["stages"]["train"]["status"] = "started"  # as a run stopped mid-training leaves it
+    record["stages"]["train"]["status"] = "started"
     storage.write_json(record_uri, record)
-    resumed = run_cli("pipeline", "--config", run["config"], "--set", "evaluate.limit=1")
-    assert resumed.returncode == 0, resumed.stderr[-3000:]
-    assert "[train] resuming" in resumed.stdout
+    changed = run_cli("pipeline", "--config", run["config"], "--set", "evaluate.limit=1")
+    assert changed.returncode == 0, changed.stderr[-3000:]
+    assert all(f"[{stage}] up to date" in changed.stdout for stage in ("synth", "generate"))
+    assert "[train] resuming" in changed.stdout and "[evaluate] running" in changed.stdout
     manifest = storage.read_json(storage.join(output, "train", "manifest.json"))
     assert manifest["resumed"] and manifest["counts"]["step"] == 4
     assert manifest["checkpoint"].startswith(output)  # the checkpoint it resumed from is on the store
     assert storage.read_json(record_uri)["stages"]["train"]["status"] == "done"
-    run["outputs"].append(resumed)
+    assert storage.read_json(storage.join(output, "eval", "manifest.json"))["counts"]["instances"] == 4  # 1 a task
+    run["outputs"] += [again, changed]
 
 
 def test_the_run_leaves_no_credential_anywhere(run, s3_server):

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
 from ecomgpt.cli import main
 from ecomgpt.config import ConfigError, load_model, parse_model
@@ -96,19 +98,46 @@ def test_a_resumed_sweep_may_change_its_trials_but_not_its_recipe(smoke_cfg, swe
         plan_sweep(longer, str(sweep_data), str(out), resume=True)
 
 
-def _run(capsys, data: Path, out: Path, *extra: str) -> str:
-    code = main(["sweep", "--config", str(SMOKE), "--data", str(data), "--output", str(out), *extra])
+def _run(capsys, config: Path, data: Path, out: Path, *extra: str) -> str:
+    """`ecomgpt sweep` as a user types it in the repository: every path relative to it."""
+    paths = [os.path.relpath(path, REPO) for path in (config, data, out)]
+    code = main(["sweep", "--config", paths[0], "--data", paths[1], "--output", paths[2], *extra])
     captured = capsys.readouterr()
     assert code == 0, captured.err[-3000:]
     return captured.out
 
 
+def _points(*points: tuple[int, int]) -> dict:
+    """The smoke sweep's recipe with explicit trials (n_tasks, samples_per_task) keyed as its grid keys them."""
+    data = yaml.safe_load(SMOKE.read_text())
+    del data["grid"]
+    data["points"] = [{"key": f"tasks{n}-spt{s}-seed0", "n_tasks": n, "samples_per_task": s} for n, s in points]
+    return data
+
+
 @pytest.mark.slow
-def test_smoke_sweep_results_plots_fit_and_resume(sweep_data, tmp_path, capsys, ray_local, monkeypatch_module):
-    out = tmp_path / "sweep"
-    printed = _run(capsys, sweep_data, out)
+def test_a_sweep_with_relative_paths_then_resumed_with_a_trial_more(
+    sweep_data, tmp_path, capsys, ray_local, monkeypatch_module
+):
+    """Two trials, then `--resume` with a third: the finished two are left as they are, the new one runs; the
+    table, plots and fit cover all three. Relative paths, as Tune moves each trial into its own directory."""
+    config, out = tmp_path / "sweep.yaml", tmp_path / "sweep"
+    config.write_text(yaml.safe_dump(_points((2, 8), (6, 8))))
+    printed = _run(capsys, config, sweep_data, out)
+    assert "# Scaling sweep: 2 trials" in printed
+    with pytest.raises(SystemExit):  # the same output without --resume is refused by the CLI's error path
+        raise SystemExit(main(["sweep", "--config", str(config), "--data", str(sweep_data), "--output", str(out)]))
+    assert "pass --resume" in capsys.readouterr().err
+
+    kept = {p: p.stat().st_mtime_ns for p in (out / "trials").glob("*/result.json")}
+    assert len(kept) == 2
+    config.write_text(yaml.safe_dump(_points((2, 8), (6, 8), (2, 32))))
+    printed = _run(capsys, config, sweep_data, out, "--resume")
+    assert {p: p.stat().st_mtime_ns for p in kept} == kept
+    assert (out / "trials" / "tasks2-spt32-seed0" / "result.json").is_file()
+
     rows = json.loads((out / "results.json").read_text())
-    assert [(r["n_tasks"], r["samples_per_task"]) for r in rows] == [(2, 8), (2, 32), (6, 8), (6, 32)]
+    assert [(r["n_tasks"], r["samples_per_task"]) for r in rows] == [(2, 8), (2, 32), (6, 8)]  # sorted
     for row in rows:
         assert 0 <= row["avg_rouge_l"] <= 1 and row["train_tokens"] > 0 and math.isfinite(row["final_loss"])
         assert len(row["train_tasks"]) == row["n_tasks"]
@@ -122,23 +151,10 @@ def test_smoke_sweep_results_plots_fit_and_resume(sweep_data, tmp_path, capsys, 
     by_point = {(r["n_tasks"], r["samples_per_task"]): r for r in rows}
     assert set(by_point[(2, 8)]["train_tasks"]) <= set(by_point[(6, 8)]["train_tasks"])  # nested draws
     assert by_point[(2, 8)]["train_examples"] < by_point[(2, 32)]["train_examples"]
-    assert len((out / "results.csv").read_text().splitlines()) == 5
+    assert len((out / "results.csv").read_text().splitlines()) == 4
     fit = json.loads((out / "fit.json").read_text())
     for axis in ("n_tasks", "samples_per_task"):
-        assert fit[axis]["points"] == 4 and math.isfinite(fit[axis]["a"]) and math.isfinite(fit[axis]["b"])
+        assert fit[axis]["points"] == 3 and math.isfinite(fit[axis]["a"]) and math.isfinite(fit[axis]["b"])
     for plot in ("rouge_l_vs_n_tasks.png", "rouge_l_vs_samples_per_task.png"):
         assert (out / plot).read_bytes()[:4] == b"\x89PNG"
-    assert "# Scaling sweep: 4 trials" in printed
-
-    with pytest.raises(SystemExit):  # the same output without --resume is refused by the CLI's error path
-        raise SystemExit(main(["sweep", "--config", str(SMOKE), "--data", str(sweep_data), "--output", str(out)]))
-    assert "pass --resume" in capsys.readouterr().err
-
-    # A trial lost with the driver: resume reruns it alone and leaves the finished ones untouched.
-    lost = out / "trials" / "tasks6-spt32-seed0"
-    shutil.rmtree(lost)
-    kept = {p: p.stat().st_mtime_ns for p in (out / "trials").glob("*/result.json")}
-    _run(capsys, sweep_data, out, "--resume")
-    assert (lost / "result.json").is_file()
-    assert {p: p.stat().st_mtime_ns for p in kept} == kept
-    assert len(json.loads((out / "results.json").read_text())) == 4
+    assert "# Scaling sweep: 3 trials" in printed

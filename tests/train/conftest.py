@@ -1,12 +1,13 @@
-"""Shared fixtures of the training tests: generated instruction data, built once per session."""
+"""Shared pieces of the training tests: the session's generated data, the tiny config, precision checks."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+from safetensors import safe_open
 
-from ecomgpt.cli import main
+from ecomgpt import precision
 from ecomgpt.config import load_model
 from ecomgpt.train.config import TrainConfig
 
@@ -14,13 +15,9 @@ TINY_YAML = Path(__file__).resolve().parents[2] / "configs" / "train" / "tiny.ya
 
 
 @pytest.fixture(scope="session")
-def train_data(ray_local, tmp_path_factory) -> str:
-    """`synth` -> `generate` output: about 20 examples for each of the held-in tasks."""
-    root = tmp_path_factory.mktemp("train_data")
-    assert main(["synth", "--records", "600", "--seed", "0", "--out", str(root / "records")]) == 0
-    args = ["generate", "--input", str(root / "records"), "--output", str(root / "data"), "--samples-per-task", "20"]
-    assert main(args) == 0
-    return str(root / "data")
+def train_data(generated_data) -> str:
+    """The session's `generate` output (tests/conftest.py), as the training commands take it: a path string."""
+    return str(generated_data)
 
 
 def tiny_config(path: Path = TINY_YAML, **updates) -> TrainConfig:
@@ -35,3 +32,13 @@ def tiny_config(path: Path = TINY_YAML, **updates) -> TrainConfig:
         else:
             data[key] = value
     return TrainConfig.model_validate(data)
+
+
+def cpu_has_bf16() -> bool:
+    with open(precision.CPUINFO, encoding="utf-8") as fh:
+        return precision.cpu_has_bf16(precision.cpu_flags(fh.read()))
+
+
+def weights_dtype(model_dir: Path) -> str:
+    with safe_open(str(model_dir / "model.safetensors"), "pt") as fh:
+        return str(fh.get_slice(next(iter(fh.keys()))).get_dtype())

@@ -15,6 +15,8 @@ from ecomgpt.train.config import TrainConfig
 from ecomgpt.train.run import run_train
 from ecomgpt.train.tokenize import IGNORE_INDEX, Tokenize
 
+from .conftest import cpu_has_bf16
+
 BACKBONE_YAML = Path(__file__).resolve().parents[2] / "configs" / "train" / "smollm2-135m.yaml"
 
 
@@ -71,6 +73,9 @@ def test_lora_on_the_backbone_exports_an_adapter_that_evaluates(train_data, offl
 
     # r 16 on q, k, v and o of 30 blocks (hidden 576, 3 key/value heads of 64).
     assert result["parameters"]["trainable"] == 30 * 16 * (2 * (576 + 576) + 2 * (576 + 192))
+    assert result["merged_path"] is None  # the config's `merge: false`
+    ran = "bf16" if cpu_has_bf16() else "fp32"  # the config's precision `auto`, with LoRA
+    assert json.loads((tmp_path / "run" / "manifest.json").read_text())["precision"] == ran
     adapter = Path(result["model_path"])
     config = json.loads((adapter / "adapter_config.json").read_text())
     assert config["base_model_name_or_path"] == str(offline_backbone)

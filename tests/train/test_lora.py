@@ -16,7 +16,7 @@ from ecomgpt.train.config import TrainConfig
 from ecomgpt.train.metrics import read_metrics
 from ecomgpt.train.run import plan_train, run_train
 
-from .conftest import tiny_config
+from .conftest import cpu_has_bf16, tiny_config, weights_dtype
 
 TINY_LORA_YAML = Path(__file__).resolve().parents[2] / "configs" / "train" / "tiny-lora.yaml"
 PROMPT = "### Instruction:\nred cotton shirt\nGive the color.\n### Response:"
@@ -131,12 +131,18 @@ def test_zero3_trains_and_exports_the_adapter(train_data, tmp_path):
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
 
-    cfg = lora_config(deepspeed={"zero_stage": 3}, max_steps=4, checkpoint_every=4, lora={"merge": False, "r": 4})
+    """ZeRO-3 with precision `auto`: bf16 autocast over the adapters where this CPU has bf16, and a merged
+    model exported in that precision."""
+    deepspeed = {"zero_stage": 3, "precision": "auto"}
+    cfg = lora_config(deepspeed=deepspeed, max_steps=4, checkpoint_every=4, lora={"merge": True, "r": 4})
     result = run_train(cfg, train_data, str(tmp_path / "run"))
-    assert result["steps"] == 4 and result["merged_path"] is None
+    assert result["steps"] == 4 and result["final_loss"] == result["final_loss"]  # a number, not NaN
     assert result["parameters"]["trainable"] == 2 * 4 * ((64 + 192) + (64 + 64))
     base = AutoModelForCausalLM.from_pretrained(tmp_path / "run" / "init")
     PeftModel.from_pretrained(base, result["model_path"])
+    ran = "bf16" if cpu_has_bf16() else "fp32"
+    assert json.loads((tmp_path / "run" / "manifest.json").read_text())["precision"] == ran
+    assert weights_dtype(Path(result["merged_path"])) == {"bf16": "BF16", "fp32": "F32"}[ran]
 
 
 # ---- bad input -------------------------------------------------------------------------------------

@@ -1,4 +1,6 @@
-"""Precision `auto` end to end: what a CPU without bf16 runs (forced), and what this CPU runs."""
+"""Precision `auto` end to end on a CPU without bf16 (forced). What this CPU runs with `auto` is checked
+by the ZeRO-2 run (tests/train/test_run.py), LoRA's ZeRO-3 run (test_lora.py) and the backbone's LoRA run
+(test_backbone.py)."""
 
 from __future__ import annotations
 
@@ -6,27 +8,14 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-from safetensors import safe_open
 
 from ecomgpt import precision
-from ecomgpt.train.run import run_train
 
-from .conftest import TINY_YAML, tiny_config
+from .conftest import TINY_YAML, weights_dtype
 
 pytestmark = pytest.mark.slow
-
-
-def cpu_has_bf16() -> bool:
-    with open(precision.CPUINFO, encoding="utf-8") as fh:
-        return precision.cpu_has_bf16(precision.cpu_flags(fh.read()))
-
-
-def weights_dtype(model_dir: Path) -> str:
-    with safe_open(str(model_dir / "model.safetensors"), "pt") as fh:
-        return str(fh.get_slice(next(iter(fh.keys()))).get_dtype())
 
 
 def cli(args: list[str], env: dict) -> None:
@@ -92,23 +81,3 @@ def test_a_cpu_without_bf16_trains_and_generates_in_fp32(train_data, tmp_path):
     evaluated = json.loads((evaluate / "manifest.json").read_text())
     assert evaluated["config"]["generation"]["dtype"] == "auto"
     assert evaluated["dtype"] == "float32"
-
-
-@pytest.mark.skipif(not cpu_has_bf16(), reason="this CPU lists neither avx512_bf16 nor amx_bf16")
-@pytest.mark.parametrize("lora", [False, True], ids=["full", "lora"])
-def test_auto_trains_in_bf16_on_this_cpu(train_data, tmp_path, monkeypatch, lora):
-    """bf16 autocast over fp32 weights, two workers and ZeRO-2 (tiny.yaml's), with and without LoRA."""
-    monkeypatch.delenv(precision.NATIVE_ENV, raising=False)
-    updates = {"deepspeed": {"precision": "auto"}, "max_steps": 4, "checkpoint_every": 4}
-    if lora:
-        updates["lora"] = {"r": 4, "merge": True}
-    cfg = tiny_config(**updates)
-    out = tmp_path / "run"
-    result = run_train(cfg, train_data, str(out))
-    manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["precision"] == "bf16"
-    assert result["final_loss"] == result["final_loss"]  # a number, not NaN
-    if lora:
-        assert weights_dtype(out / "merged") == "BF16"
-    else:
-        assert weights_dtype(out / "model") == "BF16"

@@ -11,16 +11,17 @@ from ecomgpt.train.loop import FAULT_MARKER
 from ecomgpt.train.metrics import read_metrics
 from ecomgpt.train.run import run_train
 
-from .conftest import tiny_config
+from .conftest import cpu_has_bf16, tiny_config, weights_dtype
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def zero2_run(train_data, tmp_path_factory):
-    """16 steps of ZeRO-2 on a fixed 16-example mixture, checkpoints every 8 steps."""
+    """16 steps of ZeRO-2 on a fixed 16-example mixture, checkpoints every 8 steps, precision `auto` (bf16
+    autocast over fp32 weights on a CPU with bf16, fp32 elsewhere)."""
     out = str(tmp_path_factory.mktemp("zero2") / "run")
-    return out, run_train(tiny_config(), train_data, out)
+    return out, run_train(tiny_config(deepspeed={"precision": "auto"}), train_data, out)
 
 
 def _generate(model_dir: str) -> str:
@@ -55,7 +56,11 @@ def test_zero2_export_loads_and_generates(zero2_run):
     assert (model_dir / "model.safetensors").is_file() and (model_dir / "tokenizer.json").is_file()
     manifest = json.loads((model_dir / "manifest.json").read_text())
     assert manifest["stage"] == "train" and manifest["counts"]["step"] == 16
-    assert json.loads(Path(out, "manifest.json").read_text())["versions"]["deepspeed"]
+    run_manifest = json.loads(Path(out, "manifest.json").read_text())
+    assert run_manifest["versions"]["deepspeed"]
+    # `auto` ran what this CPU has, and the export is in that precision.
+    ran = "bf16" if cpu_has_bf16() else "fp32"
+    assert run_manifest["precision"] == ran and weights_dtype(model_dir) == {"bf16": "BF16", "fp32": "F32"}[ran]
     _generate(str(model_dir))
 
 
