@@ -81,7 +81,7 @@ def ray_batches(cfg: TrainConfig, plan, model_dir: str, micro_steps: int) -> lis
     """The micro-batches a one-worker Ray run trains on, in its order: the same dataset (built as `run_train`
     builds it) cut by the same `shard_micro_batches`, collected before any step is timed."""
     pad = models.load_tokenizer(model_dir).pad_token_id
-    dataset = build_dataset(plan, model_dir, cfg.data, cfg.seed, 1)
+    dataset = build_dataset(plan, model_dir, cfg.data, cfg.seed)
     stream = shard_micro_batches(dataset, cfg, cfg.micro_batch_size(1), pad, seed=cfg.seed)
     return [{key: torch.from_numpy(value) for key, value in batch.items()} for batch in islice(stream, micro_steps)]
 

@@ -13,7 +13,7 @@ def test_rows_are_shuffled_across_tasks_into_shards_of_the_same_length_profile(t
     cfg = tiny_config(data={"mixture": {"tasks": None, "n_tasks": None, "samples_per_task": None, "seed": 0}})
     plan = plan_mixture(train_data, cfg.data)
     tokenizer = build_tiny_checkpoint(read_texts(plan, 500), tmp_path / "tok", vocab_size=300, seed=0)
-    ds = build_dataset(plan, str(tokenizer), cfg.data, seed=0, num_workers=2)
+    ds = build_dataset(plan, str(tokenizer), cfg.data, seed=0)
 
     rows = ds.take_all()
     assert len(rows) == plan.rows

@@ -55,3 +55,20 @@ def test_micro_batches_from_windows():
     }
     batches = list(micro_batches([window], 2, pad_id=0, group=True, seed=0))
     assert sorted(b["input_ids"].shape[1] for b in batches) == [4, 9]
+
+
+def test_tokenize_batch_loads_one_tokenizer_per_process_and_matches_tokenize(tmp_path):
+    from ecomgpt.train import tokenize
+    from ecomgpt.train.tiny import build_tiny_checkpoint
+
+    texts = ["### Instruction:\nred shirt\nGive the color.\n### Response:", "red"] * 20
+    path = str(build_tiny_checkpoint(texts, tmp_path / "tok", vocab_size=300, seed=0))
+    batch = {"task": np.array(["t", "t"]), "prompt": np.array(texts[:1] * 2), "output": np.array(["red", "blue"])}
+    tokenize._tokenize.cache_clear()
+    first = tokenize.tokenize_batch(batch, path, 64)
+    again = tokenize.tokenize_batch(batch, path, 64)
+    assert tokenize._tokenize.cache_info().misses == 1 and tokenize._tokenize.cache_info().hits == 1
+    expected = tokenize.Tokenize(path, 64)(batch)
+    for got in (first, again):
+        assert [list(row) for row in got["input_ids"]] == [list(row) for row in expected["input_ids"]]
+        assert list(got["length"]) == list(expected["length"])

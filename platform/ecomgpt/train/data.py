@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
@@ -222,24 +223,23 @@ def read_texts(plan: MixturePlan, limit: int) -> list[str]:
     return texts[: 2 * limit]
 
 
-def build_dataset(plan: MixturePlan, tokenizer_dir: str, cfg: DataConfig, seed: int, num_workers: int):
-    """Ray Dataset of tokenized mixture rows: files -> read + keep mixture -> tokenize (actor pool) -> shuffle.
+def build_dataset(plan: MixturePlan, tokenizer_dir: str, cfg: DataConfig, seed: int):
+    """Ray Dataset of tokenized mixture rows: files -> read + keep mixture -> tokenize -> shuffle.
 
     One read task per Parquet file (`generate` writes moderate shards), each reserving
-    `cfg.cpus_per_task` CPUs, so reading fits beside the training workers on a small machine.
+    `cfg.cpus_per_task` CPUs, so reading fits beside the training workers on a small machine; tokenization
+    runs as tasks too (`tokenize_batch`: one tokenizer per worker process).
     """
     import ray.data
 
-    from ecomgpt.train.tokenize import Tokenize
+    from ecomgpt.train.tokenize import tokenize_batch
 
     files = ray.data.from_items([{"path": path} for path in plan.files], override_num_blocks=len(plan.files))
     ds = files.map_batches(ReadMixture(plan), batch_size=1, batch_format="numpy", num_cpus=cfg.cpus_per_task)
     ds = ds.map_batches(
-        Tokenize,
-        fn_constructor_args=(tokenizer_dir, cfg.max_seq_len),
+        functools.partial(tokenize_batch, tokenizer_dir=tokenizer_dir, max_len=cfg.max_seq_len),
         batch_format="numpy",
         batch_size=256,
-        concurrency=(1, max(1, num_workers)),
         num_cpus=cfg.cpus_per_task,
     )
     # `generate` writes rows sorted by task: a row-level shuffle mixes tasks in every window and gives the

@@ -150,7 +150,7 @@ def run_train(
     cfg, data_dir, output = plan.cfg, plan.data_dir, plan.output
     storage.make_dirs(output)
     model_source = initial_model(plan)
-    dataset = build_dataset(plan.mixture, model_source, cfg.data, cfg.seed, cfg.num_workers)
+    dataset = build_dataset(plan.mixture, model_source, cfg.data, cfg.seed)
     prepared = time.time()
     trainer = TorchTrainer(
         train_loop_per_worker,
