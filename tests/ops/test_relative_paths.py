@@ -20,7 +20,7 @@ from ecomgpt.cli import main
 from tests.conftest import stop_serve
 from tests.serve.conftest import free_port, wait_healthy
 
-from .conftest import SHORT_ANSWERS, TINY_TRAIN, tiny_pipeline
+from .conftest import TINY_TRAIN, tiny_pipeline
 
 TRAIN = {  # tiny.yaml, 2 steps of one worker on 3 tasks
     "max_steps": 2,
@@ -30,7 +30,6 @@ TRAIN = {  # tiny.yaml, 2 steps of one worker on 3 tasks
     "model": {"tiny": {"vocab_size": 400, "tokenizer_texts": 500}},
     "data": {"mixture": {"n_tasks": 3, "samples_per_task": 4}},
 }
-GENERATION = {"batch_size": 8, "concurrency": 1, "max_new_tokens": SHORT_ANSWERS}
 
 
 def _write_yaml(path: str, data: dict) -> str:

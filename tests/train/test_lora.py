@@ -128,11 +128,11 @@ def test_evaluate_takes_the_adapter_directory(lora_run, train_data, tmp_path, ca
 
 @pytest.mark.slow
 def test_zero3_trains_and_exports_the_adapter(train_data, tmp_path):
+    """ZeRO-3 with precision `auto`: bf16 autocast over the adapters where this CPU has bf16, and a merged
+    model exported in that precision."""
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
 
-    """ZeRO-3 with precision `auto`: bf16 autocast over the adapters where this CPU has bf16, and a merged
-    model exported in that precision."""
     deepspeed = {"zero_stage": 3, "precision": "auto"}
     cfg = lora_config(deepspeed=deepspeed, max_steps=4, checkpoint_every=4, lora={"merge": True, "r": 4})
     result = run_train(cfg, train_data, str(tmp_path / "run"))
