@@ -72,3 +72,22 @@ def test_tokenize_batch_loads_one_tokenizer_per_process_and_matches_tokenize(tmp
     for got in (first, again):
         assert [list(row) for row in got["input_ids"]] == [list(row) for row in expected["input_ids"]]
         assert list(got["length"]) == list(expected["length"])
+
+
+def test_a_tokenizer_rewritten_at_the_same_path_is_loaded_afresh(tmp_path):
+    import json
+
+    from ecomgpt import storage
+    from ecomgpt.train import tokenize
+    from ecomgpt.train.tiny import build_tiny_checkpoint
+
+    path = str(tmp_path / "tok")
+    batch = {"task": np.array(["t"]), "prompt": np.array(["red cotton shirt"]), "output": np.array(["red"])}
+    tokenize._tokenize.cache_clear()
+    seen = []
+    for texts, vocab in ((["red cotton shirt", "red"] * 20, 280), (["blue wool hat", "blue"] * 20, 300)):
+        build_tiny_checkpoint(texts, path, vocab_size=vocab, seed=0)
+        content = json.dumps(storage.fingerprint(path))
+        seen.append([list(row) for row in tokenize.tokenize_batch(batch, path, 64, content)["input_ids"]])
+        assert seen[-1] == [list(row) for row in tokenize.Tokenize(path, 64)(batch)["input_ids"]]
+    assert seen[0] != seen[1]

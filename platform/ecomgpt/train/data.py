@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
@@ -237,7 +238,12 @@ def build_dataset(plan: MixturePlan, tokenizer_dir: str, cfg: DataConfig, seed: 
     files = ray.data.from_items([{"path": path} for path in plan.files], override_num_blocks=len(plan.files))
     ds = files.map_batches(ReadMixture(plan), batch_size=1, batch_format="numpy", num_cpus=cfg.cpus_per_task)
     ds = ds.map_batches(
-        functools.partial(tokenize_batch, tokenizer_dir=tokenizer_dir, max_len=cfg.max_seq_len),
+        functools.partial(
+            tokenize_batch,
+            tokenizer_dir=tokenizer_dir,
+            max_len=cfg.max_seq_len,
+            content=json.dumps(storage.fingerprint(tokenizer_dir)),
+        ),
         batch_format="numpy",
         batch_size=256,
         num_cpus=cfg.cpus_per_task,

@@ -67,18 +67,20 @@ class Tokenize:
 
 
 @functools.lru_cache(maxsize=2)
-def _tokenize(tokenizer_dir: str, max_len: int) -> Tokenize:
+def _tokenize(tokenizer_dir: str, content: str, max_len: int) -> Tokenize:
     return Tokenize(tokenizer_dir, max_len)
 
 
-def tokenize_batch(batch: dict, tokenizer_dir: str, max_len: int) -> dict:
+def tokenize_batch(batch: dict, tokenizer_dir: str, max_len: int, content: str = "") -> dict:
     """Ray Data `map_batches` function: `Tokenize` with its tokenizer loaded once per worker process.
 
     A task rather than an actor pool: Ray keeps task worker processes between datasets, so a training run (or a
     sweep's next trial) on a warm cluster tokenizes in processes that have their imports done, where an actor
-    pool starts a new process per dataset (about 3 s of imports each on a small machine).
+    pool starts a new process per dataset (about 3 s of imports each on a small machine). `content` (what
+    `storage.fingerprint` lists of the directory, taken once on the driver) keys the cache with the path, so a
+    tokenizer rewritten at the same path is loaded afresh.
     """
-    return _tokenize(tokenizer_dir, max_len)(batch)
+    return _tokenize(tokenizer_dir, content, max_len)(batch)
 
 
 def _object_array(rows: list[np.ndarray]) -> np.ndarray:
