@@ -22,13 +22,17 @@ $(BIN)/.installed: pyproject.toml Makefile
 run: $(BIN)/.installed
 	$(BIN)/ecomgpt pipeline --config configs/local.yaml
 
+# The whole suite in TEST_WORKERS parallel processes (pytest-xdist; pyproject.toml gives each worker whole files,
+# slowest first): most heavy tests spend much of their time waiting on process start-up and Ray, so on 2 CPUs
+# three workers keep both busy. TEST_WORKERS=0 runs it in this one process.
+TEST_WORKERS ?= 3
 test: $(BIN)/.installed
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS)
 
 # The fast tier: every test not marked heavy, i.e. none that starts Ray, runs a pipeline stage or starts the S3
 # server (tests/conftest.py marks them). CI runs the whole suite.
 test-fast: $(BIN)/.installed
-	$(BIN)/pytest -q -m "not heavy"
+	$(BIN)/pytest -q -n $(TEST_WORKERS) -m "not heavy"
 
 # Lint, format check and type check (configured in pyproject.toml; about a minute, mostly mypy's first run).
 lint: $(BIN)/.installed

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -27,10 +29,16 @@ os.environ.setdefault("RAY_SERVE_DIRECT_INGRESS_MIN_DRAINING_PERIOD_S", "1")
 
 
 def pytest_collection_modifyitems(config, items) -> None:
+    rank: dict[Path, int] = {}
     for item in items:
         # `fixturenames` is the closure: the fixtures a test names and every fixture they depend on.
         if item.get_closest_marker("slow") or HEAVY_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.heavy)
+        file_rank = 0 if item.get_closest_marker("slow") else 1 if item.get_closest_marker("heavy") else 2
+        rank[item.path] = min(rank.get(item.path, 2), file_rank)
+    # Files with slow tests first, then the other heavy ones, each file's tests in their order: run in parallel
+    # (`pytest -n`, a file to a worker), the longest work starts first and the short files fill the gaps.
+    items.sort(key=lambda item: rank[item.path])
 
 
 def needs_shared(path: Path):
@@ -88,26 +96,52 @@ def s3_server(tmp_path_factory):
             os.environ[key] = value
 
 
-@pytest.fixture(scope="session")
-def generated_data(tmp_path_factory, ray_local) -> Path:
-    """A real `generate` run on synthetic records: held_in/ (22 tasks) and held_out/ (the 4 default tasks)."""
+def run_root(tmp_path_factory) -> Path:
+    """This test run's temporary directory: the parallel workers' common parent under `pytest -n`."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def built_once(tmp_path_factory, name: str, build: Callable[[Path], None]) -> Path:
+    """`run_root/name`, built by `build` once per test run: under `pytest -n` the first worker that needs it
+    builds it while the others wait, then all use it (read-only, like any session fixture's data)."""
+    root = run_root(tmp_path_factory)
+    path = root / name
+    with open(root / f".{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (root / f".{name}.built").exists():
+            path.mkdir()  # fails on a half-built directory left by a worker that died: nothing is reused blindly
+            build(path)
+            (root / f".{name}.built").touch()
+    return path
+
+
+def _generate(root: Path) -> None:
     from ecomgpt.generate.config import GenerateConfig
     from ecomgpt.generate.plan import plan_generate
     from ecomgpt.generate.run import run_generate
     from ecomgpt.records.synth import write_synthetic
 
-    root = tmp_path_factory.mktemp("generated")
     write_synthetic(3_000, 0, str(root / "records"), "jsonl", 3_000)
     run_generate(plan_generate(GenerateConfig(inputs=[str(root / "records")], samples_per_task=40), str(root / "data")))
-    return root / "data"
+
+
+@pytest.fixture(scope="session")
+def generated_data(tmp_path_factory, ray_local) -> Path:
+    """A real `generate` run on synthetic records: held_in/ (22 tasks) and held_out/ (the 4 default tasks);
+    one per test run."""
+    return built_once(tmp_path_factory, "generated", _generate) / "data"
 
 
 @pytest.fixture(scope="session")
 def offline_backbone(tmp_path_factory) -> Path:
-    """The offline pretrained backbone converted from its wheel's GGUF file into a fresh cache, once."""
+    """The offline pretrained backbone converted from its wheel's GGUF file into a fresh cache, once per test
+    run (`offline_dir` converts under its own lock)."""
     from ecomgpt import models
 
-    return models.offline_dir(models.DEFAULT_OFFLINE, root=tmp_path_factory.mktemp("model-cache"))
+    cache = run_root(tmp_path_factory) / "model-cache"
+    cache.mkdir(exist_ok=True)
+    return models.offline_dir(models.DEFAULT_OFFLINE, root=cache)
 
 
 SECTION_ANSWER = "positive"

@@ -11,8 +11,10 @@ from ecomgpt.runtime import actor_plan, torch_threads
 def test_the_local_ray_answers_state_queries(ray_local):
     from ray.util.state import list_actors
 
-    # Raises RayStateApiException when the local Ray starts without its dashboard.
-    assert isinstance(list_actors(limit=1), list)
+    # Raises RayStateApiException when the local Ray starts without its dashboard. The address is this
+    # session's: other local Rays may run beside it (`pytest -n`), and without one the client refuses to guess.
+    address = ray_local.get_runtime_context().gcs_address
+    assert isinstance(list_actors(address=address, limit=1), list)
 
 
 @pytest.mark.heavy  # a local Ray of its own, in another process
