@@ -22,9 +22,9 @@ $(BIN)/.installed: pyproject.toml Makefile
 run: $(BIN)/.installed
 	$(BIN)/ecomgpt pipeline --config configs/local.yaml
 
-# The whole suite in TEST_WORKERS parallel processes (pytest-xdist; pyproject.toml gives each worker whole files,
-# slowest first): most heavy tests spend much of their time waiting on process start-up and Ray, so on 2 CPUs
-# three workers keep both busy. TEST_WORKERS=0 runs it in this one process.
+# The whole suite in TEST_WORKERS parallel processes (pytest-xdist: whole files a worker, pyproject.toml; the files
+# with slow tests first, tests/conftest.py): most heavy tests spend much of their time waiting on process start-up
+# and Ray, so on 2 CPUs three workers keep both busy. TEST_WORKERS=0 runs it in this one process.
 TEST_WORKERS ?= 3
 test: $(BIN)/.installed
 	$(BIN)/pytest -q -n $(TEST_WORKERS)

@@ -110,7 +110,9 @@ def built_once(tmp_path_factory, name: str, build: Callable[[Path], None]) -> Pa
     with open(root / f".{name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (root / f".{name}.built").exists():
-            path.mkdir()  # fails on a half-built directory left by a worker that died: nothing is reused blindly
+            if path.exists():  # never reused blindly: the worker that built it failed (its own error says why)
+                raise RuntimeError(f"{path} was left half-built by another test worker whose build failed")
+            path.mkdir()
             build(path)
             (root / f".{name}.built").touch()
     return path
