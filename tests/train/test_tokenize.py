@@ -65,8 +65,8 @@ def test_tokenize_batch_loads_one_tokenizer_per_process_and_matches_tokenize(tmp
     path = str(build_tiny_checkpoint(texts, tmp_path / "tok", vocab_size=300, seed=0))
     batch = {"task": np.array(["t", "t"]), "prompt": np.array(texts[:1] * 2), "output": np.array(["red", "blue"])}
     tokenize._tokenize.cache_clear()
-    first = tokenize.tokenize_batch(batch, path, 64)
-    again = tokenize.tokenize_batch(batch, path, 64)
+    first = tokenize.tokenize_batch(batch, path, 64, "listing")
+    again = tokenize.tokenize_batch(batch, path, 64, "listing")
     assert tokenize._tokenize.cache_info().misses == 1 and tokenize._tokenize.cache_info().hits == 1
     expected = tokenize.Tokenize(path, 64)(batch)
     for got in (first, again):

@@ -71,7 +71,7 @@ def _tokenize(tokenizer_dir: str, content: str, max_len: int) -> Tokenize:
     return Tokenize(tokenizer_dir, max_len)
 
 
-def tokenize_batch(batch: dict, tokenizer_dir: str, max_len: int, content: str = "") -> dict:
+def tokenize_batch(batch: dict, tokenizer_dir: str, max_len: int, content: str) -> dict:
     """Ray Data `map_batches` function: `Tokenize` with its tokenizer loaded once per worker process.
 
     A task rather than an actor pool: Ray keeps task worker processes between datasets, so a training run (or a
